@@ -1,0 +1,43 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11 and pip:
+#   make demo   generate the sample data and run the full pipeline on it (DuckDB)
+#   make test   run every test
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv
+BIN := $(VENV)/bin
+CUSTOMERS ?= 10000
+SEED ?= 42
+export DAGSTER_HOME := $(CURDIR)/.dagster
+
+.PHONY: setup demo test dev generate run validate clean
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
+
+generate: setup
+	$(BIN)/huaxiang generate --customers $(CUSTOMERS) --seed $(SEED) --out data
+
+run: setup
+	$(BIN)/huaxiang run
+
+demo: generate run
+
+test: setup
+	$(BIN)/pytest
+
+validate: setup
+	$(BIN)/dagster definitions validate -m orchestration.definitions
+
+dev: setup
+	$(BIN)/dagster dev -m orchestration.definitions
+
+clean:
+	rm -rf data/landing data/ground_truth data/*.duckdb data/*.wal data/.huaxiang .dagster

@@ -1,0 +1,5 @@
+"""``python -m datagen``: see :mod:`datagen.cli`."""
+
+from .cli import main
+
+main()

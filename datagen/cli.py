@@ -1,0 +1,38 @@
+"""Command line: ``python -m datagen --customers N --seed S --out DIR [--end-date YYYY-MM-DD]``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from .generate import generate
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str) -> date:
+    """Click callback: ISO date string to ``date``."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise click.BadParameter("expected YYYY-MM-DD") from exc
+
+
+@click.command(help="Generate deterministic sample exports (landing/) and ground truth for huaxiang.")
+@click.option("--customers", default=10_000, show_default=True, type=click.IntRange(min=1), help="Number of persons.")
+@click.option("--seed", default=42, show_default=True, type=int, help="Random seed; same seed, same bytes.")
+@click.option("--out", "out_dir", default="data", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory (landing/ and ground_truth/ are written inside).")
+@click.option("--end-date", default="2026-06-30", show_default=True, callback=_parse_date,
+              help="Last day of data (YYYY-MM-DD).")
+@click.option("--years", default=3, show_default=True, type=click.IntRange(min=1), help="Years of history.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
+def main(customers: int, seed: int, out_dir: Path, end_date: date, years: int, progress: bool) -> None:
+    """Run the generator and print its summary as JSON."""
+    summary = generate(out_dir, customers=customers, seed=seed, end_date=end_date, years=years, progress=progress)
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,474 @@
+"""Rendering the true world into each source system's export (paths per config/sources.yml).
+
+One function per file. Each decides how *that* system writes things (the CRM's Chinese
+headers and GB18030, the till's ``|`` delimiter and ``2024/05/06`` dates, the app's
+epoch-millisecond timestamps) and which defects it has, and returns a ``TextExport`` or
+``ParquetExport`` of logical rows for the writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import dirt as D
+from . import names as N
+from . import text as T
+from .behaviour import CHANNELS, Events, Items, Orders, Profiles, Purchases, Referrals
+from .world import DAY, Accounts, Persons, Records, Stores, Timeline
+from .writers import ParquetExport, TextExport
+
+UTC_OFFSET = 8 * 3600
+CITY_NAMES = [c[0] for c in N.CITIES]
+
+APP_MOBILE = {"plain": 0.82, "plus86": 0.08, "plus86_spaced": 0.03, "86_space": 0.03, "0086_dash": 0.02, "dashed": 0.02}
+CRM_MOBILE = {"plain": 0.58, "dashed": 0.1, "spaced": 0.1, "plus86_spaced": 0.05, "0086_dash": 0.05,
+              "86_space": 0.05, "fullwidth": 0.05, "plus86": 0.02}
+STORE_MOBILE = {"plain": 0.72, "spaced": 0.08, "dashed": 0.07, "fullwidth": 0.06, "86_space": 0.05, "plus86": 0.02}
+ENT_MOBILE = {"plain": 0.68, "plus86_spaced": 0.1, "dashed": 0.1, "spaced": 0.1, "0086_dash": 0.02}
+
+
+@dataclass
+class Universe:
+    """Everything generated, handed to the export renderers and the ground-truth writer."""
+
+    seed: int
+    tl: Timeline
+    persons: Persons
+    accounts: Accounts
+    stores: Stores
+    records: Records
+    profiles: Profiles
+    purchases: Purchases
+    orders: Orders
+    items: Items
+    events: Events
+    referrals: Referrals
+    referred_by: np.ndarray      # per person, referrer person index or -1
+    paid_cents: np.ndarray       # per person, sum of paid order amounts
+    n_orders: np.ndarray         # per person, orders of any status
+
+    def rng(self, name: str) -> np.random.Generator:
+        """The random stream of one export (independent of every other export)."""
+        return T.stage_rng(self.seed, "export:" + name)
+
+
+# ---------------------------------------------------------------------------- helpers
+def _null_some(rng: np.random.Generator, arr: pa.Array, p: float) -> pa.Array:
+    """Blank out a share of an optional field."""
+    return T.where(rng.random(len(arr)) < p, None, arr)
+
+
+def _city_column(rng: np.random.Generator, city: np.ndarray, p_suffix: float, p_null: float) -> pa.Array:
+    """City names, sometimes with the administrative suffix 市, sometimes missing."""
+    name = T.lookup(CITY_NAMES, city)
+    name = T.where(rng.random(len(city)) < p_suffix, T.join(name, "市"), name)
+    return _null_some(rng, name, p_null)
+
+
+def _record_refs(records: Records, rec: np.ndarray) -> pa.Array:
+    """Record ids for record indices (-1 gives null)."""
+    values = pa.concat_arrays([records.record_id, pa.nulls(1, pa.string())])
+    r = np.asarray(rec, dtype=np.int64)
+    return values.take(pa.array(np.where(r < 0, len(records.record_id), r)))
+
+
+def _sku_codes() -> list[str]:
+    """``SKU10001``… one code per catalogue index."""
+    return [f"SKU{10001 + i:05d}" for i in range(N.N_SKUS)]
+
+
+def _pick(rng: np.random.Generator, pairs: list[tuple[str, float]], n: int) -> np.ndarray:
+    """Weighted indices into a (label, weight) table."""
+    return rng.choice(len(pairs), size=n, p=N.normalised_weights(pairs))
+
+
+# ---------------------------------------------------------------------------- crm
+def crm_export(u: Universe, sales_reps: list[str]) -> TextExport:
+    """``crm/contacts.csv``: sales-typed contacts, GB18030, Chinese headers, messy birthdays."""
+    rng = u.rng("crm")
+    idx = u.records.slice_of(1)
+    person = u.records.person[idx]
+    p = u.persons
+    n = len(idx)
+    name, name_def = D.name_column(rng, p, person, 0.03, 0.01, 0.02, 0.01)
+    phone, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], CRM_MOBILE, 0.03, 0.01, 0.05)
+    email, email_def = D.email_column(rng, p.email.take(pa.array(person)), 0.12, 0.06, 0.02)
+    gender = _null_some(rng, T.lookup(["男", "女"], p.gender[person]), 0.10)
+    birthday, bday_bad = _crm_birthdays(rng, p.birth[person])
+    province = T.where(rng.random(n) < 0.6, T.lookup([c[2] for c in N.CITIES], p.city[person]),
+                       T.lookup([c[1] for c in N.CITIES], p.city[person]))
+    province = _null_some(rng, province, 0.08)
+    company, industry = _crm_companies(rng, u, person)
+    created = u.records.created[idx]
+    updated = created + (rng.random(n) ** 2 * (u.tl.end_s - created)).astype(np.int64)
+    referred = u.referred_by[person] >= 0
+    lead = np.where(referred & (rng.random(n) < 0.6), 2, _pick(rng, N.LEAD_SOURCES, n))
+    lead = np.where((p.account[person] >= 0) & (rng.random(n) < 0.5), rng.choice([0, 1], n), lead)
+    columns = {
+        "客户编号": u.records.record_id.take(pa.array(idx)),
+        "姓名": name,
+        "手机": phone,
+        "邮箱": email,
+        "性别": gender,
+        "生日": birthday,
+        "省份": province,
+        "城市": _city_column(rng, p.city[person], 0.25, 0.05),
+        "公司名称": company,
+        "客户级别": _null_some(rng, T.lookup(N.CRM_LEVELS, _crm_levels(rng, u, person)), 0.05),
+        "线索来源": _null_some(rng, T.lookup([s for s, _ in N.LEAD_SOURCES], lead), 0.06),
+        "负责人": T.lookup(sales_reps, rng.integers(0, len(sales_reps), n)),
+        "行业": industry,
+        "创建时间": T.format_times(created, "%Y-%m-%d %H:%M:%S"),
+        "更新时间": T.format_times(updated, "%Y-%m-%d %H:%M:%S"),
+    }
+    defects = {**name_def, **phone_def, **email_def, "unparseable_birth_date": bday_bad,
+               "family_phone": u.records.family_phone[idx] & ~phone_def["landline"]
+               & ~phone_def["junk_mobile"] & ~phone_def["_empty"]}
+    return TextExport("crm/contacts.csv", "csv", columns, defects, encoding="gb18030")
+
+
+def _crm_birthdays(rng: np.random.Generator, birth: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """``1985-03-12`` mostly, some ``1985/3/12`` and ``19850312``, blanks and junk (``不详``)."""
+    n = len(birth)
+    y, m, d = T.date_parts(birth)
+    style = rng.choice(5, size=n, p=[0.70, 0.10, 0.05, 0.12, 0.03])
+    iso = T.render([(y, 4), "-", (m, 2), "-", (d, 2)], n)
+    slash = T.join(T.int_strings(y), "/", T.int_strings(m), "/", T.int_strings(d))
+    compact = T.render([(y, 4), (m, 2), (d, 2)], n)
+    junk_kind = rng.integers(0, 4, n)
+    junk = T.where(junk_kind == 0, "不详", T.where(junk_kind == 1, T.join(T.int_strings(y), "-13-45"),
+                   T.where(junk_kind == 2, T.join(T.int_strings(y), "-02-30"), "0000-00-00")))
+    out = T.where(style == 0, iso, T.where(style == 1, slash, T.where(style == 2, compact,
+                  T.where(style == 3, None, junk))))
+    return out, style == 4
+
+
+def _crm_companies(rng: np.random.Generator, u: Universe, person: np.ndarray) -> tuple[pa.Array, pa.Array]:
+    """Company and industry: the real account for enterprise contacts, a prospect's company for ~15 %."""
+    n = len(person)
+    acc = u.persons.account[person]
+    is_contact = (acc >= 0) & (rng.random(n) < 0.9)
+    other = ~is_contact & (rng.random(n) < 0.15)
+    acc_names = u.accounts.names(short=rng.random(u.accounts.n) < 0.3)
+    acc_industry = T.lookup(N.INDUSTRIES, u.accounts.industry())
+    city = rng.integers(0, len(N.CITIES), n)
+    first = rng.integers(0, len(N.COMPANY_FIRST), n)
+    second = rng.integers(0, len(N.COMPANY_SECOND), n)
+    word = rng.integers(0, len(N.INDUSTRY_WORDS), n)
+    prospects = Accounts(n=n, city=city, first=first, second=second, word=word,
+                         joint_stock=np.zeros(n, bool), size=np.zeros(n, np.int64),
+                         credit_code=pa.nulls(n, pa.string()), code=pa.nulls(n, pa.string()))
+    a = np.maximum(acc, 0)
+    company = T.where(is_contact, acc_names.take(pa.array(a)), T.where(other, prospects.names(), None))
+    industry = T.where(is_contact, acc_industry.take(pa.array(a)),
+                       T.where(other, T.lookup(N.INDUSTRIES, prospects.industry()), None))
+    return company, _null_some(rng, industry, 0.1)
+
+
+def _crm_levels(rng: np.random.Generator, u: Universe, person: np.ndarray) -> np.ndarray:
+    """Customer level from spend rank among buyers (VIP top 5 %, A top 25 %, B top 60 %), 15 % noise."""
+    spend = u.paid_cents[person].astype(np.float64)
+    buyers = u.paid_cents[u.paid_cents > 0]
+    if len(buyers) == 0:
+        return rng.integers(0, 4, len(person))
+    q60, q25, q5 = np.quantile(buyers, [0.4, 0.75, 0.95])
+    level = np.where(spend >= q5, 3, np.where(spend >= q25, 0, np.where(spend >= q60, 1, 2)))
+    return np.where(rng.random(len(person)) < 0.15, rng.integers(0, 4, len(person)), level)
+
+
+# ---------------------------------------------------------------------------- app
+def app_members_export(u: Universe) -> TextExport:
+    """``app/members.jsonl``: self-registered members; nicknames, union ids, mixed-type register_time."""
+    rng = u.rng("app_members")
+    idx = u.records.slice_of(0)
+    person = u.records.person[idx]
+    p = u.persons
+    n = len(idx)
+    kind = rng.choice(4, size=n, p=[0.50, 0.35, 0.10, 0.05])
+    nick = T.lookup(N.NICKNAMES, rng.integers(0, len(N.NICKNAMES), n))
+    nick = T.where(rng.random(n) < 0.25, T.join(nick, T.int_strings(rng.integers(1, 2025, n))), nick)
+    real, name_def = D.name_column(rng, p, person, 0.0, 0.0, 0.02, 0.0)
+    pinyin = D.pinyin_names(p.family[person], p.g1[person], p.g2[person], rng.integers(0, 2, n))
+    nickname = T.where(kind == 0, nick, T.where(kind == 1, real, T.where(kind == 2, pinyin, None)))
+    mobile, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], APP_MOBILE, 0.0, 0.01, 0.05)
+    email, email_def = D.email_column(rng, p.email.take(pa.array(person)), 0.45, 0.04, 0.01)
+    primary = u.records.primary[idx]
+    no_union = rng.random(n) < np.where(primary, 0.15, 0.6)
+    unionid = T.where(no_union, None, p.unionid.take(pa.array(person)))
+    referred = u.referred_by[person] >= 0
+    channel = np.where(referred & (rng.random(n) < 0.8), 0, _pick(rng, N.REGISTER_CHANNELS, n))
+    created = u.records.created[idx]
+    epoch_ms = (created - UTC_OFFSET) * 1000 + rng.integers(0, 1000, n)
+    iso = T.join('"', T.format_times(created, "%Y-%m-%dT%H:%M:%S+08:00"), '"')
+    register_time = T.where(rng.random(n) < 0.10, T.int_strings(epoch_ms), iso)
+    g = rng.random(n)
+    gender = T.where(g < 0.80, T.lookup(["M", "F"], p.gender[person]), T.where(g < 0.85, "U", None))
+    birth_year = T.where(rng.random(n) < 0.65, T.int_strings(T.date_parts(p.birth[person])[0]), None)
+    columns = {
+        "member_id": u.records.record_id.take(pa.array(idx)),
+        "nickname": nickname,
+        "mobile": mobile,
+        "email": email,
+        "unionid": unionid,
+        "register_channel": T.lookup([c for c, _ in N.REGISTER_CHANNELS], channel),
+        "register_time": register_time,
+        "city": _city_column(rng, p.city[person], 0.05, 0.10),
+        "gender": gender,
+        "birth_year": birth_year,
+    }
+    defects = {"pinyin_name": kind == 2, "padded_name": name_def["padded_name"] & (kind == 1),
+               "junk_mobile": phone_def["junk_mobile"], **email_def,
+               "family_phone": u.records.family_phone[idx] & ~phone_def["junk_mobile"] & ~phone_def["_empty"]}
+    return TextExport("app/members.jsonl", "jsonl", columns, defects,
+                      raw=frozenset({"register_time", "birth_year"}))
+
+
+def family_relations_export(u: Universe) -> TextExport:
+    """``app/family_relations.csv``: the app's own families (F000001) over its members, with roles."""
+    r = u.records
+    prim = np.flatnonzero((r.source == 0) & r.primary)
+    hh = u.persons.household[r.person[prim]]
+    prim, hh = prim[hh >= 0], hh[hh >= 0]
+    # families are numbered in the order their first member registered
+    order = np.lexsort((r.created[prim], hh))
+    prim, hh = prim[order], hh[order]
+    first_seen = np.r_[True, hh[1:] != hh[:-1]][:len(hh)]
+    fam_start = r.created[prim][first_seen]
+    fam_rank = np.empty(first_seen.sum(), np.int64)
+    fam_rank[np.argsort(fam_start, kind="stable")] = np.arange(len(fam_rank))
+    family_no = fam_rank[np.cumsum(first_seen) - 1] + 1
+    order = np.lexsort((r.created[prim], family_no))
+    prim, family_no = prim[order], family_no[order]
+    role = u.persons.role[r.person[prim]]
+    columns = {
+        "family_id": T.ids("F", family_no, max(6, len(str(int(family_no.max())))) if len(family_no) else 6),
+        "member_id": r.record_id.take(pa.array(prim)),
+        "role": T.lookup(N.HOUSEHOLD_ROLES, role),
+    }
+    return TextExport("app/family_relations.csv", "csv", columns)
+
+
+def event_exports(u: Universe) -> Iterator[TextExport]:
+    """``app/events/month=YYYY-MM/events.jsonl``, one per month, in time order."""
+    ev = u.events
+    width = max(10, len(str(len(ev.ts))))
+    months = ev.ts.astype("datetime64[s]").astype("datetime64[M]")
+    bounds = np.searchsorted(months, np.unique(months))
+    bounds = np.r_[bounds, len(ev.ts)]
+    devices = T.random_tokens(T.stage_rng(u.seed, "devices"), ev.n_devices, 16, "0123456789abcdef")
+    skus = _sku_codes()
+    cats = [c for c, _, _ in N.CATEGORIES]
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        month = str(months[lo])
+        rng = u.rng("events:" + month)
+        sl = slice(int(lo), int(hi))
+        ts, future, bad = _dirty_times(rng, ev.ts[sl], u.tl.end_s, 0.001, 0.001, ["%Y-%m-%dT%H:%M:%S.%f+08:00"],
+                                       millis=ev.ms[sl], bad_values=["N/A", "", "0000-00-00T00:00:00"])
+        columns = {
+            "event_id": T.ids("E", np.arange(lo + 1, hi + 1), width),
+            "member_id": _record_refs(u.records, ev.record[sl]),
+            "device_id": devices.take(pa.array(ev.device[sl])),
+            "event": T.lookup(N.EVENT_TYPES, ev.etype[sl]),
+            "ts": ts,
+            "sku": T.lookup(skus, ev.sku[sl]),
+            "category": T.lookup(cats, ev.category[sl]),
+        }
+        yield TextExport(f"app/events/month={month}/events.jsonl", "jsonl", columns,
+                         {"future_timestamp": future, "unparseable_timestamp": bad})
+
+
+def _dirty_times(rng: np.random.Generator, secs: np.ndarray, end_s: int, p_future: float, p_bad: float,
+                 fmts: list[str], kind: np.ndarray | None = None, millis: np.ndarray | None = None,
+                 bad_values: list[str] | None = None) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """Timestamps in the formats ``fmts`` (row i uses ``fmts[kind[i]]``), with a few set
+    30–900 days after the end of data and a few unparseable ones (30 February, ``N/A``, blank).
+    """
+    n = len(secs)
+    kind = np.zeros(n, dtype=np.int64) if kind is None else kind
+    u = rng.random(n)
+    future = u < p_future
+    bad = (u >= p_future) & (u < p_future + p_bad)
+    later = end_s - end_s % DAY + rng.integers(30, 901, n) * DAY + secs % DAY
+    shifted = np.where(future, later, secs)
+    y = T.date_parts(secs // DAY)[0]
+    choices = bad_values or ["N/A", ""]
+    junk_pick = rng.random(n) < 0.5
+    junk_value = rng.integers(0, len(choices), n)
+    pieces = []
+    for k, fmt in enumerate(fmts):
+        idx = np.flatnonzero(kind == k)
+        out = T.format_times(shifted[idx], fmt, None if millis is None else millis[idx])
+        impossible = T.join(T.int_strings(y[idx]), _impossible_date_suffix(fmt))
+        junk = T.where(junk_pick[idx], impossible, T.lookup(choices, junk_value[idx]))
+        pieces.append((idx, T.where(bad[idx], junk, out)))
+    return T.assemble(n, pieces), future, bad
+
+
+def _impossible_date_suffix(fmt: str) -> str:
+    """The part after the year of a timestamp on 30 February, in the given format."""
+    suffix = fmt.replace("%Y", "", 1)
+    for token, value in (("%m", "02"), ("%d", "30"), ("%H", "10"), ("%M", "00"), ("%S", "00"), ("%f", "000")):
+        suffix = suffix.replace(token, value)
+    return suffix
+
+
+# ---------------------------------------------------------------------------- store
+def store_members_export(u: Universe) -> TextExport:
+    """``store/members.csv``: till-typed cards, ``|``-delimited, ``2024/05/06`` join dates."""
+    rng = u.rng("store")
+    idx = u.records.slice_of(2)
+    person = u.records.person[idx]
+    p = u.persons
+    store = u.records.store[idx]
+    name, name_def = D.name_column(rng, p, person, 0.03, 0.05, 0.03, 0.03)
+    phone, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], STORE_MOBILE, 0.03, 0.01, 0.05)
+    columns = {
+        "card_no": u.records.record_id.take(pa.array(idx)),
+        "name": name,
+        "phone": phone,
+        "store_id": u.stores.store_ids().take(pa.array(store)),
+        "store_city": _null_some(rng, T.lookup(CITY_NAMES, u.stores.city[store]), 0.02),
+        "join_date": T.format_times(u.records.created[idx], "%Y/%m/%d"),
+    }
+    defects = {**name_def, **phone_def, "family_phone": u.records.family_phone[idx] & ~phone_def["landline"]
+               & ~phone_def["junk_mobile"] & ~phone_def["_empty"]}
+    return TextExport("store/members.csv", "csv", columns, defects, delimiter="|")
+
+
+# ---------------------------------------------------------------------------- ent
+def ent_accounts_export(u: Universe) -> TextExport:
+    """``ent/accounts.csv``: accounts in code order; a few missing or mistyped credit codes."""
+    rng = u.rng("ent_accounts")
+    a = u.accounts
+    order = np.argsort(np.asarray(a.code.to_pylist(), dtype=object), kind="stable")
+    n = a.n
+    code = a.credit_code
+    mistyped = rng.random(n) < 0.01
+    wrong_last = T.join(pc.utf8_slice_codeunits(code, 0, 17),
+                        T.lookup(list("0123456789ABCDEFGHJKLMNPQRTUWXY"), rng.integers(0, 31, n)))
+    still_valid = np.asarray(pc.equal(wrong_last, code))
+    mistyped &= ~still_valid
+    code = T.where(mistyped, wrong_last, code)
+    missing = rng.random(n) < 0.03
+    code = T.where(missing, None, code)
+    columns = {
+        "account_code": a.code,
+        "company_name": a.names(),
+        "credit_code": code,
+        "industry": _null_some(rng, T.lookup(N.INDUSTRIES, a.industry()), 0.05),
+        "city": _city_column(rng, a.city, 0.05, 0.02),
+        "size": _null_some(rng, T.lookup([s for s, _ in N.COMPANY_SIZES], a.size), 0.05),
+    }
+    take = pa.array(order)
+    columns = {k: v.take(take) for k, v in columns.items()}
+    return TextExport("ent/accounts.csv", "csv", columns, {"invalid_credit_code": mistyped[order]})
+
+
+def ent_contacts_export(u: Universe) -> TextExport:
+    """``ent/contacts.csv``: enterprise contacts with work e-mail addresses and titles."""
+    rng = u.rng("ent_contacts")
+    idx = u.records.slice_of(3)
+    person = u.records.person[idx]
+    p = u.persons
+    n = len(idx)
+    acc = u.records.account[idx]
+    name, name_def = D.name_column(rng, p, person, 0.03, 0.0, 0.02, 0.01)
+    phone, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], ENT_MOBILE, 0.0, 0.01, 0.04)
+    py = [N.CHAR_PINYIN[c] for c in N.GIVEN_CHARS]
+    fam = T.lookup([f.lower() for _, f, _ in N.FAMILY_NAMES], p.family[person])
+    given = T.join(T.lookup(py, p.g1[person]), T.lookup(py + [""], np.where(p.g2[person] < 0, len(py), p.g2[person])))
+    local = T.where(rng.random(n) < 0.5, T.join(fam, ".", given), T.join(given, fam))
+    work = T.join(local, "@", u.accounts.email_domains().take(pa.array(acc)))
+    email, email_def = D.email_column(rng, work, 0.15, 0.04, 0.01)
+    columns = {
+        "contact_id": u.records.record_id.take(pa.array(idx)),
+        "account_code": u.accounts.code.take(pa.array(acc)),
+        "name": name,
+        "mobile": phone,
+        "email": email,
+        "title": _null_some(rng, T.lookup(N.CONTACT_TITLES, p.title[person]), 0.05),
+        "created_at": T.format_times(u.records.created[idx], "%Y-%m-%d %H:%M:%S"),
+    }
+    return TextExport("ent/contacts.csv", "csv", columns, {**name_def, **phone_def, **email_def})
+
+
+# ---------------------------------------------------------------------------- oms
+def order_exports(u: Universe) -> Iterator[tuple[ParquetExport, ParquetExport]]:
+    """``oms/orders/orders_YYYY.parquet`` and ``oms/order_items/order_items_YYYY.parquet`` per year.
+
+    Files are split by the order's true year; the written ``order_time`` carries the dirt.
+    """
+    o, it = u.orders, u.items
+    year = T.date_parts(o.time // DAY)[0]
+    store_ids = u.stores.store_ids()
+    skus = _sku_codes()
+    cats = [c for c, _, _ in N.CATEGORIES]
+    systems = np.asarray(u.records.source)[o.record]
+    width = 10
+    item_bounds = np.searchsorted(it.order, np.arange(len(o.time) + 1))
+    for y in u.tl.years_covered():
+        rng = u.rng(f"orders:{y}")
+        sel = np.flatnonzero(year == y)
+        if len(sel) == 0:
+            continue
+        lo, hi = int(sel[0]), int(sel[-1]) + 1        # orders are sorted by time
+        n = hi - lo
+        fmt_kind = rng.choice(3, size=n, p=[0.85, 0.10, 0.05])
+        order_time, future, bad = _dirty_times(
+            rng, o.time[lo:hi], u.tl.end_s, 0.002, 0.002,
+            ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M:%S+08:00"], kind=fmt_kind)
+        amount = o.amount_cents[lo:hi] / 100.0
+        negative = rng.random(n) < 0.003
+        amount = np.where(negative, -amount, amount)
+        order_ids = T.ids("O", o.number[lo:hi], width)
+        table = pa.table({
+            "order_id": order_ids,
+            "customer_system": T.lookup(N.ORDER_SYSTEMS, systems[lo:hi]),
+            "customer_ref": _record_refs(u.records, o.record[lo:hi]),
+            "order_time": order_time,
+            "status": _status_strings(rng, o.status[lo:hi]),
+            "amount": pa.array(amount, pa.float64()),
+            "channel": T.lookup(CHANNELS, o.channel[lo:hi]),
+            "store_id": T.lookup(store_ids.to_pylist(), o.store[lo:hi]),
+        })
+        orders = ParquetExport(f"oms/orders/orders_{y}.parquet", table,
+                               {"future_timestamp": future, "unparseable_timestamp": bad,
+                                "negative_amount": negative}, dup_rate=0.005)
+        ilo, ihi = int(item_bounds[lo]), int(item_bounds[hi])
+        items = pa.table({
+            "order_id": order_ids.take(pa.array(it.order[ilo:ihi] - lo)),
+            "line_no": pa.array(it.line_no[ilo:ihi].astype(np.int32)),
+            "sku": T.lookup(skus, it.sku[ilo:ihi]),
+            "category": T.lookup(cats, it.category[ilo:ihi]),
+            "qty": pa.array(it.qty[ilo:ihi].astype(np.int32)),
+            "unit_price": pa.array(it.unit_cents[ilo:ihi] / 100.0, pa.float64()),
+        })
+        yield orders, ParquetExport(f"oms/order_items/order_items_{y}.parquet", items)
+
+
+def _status_strings(rng: np.random.Generator, status: np.ndarray) -> pa.Array:
+    """Status as the OMS writes it: mostly ``paid``/``refunded``/``cancelled``, some ``PAID``, ``已支付``."""
+    pieces = []
+    for s, forms in enumerate(N.STATUS_FORMS):
+        idx = np.flatnonzero(status == s)
+        pick = _pick(rng, forms, len(idx))
+        pieces.append((idx, T.lookup([f for f, _ in forms], pick)))
+    return T.assemble(len(status), pieces)
+
+
+def sales_rep_names(seed: int, k: int = 30) -> list[str]:
+    """A fixed roster of sales reps (the CRM's 负责人), drawn from the name tables."""
+    from .world import draw_names, hanzi_names
+    rng = T.stage_rng(seed, "sales_reps")
+    fam, g1, g2 = draw_names(rng, rng.integers(0, 2, k).astype(np.int8))
+    return hanzi_names(fam, g1, g2).to_pylist()
+
+
+__all__ = ["Universe", "TextExport", "ParquetExport", "crm_export", "app_members_export", "family_relations_export",
+           "event_exports", "store_members_export", "ent_accounts_export", "ent_contacts_export", "order_exports",
+           "sales_rep_names"]

@@ -1,0 +1,203 @@
+"""Top-level driver: build the world, simulate behaviour, write exports and ground truth."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from tqdm import tqdm
+
+from . import behaviour as B
+from . import exports as X
+from . import names as N
+from . import text as T
+from . import world as W
+from .dirt import DirtLog
+from .writers import ParquetExport, TextExport, write_parquet_export, write_plain_csv, write_text_export
+
+GENERATED_BY = "huaxiang datagen 1"
+# Files the generator owns (relative to landing/ and ground_truth/); nothing else is ever deleted.
+OWNED_LANDING = ["DATASET.json", "crm/contacts.csv", "app/members.jsonl", "app/family_relations.csv",
+                 "app/events/month=*/events.jsonl", "store/members.csv", "ent/accounts.csv", "ent/contacts.csv",
+                 "oms/orders/orders_*.parquet", "oms/order_items/order_items_*.parquet"]
+OWNED_TRUTH = ["records.csv", "persons.csv", "dirt.csv", "accounts.csv"]
+
+
+def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: date = date(2026, 6, 30),
+             years: int = 3, progress: bool = True) -> dict:
+    """Generate the landing exports and ground truth for ``customers`` persons into ``out_dir``.
+
+    Same arguments give byte-identical files. Returns a summary with the files written
+    (path relative to ``out_dir`` -> data rows) and the elapsed seconds.
+    """
+    if customers < 1:
+        raise ValueError("customers must be at least 1")
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    landing, truth = out_dir / "landing", out_dir / "ground_truth"
+    tl = W.Timeline.ending(end_date, years)
+    n_months = (tl.end.year - tl.start.year) * 12 + tl.end.month - tl.start.month + 1
+    bar = tqdm(total=13 + len(tl.years_covered()) + n_months, desc="datagen", unit="step", disable=not progress)
+
+    def step(label: str) -> None:
+        bar.set_postfix_str(label, refresh=False)
+        bar.update(1)
+
+    clean_owned(landing, truth)
+    step("cleaned")
+    u = build_universe(seed, customers, tl, step)
+    log = DirtLog()
+    files: dict[str, int] = {}
+
+    def emit(exp: TextExport | ParquetExport) -> None:
+        rng = T.stage_rng(seed, "plan:" + exp.relpath)
+        writer = write_text_export if isinstance(exp, TextExport) else write_parquet_export
+        files[exp.relpath] = writer(landing, exp, rng, log)
+
+    reps = X.sales_rep_names(seed)
+    for make in (lambda: X.crm_export(u, reps), lambda: X.app_members_export(u), lambda: X.family_relations_export(u),
+                 lambda: X.store_members_export(u), lambda: X.ent_accounts_export(u),
+                 lambda: X.ent_contacts_export(u)):
+        exp = make()
+        emit(exp)
+        step(exp.relpath)
+    for orders, items in X.order_exports(u):
+        emit(orders)
+        emit(items)
+        step(orders.relpath)
+    for exp in X.event_exports(u):
+        emit(exp)
+        step(exp.relpath)
+
+    truth_files = write_ground_truth(truth, u, log)
+    step("ground truth")
+    manifest = {"seed": seed, "customers": customers, "start_date": tl.start.isoformat(),
+                "end_date": tl.end.isoformat(), "generated_by": GENERATED_BY,
+                "files": dict(sorted(files.items()))}
+    (landing / "DATASET.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    bar.close()
+    summary_files = {f"landing/{k}": v for k, v in sorted(files.items())}
+    summary_files.update({f"ground_truth/{k}": v for k, v in truth_files.items()})
+    return {"out_dir": str(out_dir), "seed": seed, "customers": customers, "start_date": tl.start.isoformat(),
+            "end_date": tl.end.isoformat(), "files": summary_files,
+            "elapsed_seconds": round(time.perf_counter() - started, 2)}
+
+
+def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[str], None]) -> X.Universe:
+    """Simulate the true world and everyone's behaviour (no files written)."""
+    rng = lambda name: T.stage_rng(seed, name)  # noqa: E731
+    persons = W.make_persons(rng("persons"), customers, tl)
+    accounts = W.make_accounts(rng("accounts"), persons)
+    stores = W.make_stores(rng("stores"), customers)
+    n_households = int(persons.household.max()) + 1 if (persons.household >= 0).any() else 0
+    family_phone = W.family_phone_households(rng("family_phone"), n_households)
+    step("persons")
+    profiles = B.make_profiles(rng("profiles"), customers)
+    purchases = B.make_purchases(rng("purchases"), profiles, tl)
+    step("purchases")
+    records = W.make_records(rng("records"), persons, stores, purchases.first, tl, family_phone)
+    step("records")
+    orders, items = B.make_orders(rng("orders"), profiles, purchases, records, stores)
+    step("orders")
+    referrals = B.make_referrals(rng("referrals"), records, customers, tl)
+    events = B.make_events(rng("events"), profiles, purchases, records, referrals, tl)
+    step("events")
+    referred_by = np.full(customers, -1, np.int64)
+    referred_by[referrals.referred] = referrals.referrer
+    paid = np.bincount(orders.person, weights=np.where(orders.status == 0, orders.amount_cents, 0),
+                       minlength=customers).astype(np.int64)
+    return X.Universe(seed=seed, tl=tl, persons=persons, accounts=accounts, stores=stores, records=records,
+                      profiles=profiles, purchases=purchases, orders=orders, items=items, events=events,
+                      referrals=referrals, referred_by=referred_by, paid_cents=paid,
+                      n_orders=np.bincount(orders.person, minlength=customers))
+
+
+def write_ground_truth(truth: Path, u: X.Universe, log: DirtLog) -> dict[str, int]:
+    """``persons.csv``, ``records.csv``, ``accounts.csv`` and ``dirt.csv`` (never read by the pipeline)."""
+    p, r = u.persons, u.records
+    pid = p.person_ids()
+    hh_width = max(6, len(str(int(p.household.max()) + 1))) if (p.household >= 0).any() else 6
+    hh_ids = T.where(p.household >= 0, T.ids("H", p.household + 1, hh_width), None)
+    acc_ids = T.where(p.account >= 0, u.accounts.account_ids().take(pa.array(np.maximum(p.account, 0))), None)
+    pur = u.purchases
+
+    def day(secs: np.ndarray) -> pa.Array:
+        return T.where(secs >= 0, T.format_times(np.maximum(secs, 0), "%Y-%m-%d"), None)
+
+    def boolean(mask: np.ndarray) -> pa.Array:
+        return T.lookup(["false", "true"], mask.astype(np.int64))
+
+    cents = u.paid_cents
+    persons_cols = {
+        "person_id": pid,
+        "full_name": p.hanzi_names(),
+        "pinyin_name": p.pinyin_names(),
+        "gender": T.lookup(["M", "F"], p.gender),
+        "birth_date": T.format_times(p.birth * W.DAY, "%Y-%m-%d"),
+        "mobile": p.e164(),
+        "email": p.email,
+        "province": T.lookup([c[1] for c in N.CITIES], p.city),
+        "city": T.lookup([c[0] for c in N.CITIES], p.city),
+        "household_id": hh_ids,
+        "household_role": T.lookup(N.HOUSEHOLD_ROLES, p.role),
+        "account_id": acc_ids,
+        "first_order_date": day(pur.first),
+        "last_order_date": day(pur.last),
+        "n_orders": T.int_strings(u.n_orders),
+        "total_paid_amount": T.join(T.int_strings(cents // 100), ".", T.render([(cents % 100, 2)], p.n)),
+        "is_buyer": boolean(u.n_orders > 0),
+        "churn_date": day(np.where(pur.churned, pur.last, -1)),
+        "referred_by": T.where(u.referred_by >= 0, pid.take(pa.array(np.maximum(u.referred_by, 0))), None),
+        "is_loyal": boolean(u.profiles.is_loyal),
+    }
+    rec_person = pa.array(r.person)
+    records_cols = {
+        "source_system": T.lookup(N.SOURCES, r.source),
+        "source_record_id": r.record_id,
+        "person_id": pid.take(rec_person),
+        "household_id": hh_ids.take(rec_person),
+        "account_id": acc_ids.take(rec_person),
+    }
+    accounts_cols = {"account_code": u.accounts.code, "account_id": u.accounts.account_ids()}
+    dirt = log.frame()
+    dirt_cols = {"file": pa.array(dirt["file"].astype(str).to_numpy(), pa.string()),
+                 "row_number": T.int_strings(dirt["row_number"].to_numpy(np.int64)),
+                 "defect": pa.array(dirt["defect"].astype(str).to_numpy(), pa.string())}
+    return {
+        "persons.csv": write_plain_csv(truth / "persons.csv", persons_cols),
+        "records.csv": write_plain_csv(truth / "records.csv", records_cols),
+        "accounts.csv": write_plain_csv(truth / "accounts.csv", accounts_cols),
+        "dirt.csv": write_plain_csv(truth / "dirt.csv", dirt_cols),
+    }
+
+
+def clean_owned(landing: Path, truth: Path) -> None:
+    """Delete the files a previous run wrote (and directories left empty), nothing else."""
+    doomed: set[Path] = set()
+    manifest = landing / "DATASET.json"
+    if manifest.is_file():
+        try:
+            listed = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+        except (ValueError, AttributeError):
+            listed = {}
+        for rel in listed:
+            path = (landing / rel).resolve()
+            if path.is_relative_to(landing.resolve()):
+                doomed.add(path)
+    for pattern in OWNED_LANDING:
+        doomed.update(p.resolve() for p in landing.glob(pattern))
+    for name in OWNED_TRUTH:
+        doomed.add((truth / name).resolve())
+    for path in sorted(doomed):
+        if path.is_file():
+            path.unlink()
+    for root in (landing, truth):
+        if root.is_dir():
+            for d in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+                if not any(d.iterdir()):
+                    d.rmdir()

@@ -1,0 +1,45 @@
+{#- Amounts in CNY: "¥1,299.00", "1299", "CNY 12.5" → decimal(18, 2); NULL when not a number. -#}
+{% macro parse_amount_cny(expr) -%}
+    try_cast(nullif({{ regexp_replace_all(fullwidth_to_halfwidth(expr), "'[^0-9.+-]'", "''") }}, '')
+             as decimal(18, 2))
+{%- endmacro %}
+
+{#- Quantities and other whole numbers. -#}
+{% macro parse_integer(expr) -%}
+    try_cast(nullif(trim({{ expr }}), '') as bigint)
+{%- endmacro %}
+
+{#- paid | refunded | cancelled | unknown, from the spellings the order systems use. -#}
+{% macro normalize_order_status(expr) -%}
+    case
+        when lower(trim({{ expr }})) in ('paid', 'success', 'completed', 'complete', 'done',
+                                         '已支付', '支付成功', '已完成', '交易成功') then 'paid'
+        when lower(trim({{ expr }})) in ('refunded', 'refund', 'returned', '已退款', '退款', '退款成功',
+                                         '已退货') then 'refunded'
+        when lower(trim({{ expr }})) in ('cancelled', 'canceled', 'cancel', 'closed', '已取消',
+                                         '取消', '交易关闭') then 'cancelled'
+        else 'unknown'
+    end
+{%- endmacro %}
+
+{#- M | F, or NULL when unknown. -#}
+{% macro normalize_gender(expr) -%}
+    case
+        when lower(trim({{ expr }})) in ('m', 'male', '男', '1', '先生') then 'M'
+        when lower(trim({{ expr }})) in ('f', 'female', '女', '2', '女士') then 'F'
+    end
+{%- endmacro %}
+
+{#- view | search | favourite | add_to_cart | login | share | referral | purchase, else as given. -#}
+{% macro normalize_event_type(expr) -%}
+    case
+        when lower(trim({{ expr }})) in ('view', 'page_view', 'pv', 'browse', '浏览') then 'view'
+        when lower(trim({{ expr }})) in ('search', '搜索') then 'search'
+        when lower(trim({{ expr }})) in ('favourite', 'favorite', 'fav', 'collect', '收藏') then 'favourite'
+        when lower(trim({{ expr }})) in ('add_to_cart', 'addtocart', 'cart', 'add-to-cart', '加购') then 'add_to_cart'
+        when lower(trim({{ expr }})) in ('login', 'signin', '登录') then 'login'
+        when lower(trim({{ expr }})) in ('share', '分享') then 'share'
+        when lower(trim({{ expr }})) in ('referral', 'refer', 'invite', '邀请', '推荐') then 'referral'
+        else nullif(lower(trim({{ expr }})), '')
+    end
+{%- endmacro %}

@@ -1,0 +1,37 @@
+{#- Dialect differences that give wrong data silently (see shared/portable-sql.md) live here,
+    dispatched per adapter, so that models stay one SQL for DuckDB and Spark. Arguments are
+    SQL expressions (quote literals yourself: "'[0-9]+'"). -#}
+
+{#- Replace every match (DuckDB replaces the first one unless told 'g'). -#}
+{% macro regexp_replace_all(expr, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regexp_replace_all', 'huaxiang')(expr, pattern, replacement)) }}
+{%- endmacro %}
+{% macro default__regexp_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, {{ pattern }}, {{ replacement }})
+{%- endmacro %}
+{% macro duckdb__regexp_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, {{ pattern }}, {{ replacement }}, 'g')
+{%- endmacro %}
+
+{#- True when the whole string matches. -#}
+{% macro regexp_full_match(expr, pattern) -%}
+    {{ return(adapter.dispatch('regexp_full_match', 'huaxiang')(expr, pattern)) }}
+{%- endmacro %}
+{% macro default__regexp_full_match(expr, pattern) -%}
+    ({{ expr }} rlike concat('^(', {{ pattern }}, ')$'))
+{%- endmacro %}
+{% macro duckdb__regexp_full_match(expr, pattern) -%}
+    regexp_full_match({{ expr }}, {{ pattern }})
+{%- endmacro %}
+
+{#- The text type. -#}
+{% macro type_text() -%}
+    {{ return(adapter.dispatch('type_text', 'huaxiang')()) }}
+{%- endmacro %}
+{% macro default__type_text() %}string{% endmacro %}
+{% macro duckdb__type_text() %}varchar{% endmacro %}
+
+{#- md5 of a canonical string: the same on every engine (never hash()). -#}
+{% macro md5_text(expr) -%}
+    md5(cast({{ expr }} as {{ type_text() }}))
+{%- endmacro %}

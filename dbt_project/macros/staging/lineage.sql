@@ -1,0 +1,60 @@
+{#- Columns every staged row keeps from its raw row, so any value can be traced to a file and
+    line: the loader writes them (orchestration/ingest/loader.py). -#}
+{% macro lineage_columns() -%}
+    _source_file,
+    _row_number,
+    _row_hash,
+    _loaded_at
+{%- endmacro %}
+
+{% macro clean_city(expr) -%}
+    nullif(regexp_replace({{ clean_text(expr) }}, '市$', ''), '')
+{%- endmacro %}
+
+{% macro clean_province(expr) -%}
+    nullif(regexp_replace({{ clean_text(expr) }},
+        '(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$', ''), '')
+{%- endmacro %}
+
+{#- The columns each kind of staging model has, in order: the unions above staging select
+    exactly these, so a source's extra columns stay in its own staging model. -#}
+{% macro staged_columns(kind) -%}
+    {%- set common = ['source_system', 'source_table'] -%}
+    {%- set lineage = ['_source_file', '_row_number', '_row_hash', '_loaded_at'] -%}
+    {%- set by_kind = {
+        'customers': ['source_record_id', 'record_key', 'full_name', 'given_name', 'family_name',
+                      'gender', 'gender_raw', 'birth_date', 'birth_year', 'birth_date_raw',
+                      'mobile', 'mobile_status', 'mobile_raw', 'phone', 'phone_status', 'phone_raw',
+                      'email', 'email_status', 'email_raw', 'wechat_unionid', 'id_number', 'address',
+                      'city', 'province', 'postcode', 'company_name', 'credit_code', 'level',
+                      'lead_source', 'created_at', 'created_at_raw', 'updated_at', 'updated_at_raw',
+                      'account_ref', 'account_key', 'xref_source', 'xref_record_id'],
+        'accounts': ['source_record_id', 'account_key', 'company_name', 'credit_code', 'industry',
+                     'city', 'province', 'size', 'created_at', 'created_at_raw'],
+        'relations': ['household_ref', 'household_key', 'member_source', 'member_ref',
+                      'member_record_key', 'role', 'role_raw'],
+        'orders': ['order_id', 'customer_source', 'source_customer_ref', 'customer_record_key',
+                   'ordered_at', 'ordered_at_raw', 'status', 'status_raw', 'amount', 'amount_raw',
+                   'channel', 'store_id'],
+        'order_items': ['order_id', 'line_no', 'line_no_raw', 'sku', 'category', 'quantity',
+                        'quantity_raw', 'unit_price', 'unit_price_raw'],
+        'events': ['event_id', 'customer_source', 'source_customer_ref', 'customer_record_key',
+                   'device_id', 'event_type', 'event_type_raw', 'occurred_at', 'occurred_at_raw',
+                   'sku', 'category'],
+    } -%}
+    {{ return(common + by_kind[kind] + lineage) }}
+{%- endmacro %}
+
+{#- UNION ALL of every staging model of a kind (from the generated inventory). -#}
+{% macro union_staged(kind) -%}
+    {%- set cols = staged_columns(kind) -%}
+    {%- set tables = huaxiang_tables(kind) -%}
+    {%- if tables | length == 0 %}
+    select {% for c in cols %}null as {{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
+    where 1 = 0
+    {%- endif %}
+    {%- for src, tbl in tables %}
+    select {{ cols | join(', ') }} from {{ ref('stg_' ~ src ~ '__' ~ tbl) }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -1,0 +1,81 @@
+{#- A customer-record source, staged: one row per raw row, names cleaned, phones classified and
+    in E.164, emails lower-cased, dates parsed; the raw text kept beside every parsed value. -#}
+{% macro stage_customers(source_name, table_name, extra_columns=[]) %}
+with src as (
+    select * from {{ source(source_name, table_name) }}
+),
+
+prepared as (
+    select
+        src.*,
+        {{ cn_national_digits(cn_phone_digits('mobile')) }} as _mobile_national,
+        {{ cn_national_digits(cn_phone_digits('phone')) }} as _phone_national,
+        {{ normalize_email('email') }} as _email,
+        {{ clean_text('source_record_id') }} as _record_id
+    from src
+),
+
+classified as (
+    select
+        prepared.*,
+        {{ cn_phone_status('mobile', '_mobile_national') }} as _mobile_status,
+        {{ cn_phone_status('phone', '_phone_national') }} as _phone_status,
+        {{ email_status('email', '_email') }} as _email_status
+    from prepared
+)
+
+select
+    '{{ source_name }}' as source_system,
+    '{{ table_name }}' as source_table,
+    _record_id as source_record_id,
+    concat('{{ source_name }}', ':', _record_id) as record_key,
+    {{ clean_text('full_name') }} as full_name,
+    {{ clean_text('given_name') }} as given_name,
+    {{ clean_text('family_name') }} as family_name,
+    {{ normalize_gender('gender') }} as gender,
+    gender as gender_raw,
+    {{ parse_date('birth_date') }} as birth_date,
+    {{ parse_birth_year('birth_date') }} as birth_year,
+    birth_date as birth_date_raw,
+    case when _mobile_status = 'mobile'
+         then {{ cn_phone_e164('_mobile_status', '_mobile_national') }} end as mobile,
+    _mobile_status as mobile_status,
+    mobile as mobile_raw,
+    -- a landline typed into the mobile field is a phone number, not a mobile
+    coalesce(
+        {{ cn_phone_e164('_phone_status', '_phone_national') }},
+        case when _mobile_status = 'landline'
+             then {{ cn_phone_e164('_mobile_status', '_mobile_national') }} end
+    ) as phone,
+    case when _phone_status = 'missing' and _mobile_status = 'landline' then 'landline'
+         else _phone_status end as phone_status,
+    phone as phone_raw,
+    case when _email_status = 'valid' then _email end as email,
+    _email_status as email_status,
+    email as email_raw,
+    {{ clean_text('wechat_unionid') }} as wechat_unionid,
+    upper({{ clean_text('id_number') }}) as id_number,
+    {{ clean_text('address') }} as address,
+    {{ clean_city('city') }} as city,
+    {{ clean_province('province') }} as province,
+    {{ clean_text('postcode') }} as postcode,
+    {{ clean_text('company_name') }} as company_name,
+    upper({{ clean_text('credit_code') }}) as credit_code,
+    {{ clean_text('level') }} as level,
+    {{ clean_text('lead_source') }} as lead_source,
+    {{ parse_local_timestamp('created_at') }} as created_at,
+    created_at as created_at_raw,
+    {{ parse_local_timestamp('updated_at') }} as updated_at,
+    updated_at as updated_at_raw,
+    {{ clean_text('account_ref') }} as account_ref,
+    -- an account reference points at the accounts table of the same source system
+    case when {{ clean_text('account_ref') }} is not null
+         then concat('{{ source_name }}', ':', {{ clean_text('account_ref') }}) end as account_key,
+    lower({{ clean_text('xref_source') }}) as xref_source,
+    {{ clean_text('xref_record_id') }} as xref_record_id,
+    {%- for col in extra_columns %}
+    {{ clean_text(col) }} as {{ col }},
+    {%- endfor %}
+    {{ lineage_columns() }}
+from classified
+{% endmacro %}

@@ -1,0 +1,77 @@
+{#- The span of the loaded data, and the as-of date the run computes for.
+
+    The end of the data is the last day with a normal amount of activity (orders and events):
+    a day counts when it has at least var('data_end_min_share_of_median_day') of the median
+    daily count, and the data is the longest run of such days without a gap of more than
+    var('data_max_gap_days'). A handful of rows dated months or years later is future-dated
+    junk, not the end of the data, and is rejected in the *_validated models. The as-of date is
+    var('as_of_date') when given, else the end of the data: never the wall clock, so a run is
+    reproducible. -#}
+with stamps as (
+    select cast(ordered_at as date) as activity_date
+    from ({{ union_staged('orders') }}) as orders
+    where ordered_at is not null
+    union all
+    select cast(occurred_at as date) as activity_date
+    from ({{ union_staged('events') }}) as events
+    where occurred_at is not null
+),
+
+daily as (
+    select activity_date, count(*) as n_rows
+    from stamps
+    group by activity_date
+),
+
+threshold as (
+    select greatest(1, {{ var('data_end_min_share_of_median_day') }}
+                       * percentile_cont(0.5) within group (order by n_rows)) as min_rows
+    from daily
+),
+
+qualifying as (
+    select daily.activity_date, daily.n_rows
+    from daily
+    cross join threshold
+    where daily.n_rows >= threshold.min_rows
+),
+
+with_previous as (
+    select
+        activity_date,
+        n_rows,
+        lag(activity_date) over (order by activity_date) as previous_date
+    from qualifying
+),
+
+islands as (
+    select
+        activity_date,
+        n_rows,
+        sum(case when previous_date is not null
+                  and {{ dbt.datediff('previous_date', 'activity_date', 'day') }} > {{ var('data_max_gap_days') }}
+                 then 1 else 0 end)
+            over (order by activity_date rows between unbounded preceding and current row) as island
+    from with_previous
+),
+
+-- the run of days without a long gap that holds most of the activity
+bounds as (
+    select min(activity_date) as data_start_date, max(activity_date) as data_end_date
+    from islands
+    where island = (
+        select island from (
+            select island, sum(n_rows) as n, max(activity_date) as last_day
+            from islands group by island
+        ) as sized
+        order by n desc, last_day desc
+        limit 1
+    )
+)
+
+select
+    data_start_date,
+    data_end_date,
+    {% if var('as_of_date') %}cast('{{ var("as_of_date") }}' as date){% else %}data_end_date{% endif %} as as_of_date,
+    {% if var('as_of_date') %}'var as_of_date'{% else %}'end of loaded data'{% endif %} as as_of_source
+from bounds

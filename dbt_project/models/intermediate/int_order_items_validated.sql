@@ -1,0 +1,40 @@
+{#- Every staged order line, judged. A line must belong to a kept order and have a quantity
+    and a unit price that are non-negative numbers. -#}
+with staged as (
+    {{ union_staged('order_items') }}
+),
+
+kept_orders as (
+    select distinct order_id from {{ ref('int_orders_validated') }} where is_valid
+),
+
+checked as (
+    select
+        staged.*,
+        case
+            when staged.order_id is null then 'missing order_id'
+            when _copy_no > 1 then concat('exact duplicate of ', _first_copy)
+            when kept_orders.order_id is null then concat(
+                'order ', staged.order_id, ' is not a kept order (rejected or absent)')
+            when line_no is null then concat('line_no ''', coalesce(line_no_raw, ''), ''' is not a whole number')
+            when quantity is null or quantity < 0 then concat(
+                'quantity ''', coalesce(quantity_raw, ''), ''' is not a non-negative whole number')
+            when unit_price is null or unit_price < 0 then concat(
+                'unit_price ''', coalesce(unit_price_raw, ''), ''' is not a non-negative amount')
+        end as _issue
+    from (select staged.*, {{ exact_duplicate_columns() }} from staged) as staged
+    left join kept_orders on kept_orders.order_id = staged.order_id
+),
+
+versioned as (
+    select
+        checked.*,
+        {{ version_columns("concat(order_id, '#', cast(line_no as " ~ type_text() ~ "))",
+                           '_source_file desc, _row_number desc') }}
+    from checked
+)
+
+select
+    {{ judged_columns('order_items', "coalesce(_issue, " ~ superseded_reason(
+        'order line', "concat(order_id, '#', cast(line_no as " ~ type_text() ~ "))") ~ ")") }}
+from versioned

@@ -1,0 +1,77 @@
+"""When the pipeline runs: the full-refresh job, its daily schedule, and the landing sensor."""
+
+
+import hashlib
+import json
+from pathlib import Path
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    ScheduleDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    define_asset_job,
+    in_process_executor,
+    sensor,
+)
+
+from orchestration.ingest.loader import list_files
+from orchestration.sources_config import SourcesConfig
+
+FULL_REFRESH_JOB = "full_refresh"
+
+# In-process: the steps share one DuckDB file, which one process writes at a time.
+full_refresh_job = define_asset_job(
+    FULL_REFRESH_JOB,
+    selection=AssetSelection.all(),
+    executor_def=in_process_executor,
+    description="Load every landing file, then build and test every dbt model.",
+)
+
+daily_schedule = ScheduleDefinition(
+    name="daily_full_refresh",
+    job=full_refresh_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Asia/Shanghai",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Every day at 02:00 China time.",
+)
+
+
+def landing_signature(config: SourcesConfig) -> dict[str, list[int]]:
+    """{file: [size, mtime_ns]} of every landing file the sources file matches."""
+    sig: dict[str, list[int]] = {}
+    for table in config.tables:
+        for path in list_files(table, config.landing_dir):
+            st = path.stat()
+            sig[path.relative_to(config.landing_dir).as_posix()] = [st.st_size, st.st_mtime_ns]
+    return sig
+
+
+def build_landing_sensor(config: SourcesConfig):
+    @sensor(
+        name="landing_files_sensor",
+        job=full_refresh_job,
+        minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING,
+        description=f"Starts a refresh when a file appears or changes under {config.landing_dir}.",
+    )
+    def landing_files_sensor(context: SensorEvaluationContext):
+        sig = landing_signature(config)
+        previous = json.loads(context.cursor) if context.cursor else {}
+        changed = sorted(f for f, s in sig.items() if previous.get(f) != s)
+        removed = sorted(set(previous) - set(sig))
+        if not changed and not removed:
+            return SkipReason("no new or changed landing file")
+        digest = hashlib.sha256(json.dumps(sig, sort_keys=True).encode()).hexdigest()[:16]
+        context.update_cursor(json.dumps(sig, sort_keys=True))
+        return RunRequest(
+            run_key=f"landing-{digest}",
+            tags={"huaxiang/trigger": "landing_files",
+                  "huaxiang/changed_files": ", ".join(changed[:20]) or "-"},
+        )
+
+    return landing_files_sensor

@@ -1,0 +1,126 @@
+"""`huaxiang`: the command line for data engineers and for scripts.
+
+    huaxiang generate --customers 10000 --seed 42      sample landing files + ground truth
+    huaxiang run [--sources F] [--warehouse W] [--as-of D]
+                                                       the full refresh, headless, same assets
+                                                       as Dagster; prints a summary
+    huaxiang dbt-sync [--sources F]                    regenerate the dbt staging layer
+    huaxiang sources validate [--sources F]            check a sources file
+
+Exit codes: 0 success; 1 the run failed or a blocking check failed; 2 bad input (a sources
+file or an option that cannot be used).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+
+from orchestration.settings import DEFAULT_SOURCES, DEFAULT_WAREHOUSE, REPO_ROOT, Settings
+from orchestration.sources_config import SourcesConfigError, load_sources_config
+
+
+def _fail_input(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(help="huaxiang: customer master, tags and portraits from raw source data.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Write a deterministic sample of landing files and their ground truth.")
+@click.option("--customers", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=REPO_ROOT / "data", show_default=True,
+              help="Writes OUT/landing and OUT/ground_truth.")
+@click.option("--end-date", type=click.DateTime(formats=["%Y-%m-%d"]), default="2026-06-30",
+              show_default=True, help="Last day of the generated data.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def generate(customers: int, seed: int, out_dir: Path, end_date, quiet: bool) -> None:
+    from datagen import generate as run_generator
+
+    summary = run_generator(out_dir, customers=customers, seed=seed, end_date=end_date.date(),
+                            progress=not quiet)
+    click.echo(f"wrote {out_dir}/landing and {out_dir}/ground_truth for {customers:,} customers "
+               f"in {summary.get('elapsed_seconds', 0):.1f}s")
+
+
+def _settings(sources: Path | None, warehouse: Path | None, landing: Path | None,
+              as_of: date | None) -> Settings:
+    return Settings.from_env().with_overrides(
+        sources_file=sources, warehouse=warehouse, landing_dir=landing, as_of=as_of)
+
+
+@main.command(help="Run the full refresh (ingest, dbt build and tests) headless and summarise.")
+@click.option("--sources", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=f"Sources file [default: $HUAXIANG_SOURCES or {DEFAULT_SOURCES.relative_to(REPO_ROOT)}]")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=f"DuckDB file [default: $HUAXIANG_WAREHOUSE or {DEFAULT_WAREHOUSE.relative_to(REPO_ROOT)}]")
+@click.option("--landing", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Landing folder, instead of the sources file's landing_dir.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Compute for this date [default: the end of the loaded data].")
+def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_of) -> None:
+    from orchestration.runner import run_full_refresh
+
+    settings = _settings(sources, warehouse, landing, as_of.date() if as_of else None)
+    try:
+        outcome = run_full_refresh(settings)
+    except SourcesConfigError as exc:
+        _fail_input(str(exc))
+    click.echo(outcome.render())
+    sys.exit(0 if outcome.success else 1)
+
+
+@main.command("dbt-sync", help="Regenerate dbt_project/models/staging from a sources file.")
+@click.option("--sources", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_SOURCES,
+              show_default=True)
+@click.option("--check", is_flag=True, help="Only check; exit 1 when the files are out of date.")
+def dbt_sync(sources: Path, check: bool) -> None:
+    from orchestration.dbt_codegen import is_in_sync, write_staging
+
+    settings = Settings()
+    try:
+        config = load_sources_config(sources)
+    except SourcesConfigError as exc:
+        _fail_input(str(exc))
+    if check:
+        ok = is_in_sync(config, settings.dbt_project_dir)
+        click.echo("staging is in sync" if ok else "staging is out of date: run huaxiang dbt-sync")
+        sys.exit(0 if ok else 1)
+    changed = write_staging(config, settings.dbt_project_dir)
+    click.echo("staging regenerated" if changed else "staging already in sync")
+
+
+@main.group(help="Inspect the sources file.")
+def sources() -> None:
+    pass
+
+
+@sources.command("validate", help="Check a sources file and list the files each table matches.")
+@click.option("--sources", "sources_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_SOURCES, show_default=True)
+@click.option("--landing", type=click.Path(file_okay=False, path_type=Path), default=None)
+def sources_validate(sources_file: Path, landing: Path | None) -> None:
+    from orchestration.ingest.loader import list_files
+
+    try:
+        config = load_sources_config(sources_file, landing)
+    except SourcesConfigError as exc:
+        _fail_input(str(exc))
+    click.echo(f"{sources_file}: {len(config.sources)} sources, {len(config.tables)} tables, "
+               f"landing folder {config.landing_dir}")
+    for t in config.tables:
+        n = len(list_files(t, config.landing_dir))
+        click.echo(f"  {t.raw_table:<28} {t.kind:<12} {t.format:<8} {t.path}  ({n} files)")
+
+
+if __name__ == "__main__":
+    main()

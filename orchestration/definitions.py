@@ -1,0 +1,48 @@
+"""The one place where the Dagster definitions are assembled.
+
+`build_definitions(settings)` is used by `dagster dev` (through `defs`, built from the
+environment) and by `huaxiang run` (with its own settings): the same assets either way.
+"""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from orchestration.assets.dbt import (
+    build_dbt_assets,
+    dbt_resource,
+    ensure_manifest,
+    write_profile,
+)
+from orchestration.assets.ingest import build_ingest_assets
+from orchestration.automation import build_landing_sensor, daily_schedule, full_refresh_job
+from orchestration.dbt_codegen import prepare_dbt_project
+from orchestration.resources import DuckDBWarehouse
+from orchestration.settings import Settings
+from orchestration.sources_config import load_sources_config
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    config = load_sources_config(settings.sources_file, settings.landing_dir)
+    project_dir = prepare_dbt_project(config, settings.dbt_project_dir, settings.work_dir)
+    profiles_dir = write_profile(settings.work_dir / "dbt_profile", settings.warehouse)
+    manifest = ensure_manifest(project_dir, profiles_dir)
+    dbt_assets_def = build_dbt_assets(
+        manifest, default_as_of=settings.as_of.isoformat() if settings.as_of else None)
+    return Definitions(
+        assets=[*build_ingest_assets(config), dbt_assets_def],
+        jobs=[full_refresh_job],
+        schedules=[daily_schedule],
+        sensors=[build_landing_sensor(config)],
+        resources={
+            "warehouse": DuckDBWarehouse(
+                path=str(settings.warehouse),
+                memory_limit=settings.duckdb_memory_limit,
+                threads=settings.duckdb_threads,
+            ),
+            "dbt": dbt_resource(project_dir, profiles_dir),
+        },
+    )
+
+
+defs = build_definitions(Settings.from_env())

@@ -1,0 +1,426 @@
+"""Load the landing files of one source table into DuckDB's `raw` schema, file by file.
+
+Contract, for every file: rows read = rows loaded + rows rejected. Loaded rows keep their
+lineage (`_source_file`, `_row_number`, `_loaded_at`, `_row_hash`); rejected rows land in
+`raw.rejects` with their raw text and a reason. `raw.load_log` keeps one line per file with
+its content hash, so loading is idempotent: an unchanged file is skipped, a changed file
+replaces its own rows (in one transaction), a file gone from the landing folder takes its rows
+with it, and a changed mapping in the sources file reloads the table.
+
+Raw tables hold text only (VARCHAR): casting and normalising is staging's job, in dbt, where
+a value that does not parse is visible instead of failing the load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.ingest.readers import (
+    Chunk,
+    FileSchemaError,
+    Reject,
+    iter_raw_lines,
+    read_csv_chunks,
+    read_jsonl_chunks,
+)
+from orchestration.sources_config import TableConfig
+
+LINEAGE_COLUMNS = ("_source_file", "_row_number", "_loaded_at", "_row_hash", "_unmapped")
+
+DDL = """
+create schema if not exists raw;
+create table if not exists raw.rejects (
+    source varchar, table_name varchar, source_file varchar, row_number bigint,
+    raw_text varchar, reason varchar, loaded_at timestamp
+);
+create table if not exists raw.load_log (
+    source varchar, table_name varchar, source_file varchar, file_sha256 varchar,
+    file_bytes bigint, config_fingerprint varchar, rows_read bigint, rows_loaded bigint,
+    rows_rejected bigint, loaded_at timestamp, status varchar, message varchar
+);
+"""
+
+
+@dataclass
+class FileReport:
+    source_file: str
+    status: str  # loaded | unchanged | rejected (whole file) | removed
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    message: str = ""
+    reject_reasons: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class TableLoadReport:
+    raw_table: str
+    files: list[FileReport]
+
+    @property
+    def loaded_files(self) -> list[str]:
+        return [f.source_file for f in self.files if f.status in ("loaded", "rejected")]
+
+    def totals(self) -> dict[str, int]:
+        current = [f for f in self.files if f.status != "removed"]
+        return {
+            "files": len(current),
+            "rows_read": sum(f.rows_read for f in current),
+            "rows_loaded": sum(f.rows_loaded for f in current),
+            "rows_rejected": sum(f.rows_rejected for f in current),
+            "files_loaded_now": sum(f.status in ("loaded", "rejected") for f in self.files),
+            "files_unchanged": sum(f.status == "unchanged" for f in self.files),
+            "files_removed": sum(f.status == "removed" for f in self.files),
+        }
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def _create_table_sql(table: TableConfig) -> str:
+    cols = [f"{quote_ident(c)} varchar" for c in table.raw_columns]
+    cols += ["_source_file varchar", "_row_number bigint", "_loaded_at timestamp",
+             "_row_hash varchar", "_unmapped varchar"]
+    return f"create table raw.{quote_ident(table.raw_table)} ({', '.join(cols)})"
+
+
+def _existing_columns(con: duckdb.DuckDBPyConnection, raw_table: str) -> list[str] | None:
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+        [raw_table],
+    ).fetchall()
+    return [r[0] for r in rows] or None
+
+
+def _prepare_table(con: duckdb.DuckDBPyConnection, table: TableConfig) -> None:
+    """Create the raw table, or rebuild it when its columns or mapping changed."""
+    expected = table.raw_columns + list(LINEAGE_COLUMNS)
+    existing = _existing_columns(con, table.raw_table)
+    fingerprints = {r[0] for r in con.execute(
+        "select distinct config_fingerprint from raw.load_log where source = ? and table_name = ?",
+        [table.source, table.name]).fetchall()}
+    stale = existing is not None and (
+        existing != expected or (fingerprints and fingerprints != {table.fingerprint()}))
+    if stale:
+        con.execute(f"drop table raw.{quote_ident(table.raw_table)}")
+        con.execute("delete from raw.load_log where source = ? and table_name = ?",
+                    [table.source, table.name])
+        con.execute("delete from raw.rejects where source = ? and table_name = ?",
+                    [table.source, table.name])
+        existing = None
+    if existing is None:
+        con.execute(_create_table_sql(table))
+
+
+def _value_expr(table: TableConfig, column: str, available: set[str],
+                params: list[object]) -> str:
+    """SQL for one raw column: the mapped value, a value-mapped value, a constant, or NULL."""
+    if column in table.constants:
+        params.append(table.constants[column])
+        return "?::varchar"
+    if column not in available:
+        return "null::varchar"
+    ref = quote_ident(column)
+    vmap = table.value_maps.get(column)
+    if not vmap:
+        return ref
+    whens = []
+    for src, dst in sorted(vmap.items()):
+        params.extend([src, dst])
+        whens.append("when ? then ?")
+    return f"case {ref} {' '.join(whens)} else {ref} end"
+
+
+def _insert_batch(con: duckdb.DuckDBPyConnection, table: TableConfig, batch: pa.Table,
+                  rel_file: str, loaded_at: datetime) -> int:
+    """Insert an Arrow batch whose columns are named by canonical/extra field."""
+    available = set(batch.column_names)
+    params: list[object] = []
+    exprs = [_value_expr(table, c, available, params) for c in table.raw_columns]
+    params.extend([rel_file, loaded_at])
+    con.register("_huaxiang_batch", batch)
+    try:
+        con.execute(
+            f"insert into raw.{quote_ident(table.raw_table)} "
+            f"select {', '.join(exprs)}, ?::varchar, _row_number, ?::timestamp, _row_hash, "
+            "_unmapped from _huaxiang_batch",
+            params,
+        )
+    finally:
+        con.unregister("_huaxiang_batch")
+    return batch.num_rows
+
+
+def _wanted_columns(table: TableConfig) -> dict[str, str]:
+    """{raw column name: source column name} for mapped and extra columns."""
+    return {**table.columns, **table.extra_columns}
+
+
+def _chunk_to_arrow(chunk: Chunk) -> pa.Table:
+    arrays = {name: pa.array(values, type=pa.string()) for name, values in chunk.columns.items()}
+    arrays["_row_number"] = pa.array(chunk.row_numbers, type=pa.int64())
+    arrays["_row_hash"] = pa.array(chunk.row_hashes, type=pa.string())
+    arrays["_unmapped"] = pa.array(chunk.unmapped, type=pa.string())
+    return pa.table(arrays)
+
+
+def _insert_rejects(con: duckdb.DuckDBPyConnection, table: TableConfig, rel_file: str,
+                    rejects: list[Reject], loaded_at: datetime) -> None:
+    if not rejects:
+        return
+    batch = pa.table({
+        "row_number": pa.array([r.row_number for r in rejects], type=pa.int64()),
+        "raw_text": pa.array([r.raw_text for r in rejects], type=pa.string()),
+        "reason": pa.array([r.reason for r in rejects], type=pa.string()),
+    })
+    con.register("_huaxiang_rejects", batch)
+    try:
+        con.execute(
+            "insert into raw.rejects select ?, ?, ?, row_number, raw_text, reason, ? "
+            "from _huaxiang_rejects",
+            [table.source, table.name, rel_file, loaded_at],
+        )
+    finally:
+        con.unregister("_huaxiang_rejects")
+
+
+def _load_line_file(con, table: TableConfig, path: Path, rel_file: str,
+                    loaded_at: datetime, batch_size: int) -> FileReport:
+    wanted = _wanted_columns(table)
+    report = FileReport(rel_file, "loaded", 0, 0, 0)
+    try:
+        if table.format == "csv":
+            chunks = read_csv_chunks(path, table.csv, wanted, batch_size)
+        else:
+            chunks = read_jsonl_chunks(path, wanted, batch_size, table.csv.encoding)
+        for chunk in chunks:
+            if len(chunk):
+                report.rows_loaded += _insert_batch(con, table, _chunk_to_arrow(chunk),
+                                                    rel_file, loaded_at)
+            _insert_rejects(con, table, rel_file, chunk.rejects, loaded_at)
+            report.rows_rejected += len(chunk.rejects)
+            report.reject_reasons.update(_reason_kind(r.reason) for r in chunk.rejects)
+    except FileSchemaError as exc:
+        return _reject_whole_file(
+            con, table, rel_file, str(exc), loaded_at,
+            iter_raw_lines(path, table.csv.encoding, skip_header=table.format == "csv"))
+    report.rows_read = report.rows_loaded + report.rows_rejected
+    return report
+
+
+def _reason_kind(reason: str) -> str:
+    """The reason without the row's own text, to count reasons by kind."""
+    return reason.split(":")[0].split(" (")[0]
+
+
+def _reject_whole_file(con, table: TableConfig, rel_file: str, reason: str,
+                       loaded_at: datetime, rows) -> FileReport:
+    """A file that cannot be mapped: every row to rejects with the file's reason.
+
+    `rows` yields (row number, raw text); an unreadable file passes one (None, None).
+    """
+    con.execute(f"delete from raw.{quote_ident(table.raw_table)} where _source_file = ?",
+                [rel_file])
+    con.execute("delete from raw.rejects where source = ? and table_name = ? and source_file = ?",
+                [table.source, table.name, rel_file])
+    full_reason = f"file not loaded: {reason}"
+    n = 0
+    batch: list[Reject] = []
+    for lineno, text in rows:
+        batch.append(Reject(lineno, text, full_reason))
+        if len(batch) >= 100_000:
+            _insert_rejects(con, table, rel_file, batch, loaded_at)
+            n += len(batch)
+            batch = []
+    _insert_rejects(con, table, rel_file, batch, loaded_at)
+    n += len(batch)
+    return FileReport(rel_file, "rejected", n, 0, n, message=full_reason,
+                      reject_reasons=Counter({"file not loaded": n}))
+
+
+def _parquet_rows_as_json(con, path: Path):
+    rows = con.execute(
+        "select file_row_number + 1, to_json(t)::varchar "
+        "from read_parquet(?, file_row_number = true) t order by 1", [str(path)]).fetchall()
+    yield from rows
+
+
+def probe_parquet(con, path: Path) -> tuple[list[str], int] | str:
+    """(column names, row count) of a Parquet file, or why it cannot be read.
+
+    Done outside the load transaction: a failed statement would abort it.
+    """
+    try:
+        schema = con.execute("select name from parquet_schema(?)", [str(path)]).fetchall()
+        rows = con.execute("select sum(num_rows) from parquet_file_metadata(?)",
+                           [str(path)]).fetchall()[0][0] or 0
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[0]
+    return [r[0] for r in schema], int(rows)
+
+
+def _load_parquet_file(con, table: TableConfig, path: Path, rel_file: str,
+                       loaded_at: datetime, probe: tuple[list[str], int] | str) -> FileReport:
+    wanted = _wanted_columns(table)
+    if isinstance(probe, str):
+        return _reject_whole_file(con, table, rel_file,
+                                  f"not a readable Parquet file ({probe})", loaded_at,
+                                  [(None, None)])
+    schema, rows = probe
+    names = list(schema)
+    missing = [src for src in wanted.values() if src not in names]
+    if missing:
+        return _reject_whole_file(
+            con, table, rel_file,
+            f"the file has no column(s) {missing} named in the sources file; "
+            f"its columns are {names[1:]}", loaded_at, _parquet_rows_as_json(con, path))
+    mapped = set(wanted.values())
+    unmapped = [n for n in names[1:] if n not in mapped]
+    select = [f"cast({quote_ident(src)} as varchar) as {quote_ident(name)}"
+              for name, src in wanted.items()]
+    unmapped_sql = (
+        "nullif(to_json(struct_pack("
+        + ", ".join(f"{quote_ident(n)} := {quote_ident(n)}" for n in unmapped)
+        + "))::varchar, '{}')" if unmapped else "null::varchar")
+    all_cols = " || '\x1f' || ".join(
+        f"coalesce(cast({quote_ident(n)} as varchar), '')" for n in names[1:])
+    available = set(wanted)
+    params: list[object] = []
+    exprs = [_value_expr(table, c, available, params) for c in table.raw_columns]
+    params.extend([rel_file, loaded_at, str(path)])
+    loaded = con.execute(
+        f"insert into raw.{quote_ident(table.raw_table)} "
+        f"select {', '.join(exprs)}, ?::varchar, _row_number, ?::timestamp, _row_hash, _unmapped "
+        f"from (select {', '.join(select)}, file_row_number + 1 as _row_number, "
+        f"md5({all_cols}) as _row_hash, {unmapped_sql} as _unmapped "
+        "from read_parquet(?, file_row_number = true)) order by _row_number",
+        params,
+    ).fetchall()[0][0]
+    return FileReport(rel_file, "loaded", int(rows), int(loaded), 0)
+
+
+def list_files(table: TableConfig, landing_dir: Path) -> list[Path]:
+    """The files of a table, sorted so that loading order (and thus output) is deterministic."""
+    return sorted(p for p in landing_dir.glob(table.path) if p.is_file())
+
+
+def load_table(con: duckdb.DuckDBPyConnection, table: TableConfig, landing_dir: Path,
+               batch_size: int = 100_000, loaded_at: datetime | None = None) -> TableLoadReport:
+    """Bring `raw.<source>__<table>` in line with the table's landing files."""
+    loaded_at = loaded_at or datetime.now(timezone.utc).replace(tzinfo=None)
+    ensure_raw_schema(con)
+    _prepare_table(con, table)
+    fingerprint = table.fingerprint()
+    logged = {r[0]: r for r in con.execute(
+        "select source_file, file_sha256, config_fingerprint, rows_read, rows_loaded, "
+        "rows_rejected, status, message from raw.load_log where source = ? and table_name = ?",
+        [table.source, table.name]).fetchall()}
+    reports: list[FileReport] = []
+    files = list_files(table, landing_dir)
+    current = set()
+    for path in files:
+        rel = path.relative_to(landing_dir).as_posix()
+        current.add(rel)
+        digest = sha256_file(path)
+        prev = logged.get(rel)
+        if prev and prev[1] == digest and prev[2] == fingerprint:
+            reports.append(FileReport(rel, "unchanged", prev[3], prev[4], prev[5], prev[7] or ""))
+            continue
+        probe = probe_parquet(con, path) if table.format == "parquet" else None
+        con.execute("begin transaction")
+        try:
+            con.execute(f"delete from raw.{quote_ident(table.raw_table)} where _source_file = ?",
+                        [rel])
+            con.execute("delete from raw.rejects where source = ? and table_name = ? "
+                        "and source_file = ?", [table.source, table.name, rel])
+            con.execute("delete from raw.load_log where source = ? and table_name = ? "
+                        "and source_file = ?", [table.source, table.name, rel])
+            if table.format == "parquet":
+                rep = _load_parquet_file(con, table, path, rel, loaded_at, probe)
+            else:
+                rep = _load_line_file(con, table, path, rel, loaded_at, batch_size)
+            con.execute(
+                "insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [table.source, table.name, rel, digest, path.stat().st_size, fingerprint,
+                 rep.rows_read, rep.rows_loaded, rep.rows_rejected, loaded_at, rep.status,
+                 rep.message],
+            )
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        reports.append(rep)
+    for rel in sorted(set(logged) - current):
+        con.execute("begin transaction")
+        con.execute(f"delete from raw.{quote_ident(table.raw_table)} where _source_file = ?", [rel])
+        con.execute("delete from raw.rejects where source = ? and table_name = ? "
+                    "and source_file = ?", [table.source, table.name, rel])
+        con.execute("delete from raw.load_log where source = ? and table_name = ? "
+                    "and source_file = ?", [table.source, table.name, rel])
+        con.execute("commit")
+        prev = logged[rel]
+        reports.append(FileReport(rel, "removed", prev[3], prev[4], prev[5],
+                                  "file no longer in the landing folder: its rows were removed"))
+    return TableLoadReport(table.raw_table, reports)
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, table: TableConfig) -> list[dict[str, object]]:
+    """Per file: rows read (as counted by the reader) against what the warehouse now holds."""
+    rows = con.execute(
+        f"""
+        with loaded as (
+            select _source_file as f, count(*) as n from raw.{quote_ident(table.raw_table)}
+            group by 1
+        ), rejected as (
+            select source_file as f, count(*) as n from raw.rejects
+            where source = ? and table_name = ? group by 1
+        )
+        select l.source_file, l.rows_read, coalesce(ld.n, 0), coalesce(rj.n, 0)
+        from raw.load_log l
+        left join loaded ld on ld.f = l.source_file
+        left join rejected rj on rj.f = l.source_file
+        where l.source = ? and l.table_name = ?
+        order by 1
+        """,
+        [table.source, table.name, table.source, table.name],
+    ).fetchall()
+    out = []
+    for f, read, loaded, rejected in rows:
+        out.append({"file": f, "rows_read": int(read), "rows_loaded": int(loaded),
+                    "rows_rejected": int(rejected), "balanced": read == loaded + rejected})
+    return out
+
+
+def reject_reason_counts(con: duckdb.DuckDBPyConnection, table: TableConfig,
+                         limit: int = 10) -> dict[str, int]:
+    rows = con.execute(
+        "select split_part(split_part(reason, ':', 1), ' (', 1) as r, count(*) from raw.rejects "
+        "where source = ? and table_name = ? group by 1 order by 2 desc, 1 limit ?",
+        [table.source, table.name, limit]).fetchall()
+    return {r: int(n) for r, n in rows}
+
+
+def summary_json(report: TableLoadReport) -> str:
+    return json.dumps(report.totals())

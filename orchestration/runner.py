@@ -1,0 +1,131 @@
+"""Run the full-refresh job in-process and summarise it.
+
+The same `Definitions` as `dagster dev` (built by `build_definitions`), executed without a
+webserver: what the scheduler would do, for scripts, CI and `make demo`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import duckdb
+from dagster import DagsterEventType, DagsterInstance
+
+from orchestration.automation import FULL_REFRESH_JOB
+from orchestration.definitions import build_definitions
+from orchestration.settings import Settings
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    seconds: float
+    warehouse: str
+    sources: list[dict] = field(default_factory=list)
+    tables: dict[str, int] = field(default_factory=dict)
+    window: dict | None = None
+    failed_checks: list[str] = field(default_factory=list)
+    warned_checks: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = ["", "huaxiang full refresh: " + ("OK" if self.success else "FAILED"),
+                 f"  warehouse  {self.warehouse}"]
+        if self.window:
+            lines.append(f"  data       {self.window['data_start_date']} .. "
+                         f"{self.window['data_end_date']}; as of {self.window['as_of_date']} "
+                         f"({self.window['as_of_source']})")
+        if self.sources:
+            head = f"  {'source table':<24}{'files':>6}{'read':>10}{'loaded':>10}" \
+                   f"{'rejected@load':>15}{'rejected@check':>16}{'kept':>10}"
+            lines += ["", head, "  " + "-" * (len(head) - 2)]
+            for s in self.sources:
+                lines.append(
+                    f"  {s['table']:<24}{s['files']:>6}{s['read']:>10,}{s['loaded']:>10,}"
+                    f"{s['rejected_load']:>15,}{s['rejected_check']:>16,}{s['kept']:>10,}")
+            lines.append("  (read = loaded + rejected@load; loaded = kept + rejected@check; "
+                         "reasons in raw.rejects and intermediate.int_source_rows_rejected)")
+        if self.tables:
+            lines += ["", "  tables built: " + ", ".join(
+                f"{schema} {n}" for schema, n in sorted(self.tables.items()))]
+        for label, items in (("failed steps", self.failed_steps),
+                             ("failed checks", self.failed_checks),
+                             ("warnings", self.warned_checks)):
+            if items:
+                lines.append(f"  {label}:")
+                lines += [f"    - {i}" for i in items]
+        lines.append(f"  time taken  {self.seconds:.1f}s")
+        return "\n".join(lines)
+
+
+def _instance() -> DagsterInstance:
+    """The configured instance when DAGSTER_HOME is set (runs show in the UI), else ephemeral."""
+    if os.environ.get("DAGSTER_HOME"):
+        return DagsterInstance.get()
+    return DagsterInstance.ephemeral()
+
+
+def _summarise_warehouse(outcome: RunOutcome, path: str) -> None:
+    con = duckdb.connect(path, read_only=True)
+    try:
+        def q(sql: str) -> list[tuple]:
+            try:
+                return con.execute(sql).fetchall()
+            except duckdb.CatalogException:
+                return []
+
+        loads = q("select source || '__' || table_name, count(*), sum(rows_read), "
+                  "sum(rows_loaded), sum(rows_rejected) from raw.load_log group by 1 order by 1")
+        checks = {r[0]: (r[1], r[2]) for r in q(
+            "select source_system || '__' || source_table, sum(kept_rows), sum(rejected_rows) "
+            "from intermediate.int_source_row_accounting group by 1")}
+        for table, files, read, loaded, rejected in loads:
+            kept, rej_check = checks.get(table, (None, None))
+            outcome.sources.append({
+                "table": table, "files": int(files), "read": int(read), "loaded": int(loaded),
+                "rejected_load": int(rejected),
+                "rejected_check": int(rej_check) if rej_check is not None else 0,
+                "kept": int(kept) if kept is not None else 0,
+            })
+        outcome.tables = {s: int(n) for s, n in q(
+            "select table_schema, count(*) from information_schema.tables "
+            "where table_schema in ('raw', 'staging', 'intermediate', 'marts') group by 1")}
+        window = q("select data_start_date, data_end_date, as_of_date, as_of_source "
+                   "from intermediate.int_data_window")
+        if window:
+            outcome.window = dict(zip(
+                ["data_start_date", "data_end_date", "as_of_date", "as_of_source"], window[0]))
+    finally:
+        con.close()
+
+
+def run_full_refresh(settings: Settings, run_config: dict | None = None) -> RunOutcome:
+    started = time.perf_counter()
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(FULL_REFRESH_JOB)
+    with _instance() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                        run_config=run_config or {})
+        outcome = RunOutcome(success=result.success, seconds=0.0,
+                             warehouse=str(settings.warehouse))
+        for event in result.all_events:
+            if event.event_type == DagsterEventType.STEP_FAILURE:
+                outcome.failed_steps.append(f"{event.step_key}: "
+                                            f"{event.event_specific_data.error.message.strip()[:500]}")
+            elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+                ev = event.event_specific_data
+                if not ev.passed:
+                    label = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
+                    desc = ev.description or ""
+                    text = f"{label} {('— ' + desc[:300]) if desc else ''}".strip()
+                    if ev.severity.value == "ERROR":
+                        outcome.failed_checks.append(text)
+                    else:
+                        outcome.warned_checks.append(text)
+    if settings.warehouse.exists():
+        _summarise_warehouse(outcome, str(settings.warehouse))
+    outcome.success = outcome.success and not outcome.failed_checks
+    outcome.seconds = time.perf_counter() - started
+    return outcome

@@ -1,0 +1,56 @@
+"""Where things are: the sources file, the landing folder, the warehouse, the dbt project.
+
+One immutable object built from the environment (for `dagster dev` and the schedule) or from
+command-line options (for `huaxiang run`), and passed to the definitions factory: no module
+reads paths from anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCES = REPO_ROOT / "config" / "sources.yml"
+DEFAULT_WAREHOUSE = REPO_ROOT / "data" / "warehouse.duckdb"
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class Settings:
+    sources_file: Path = DEFAULT_SOURCES
+    warehouse: Path = DEFAULT_WAREHOUSE
+    landing_dir: Path | None = None  # None: the sources file's own landing_dir
+    as_of: date | None = None  # None: the end of the loaded data
+    dbt_project_dir: Path = DBT_PROJECT_DIR
+    duckdb_memory_limit: str | None = None
+    duckdb_threads: int | None = None
+
+    @property
+    def work_dir(self) -> Path:
+        """Private state beside the warehouse: generated dbt profile, project copies."""
+        return self.warehouse.parent / ".huaxiang" / self.warehouse.stem
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        as_of = env.get("HUAXIANG_AS_OF")
+        threads = env.get("HUAXIANG_DUCKDB_THREADS")
+        return cls(
+            sources_file=Path(env.get("HUAXIANG_SOURCES", DEFAULT_SOURCES)).resolve(),
+            warehouse=Path(env.get("HUAXIANG_WAREHOUSE", DEFAULT_WAREHOUSE)).resolve(),
+            landing_dir=Path(env["HUAXIANG_LANDING_DIR"]).resolve()
+            if env.get("HUAXIANG_LANDING_DIR") else None,
+            as_of=date.fromisoformat(as_of) if as_of else None,
+            duckdb_memory_limit=env.get("HUAXIANG_DUCKDB_MEMORY_LIMIT") or None,
+            duckdb_threads=int(threads) if threads else None,
+        )
+
+    def with_overrides(self, **changes) -> "Settings":
+        clean = {k: v for k, v in changes.items() if v is not None}
+        for key in ("sources_file", "warehouse", "landing_dir"):
+            if key in clean:
+                clean[key] = Path(clean[key]).resolve()
+        return replace(self, **clean)

@@ -1,0 +1,265 @@
+"""The sources file: which landing files exist, how to read them, and how their columns map
+onto the project's canonical fields.
+
+Everything downstream (ingestion, the generated dbt staging layer, the data-quality suites)
+is driven by the objects parsed here, so that adding a source system is a YAML entry and not
+code. Parsing is strict: a typo in the sources file is reported with the source, table and key
+that is wrong, before anything touches the warehouse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# Canonical fields per kind of table. Every raw table of a kind has exactly these columns
+# (NULL where the source does not map them), so staging and the unions above it are uniform.
+CANONICAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "customers": (
+        "source_record_id", "full_name", "given_name", "family_name", "gender", "birth_date",
+        "mobile", "phone", "email", "wechat_unionid", "id_number", "address", "city",
+        "province", "postcode", "company_name", "credit_code", "level", "lead_source",
+        "created_at", "updated_at", "account_ref", "xref_source", "xref_record_id",
+    ),
+    "accounts": (
+        "source_record_id", "company_name", "credit_code", "industry", "city", "province",
+        "size", "created_at",
+    ),
+    "relations": ("household_ref", "member_source", "member_ref", "role"),
+    "orders": (
+        "order_id", "customer_source", "source_customer_ref", "ordered_at", "status",
+        "amount", "channel", "store_id",
+    ),
+    "order_items": ("order_id", "line_no", "sku", "category", "quantity", "unit_price"),
+    "events": (
+        "event_id", "customer_source", "source_customer_ref", "device_id", "event_type",
+        "occurred_at", "sku", "category",
+    ),
+}
+
+# Fields a table of that kind must map (or set as a constant): without them a row means nothing.
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "customers": ("source_record_id",),
+    "accounts": ("source_record_id",),
+    "relations": ("household_ref", "member_source", "member_ref"),
+    "orders": ("order_id", "customer_source", "source_customer_ref", "ordered_at", "amount"),
+    "order_items": ("order_id",),
+    "events": ("event_type", "occurred_at"),
+}
+
+FORMATS = ("csv", "jsonl", "parquet")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class SourcesConfigError(ValueError):
+    """A sources file that cannot be used; the message names the file, source, table and key."""
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    header: bool = True
+    quote: str = '"'
+
+
+@dataclass(frozen=True)
+class TableConfig:
+    source: str
+    name: str
+    kind: str
+    path: str
+    format: str
+    columns: dict[str, str]
+    csv: CsvOptions = field(default_factory=CsvOptions)
+    extra_columns: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    pii: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def raw_table(self) -> str:
+        """Name of the table in the warehouse's `raw` schema."""
+        return f"{self.source}__{self.name}"
+
+    @property
+    def staging_model(self) -> str:
+        return f"stg_{self.source}__{self.name}"
+
+    @property
+    def raw_columns(self) -> list[str]:
+        """Data columns of the raw table: the kind's canonical fields, then the extras."""
+        return list(CANONICAL_FIELDS[self.kind]) + list(self.extra_columns)
+
+    def fingerprint(self) -> str:
+        """Hash of everything that decides how a file of this table is read and mapped.
+
+        A change of mapping invalidates every file already loaded, so the loader reloads them.
+        """
+        blob = json.dumps(
+            {
+                "kind": self.kind, "format": self.format, "columns": self.columns,
+                "csv": self.csv.__dict__, "extra": self.extra_columns,
+                "constants": self.constants, "value_maps": self.value_maps,
+            },
+            sort_keys=True, ensure_ascii=False,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    description: str
+    priority: int | None
+    tables: tuple[TableConfig, ...]
+
+
+@dataclass(frozen=True)
+class SourcesConfig:
+    path: Path
+    landing_dir: Path
+    sources: tuple[SourceConfig, ...]
+
+    @property
+    def tables(self) -> list[TableConfig]:
+        return [t for s in self.sources for t in s.tables]
+
+    def table(self, raw_table: str) -> TableConfig:
+        for t in self.tables:
+            if t.raw_table == raw_table:
+                return t
+        raise KeyError(raw_table)
+
+    def with_landing_dir(self, landing_dir: Path) -> "SourcesConfig":
+        return SourcesConfig(self.path, Path(landing_dir).resolve(), self.sources)
+
+
+def _err(path: Path, where: str, msg: str) -> SourcesConfigError:
+    return SourcesConfigError(f"{path}: {where}: {msg}")
+
+
+def _str_map(value: Any, path: Path, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _err(path, where, f"expected a mapping, got {type(value).__name__}")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _parse_table(path: Path, source: str, name: str, spec: Any) -> TableConfig:
+    where = f"sources.{source}.tables.{name}"
+    if not _NAME.match(name):
+        raise _err(path, where, "a table name must be lower case letters, digits and _")
+    if not isinstance(spec, dict):
+        raise _err(path, where, "expected a mapping with kind, path, format and columns")
+    known = {"kind", "path", "format", "csv", "columns", "extra_columns", "constants",
+             "value_maps", "pii", "description"}
+    unknown = sorted(set(spec) - known)
+    if unknown:
+        raise _err(path, where, f"unknown key(s) {unknown}; allowed: {sorted(known)}")
+    kind = spec.get("kind")
+    if kind not in CANONICAL_FIELDS:
+        raise _err(path, f"{where}.kind", f"{kind!r} is not one of {sorted(CANONICAL_FIELDS)}")
+    fmt = spec.get("format")
+    if fmt not in FORMATS:
+        raise _err(path, f"{where}.format", f"{fmt!r} is not one of {list(FORMATS)}")
+    if not spec.get("path"):
+        raise _err(path, f"{where}.path", "missing: a file path or glob under landing_dir")
+    columns = _str_map(spec.get("columns"), path, f"{where}.columns")
+    constants = _str_map(spec.get("constants"), path, f"{where}.constants")
+    canonical = CANONICAL_FIELDS[kind]
+    for fld in list(columns) + list(constants):
+        if fld not in canonical:
+            raise _err(path, f"{where}.columns.{fld}",
+                       f"not a canonical field of kind {kind}; canonical fields: {list(canonical)}")
+    both = sorted(set(columns) & set(constants))
+    if both:
+        raise _err(path, where, f"field(s) {both} are both mapped and set as constants")
+    missing = [f for f in REQUIRED_FIELDS[kind] if f not in columns and f not in constants]
+    if missing:
+        raise _err(path, where, f"a {kind} table must map {missing}")
+    extras = _str_map(spec.get("extra_columns"), path, f"{where}.extra_columns")
+    for fld in extras:
+        if not _NAME.match(fld) or fld in canonical or fld.startswith("_"):
+            raise _err(path, f"{where}.extra_columns.{fld}",
+                       "an extra column needs a new lower-case name, not a canonical one")
+    value_maps_raw = spec.get("value_maps") or {}
+    if not isinstance(value_maps_raw, dict):
+        raise _err(path, f"{where}.value_maps", "expected field: {from: to} mappings")
+    value_maps = {str(k): _str_map(v, path, f"{where}.value_maps.{k}")
+                  for k, v in value_maps_raw.items()}
+    for fld in value_maps:
+        if fld not in columns:
+            raise _err(path, f"{where}.value_maps.{fld}", "only a mapped field can have a value map")
+    pii = tuple(str(p) for p in (spec.get("pii") or ()))
+    for fld in pii:
+        if fld not in columns and fld not in extras:
+            raise _err(path, f"{where}.pii", f"{fld!r} is neither mapped nor an extra column")
+    csv_spec = spec.get("csv") or {}
+    if not isinstance(csv_spec, dict):
+        raise _err(path, f"{where}.csv", "expected delimiter / encoding / header / quote")
+    csv = CsvOptions(
+        delimiter=str(csv_spec.get("delimiter", ",")),
+        encoding=str(csv_spec.get("encoding", "utf-8")),
+        header=bool(csv_spec.get("header", True)),
+        quote=str(csv_spec.get("quote", '"')),
+    )
+    if len(csv.delimiter) != 1:
+        raise _err(path, f"{where}.csv.delimiter", "must be a single character")
+    if fmt == "csv" and not csv.header:
+        raise _err(path, f"{where}.csv.header", "CSV files without a header are not supported yet")
+    try:
+        "".encode(csv.encoding)
+    except LookupError:
+        raise _err(path, f"{where}.csv.encoding", f"unknown encoding {csv.encoding!r}") from None
+    return TableConfig(
+        source=source, name=name, kind=kind, path=str(spec["path"]), format=fmt,
+        columns=columns, csv=csv, extra_columns=extras, constants=constants,
+        value_maps=value_maps, pii=pii, description=str(spec.get("description", "")),
+    )
+
+
+def load_sources_config(path: str | Path, landing_dir: str | Path | None = None) -> SourcesConfig:
+    """Parse and validate a sources file; `landing_dir` overrides the file's own."""
+    path = Path(path).resolve()
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourcesConfigError(f"{path}: sources file not found") from None
+    except yaml.YAMLError as exc:
+        raise SourcesConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("sources"), dict):
+        raise _err(path, "top level", "expected a mapping with a `sources:` mapping")
+    if landing_dir is None:
+        landing_dir = path.parent / str(doc.get("landing_dir", "."))
+    sources: list[SourceConfig] = []
+    for sname, sspec in doc["sources"].items():
+        sname = str(sname)
+        if not _NAME.match(sname) or "__" in sname:
+            raise _err(path, f"sources.{sname}",
+                       "a source name must be lower case letters, digits and single _")
+        if not isinstance(sspec, dict) or not isinstance(sspec.get("tables"), dict):
+            raise _err(path, f"sources.{sname}", "expected a mapping with a `tables:` mapping")
+        tables = tuple(_parse_table(path, sname, str(t), tspec)
+                       for t, tspec in sspec["tables"].items())
+        customer_tables = [t.name for t in tables if t.kind == "customers"]
+        if len(customer_tables) > 1:
+            raise _err(path, f"sources.{sname}",
+                       f"has {len(customer_tables)} customers tables {customer_tables}; a source "
+                       "system has one (its record ids identify a customer record)")
+        priority = sspec.get("priority")
+        sources.append(SourceConfig(
+            name=sname, description=str(sspec.get("description", "")),
+            priority=int(priority) if priority is not None else None, tables=tables,
+        ))
+    if not sources:
+        raise _err(path, "sources", "no source declared")
+    return SourcesConfig(path=path, landing_dir=Path(landing_dir).resolve(), sources=tuple(sources))

@@ -1,0 +1,135 @@
+"""The staging normalisation macros, run by dbt on DuckDB against the formats sources write."""
+
+from __future__ import annotations
+
+import pytest
+
+from dbt_inline import dbt_show
+
+PHONES = {
+    # raw: (status, E.164)
+    "13812345678": ("mobile", "+8613812345678"),
+    "+86 138 1234 5678": ("mobile", "+8613812345678"),
+    "0086-13812345678": ("mobile", "+8613812345678"),
+    "86 13812345678": ("mobile", "+8613812345678"),
+    "138-1234-5678": ("mobile", "+8613812345678"),
+    "１３８１２３４５６７８": ("mobile", "+8613812345678"),
+    "(+86)138 1234 5678": ("mobile", "+8613812345678"),
+    "021-62345678": ("landline", "+862162345678"),
+    "(010)87654321": ("landline", "+861087654321"),
+    "0755 8765 4321": ("landline", "+8675587654321"),
+    "13800000000": ("junk", None),
+    "11111111111": ("junk", None),
+    "12345678901": ("junk", None),
+    "1381234": ("invalid", None),
+    "abc": ("invalid", None),
+    "  ": ("missing", None),
+}
+EMAILS = {
+    " Wang.Li@QQ.com ": ("valid", "wang.li@qq.com"),
+    "ｗａｎｇ＠１６３．ｃｏｍ": ("valid", "wang@163.com"),
+    "test@test.com": ("junk", None),
+    "无": ("junk", None),
+    "none": ("junk", None),
+    "not-an-email": ("invalid", None),
+}
+TIMESTAMPS = {
+    "2025-03-04 13:22:05": "2025-03-04 13:22:05",
+    "2025/03/04 13:22": "2025-03-04 13:22:00",
+    "2025-03-04T13:22:05+08:00": "2025-03-04 13:22:05",
+    "2025-03-04T13:22:05.123+08:00": "2025-03-04 13:22:05.123",
+    "2025-03-04T05:22:05Z": "2025-03-04 13:22:05",
+    "1704164645000": "2024-01-02 11:04:05",
+    "2024/05/06": "2024-05-06 00:00:00",
+    "1985/3/12": "1985-03-12 00:00:00",
+    "19850312": "1985-03-12 00:00:00",
+    "2025-02-30 10:00:00": None,
+    "N/A": None,
+    "不详": None,
+}
+AMOUNTS = {"¥1,299.00": "1299.00", "99.5": "99.50", "-10": "-10.00", "CNY 12.5": "12.50", "abc": None}
+STATUSES = {"paid": "paid", "PAID": "paid", "已支付": "paid", "已退款": "refunded", "Cancelled": "cancelled",
+            "已取消": "cancelled", "lost": "unknown"}
+GENDERS = {"男": "M", "F": "F", "female": "F", "U": None, "": None}
+
+
+def values(d: dict) -> str:
+    return ", ".join("('" + k.replace("'", "''") + "')" for k in d)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    wh = tmp_path_factory.mktemp("macros") / "w.duckdb"
+    sql = f"""
+    with phones as (
+        select v, {{{{ cn_national_digits(cn_phone_digits('v')) }}}} as n from (values {values(PHONES)}) t(v)
+    ), emails as (
+        select v, {{{{ normalize_email('v') }}}} as e from (values {values(EMAILS)}) t(v)
+    )
+    select 'phone' as kind, v, {{{{ cn_phone_status('v', 'n') }}}} as a,
+           {{{{ cn_phone_e164(cn_phone_status('v', 'n'), 'n') }}}} as b from phones
+    union all
+    select 'email', v, {{{{ email_status('v', 'e') }}}}, case when {{{{ email_status('v', 'e') }}}} = 'valid' then e end from emails
+    union all
+    select 'ts', v, cast({{{{ parse_local_timestamp('v') }}}} as varchar), null from (values {values(TIMESTAMPS)}) t(v)
+    union all
+    select 'amount', v, cast({{{{ parse_amount_cny('v') }}}} as varchar), null from (values {values(AMOUNTS)}) t(v)
+    union all
+    select 'status', v, {{{{ normalize_order_status('v') }}}}, null from (values {values(STATUSES)}) t(v)
+    union all
+    select 'gender', v, {{{{ normalize_gender('v') }}}}, null from (values {values(GENDERS)}) t(v)
+    union all
+    select 'mask', '+8613812345678', {{{{ mask_mobile("'+8613812345678'") }}}}, null
+    union all
+    select 'clean', v, {{{{ clean_text('v') }}}}, {{{{ clean_city('v') }}}} from (values ('　杭州市 '), ('  ')) t(v)
+    union all
+    select 'birth_year', v, cast({{{{ parse_birth_year('v') }}}} as varchar), null from (values ('1990'), ('1985-03-12'), ('不详')) t(v)
+    """
+    rows = dbt_show(sql, wh)
+    out: dict[tuple[str, str], tuple] = {}
+    for r in rows:
+        out[(r["kind"], r["v"])] = (r["a"], r["b"])
+    return out
+
+
+@pytest.mark.parametrize("raw, expected", PHONES.items())
+def test_phone(results, raw, expected):
+    assert results[("phone", raw)] == expected
+
+
+@pytest.mark.parametrize("raw, expected", EMAILS.items())
+def test_email(results, raw, expected):
+    assert results[("email", raw)] == expected
+
+
+@pytest.mark.parametrize("raw, expected", TIMESTAMPS.items())
+def test_timestamp(results, raw, expected):
+    got = results[("ts", raw)][0]
+    assert (got[: len(expected)] if got and expected else got) == expected
+
+
+@pytest.mark.parametrize("raw, expected", AMOUNTS.items())
+def test_amount(results, raw, expected):
+    assert results[("amount", raw)][0] == expected
+
+
+@pytest.mark.parametrize("raw, expected", STATUSES.items())
+def test_order_status(results, raw, expected):
+    assert results[("status", raw)][0] == expected
+
+
+@pytest.mark.parametrize("raw, expected", GENDERS.items())
+def test_gender(results, raw, expected):
+    assert results[("gender", raw)][0] == expected
+
+
+def test_mask_and_text(results):
+    assert results[("mask", "+8613812345678")][0] == "138****5678"
+    assert results[("clean", "　杭州市 ")] == ("杭州市", "杭州")
+    assert results[("clean", "  ")] == (None, None)
+
+
+def test_birth_year(results):
+    assert results[("birth_year", "1990")][0] == "1990"
+    assert results[("birth_year", "1985-03-12")][0] == "1985"
+    assert results[("birth_year", "不详")][0] is None

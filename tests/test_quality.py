@@ -1,0 +1,66 @@
+"""The Great Expectations suites: every expectation written really runs, and failures are
+reported with examples rather than a bare False."""
+
+import pandas as pd
+
+from orchestration.ingest import quality
+from orchestration.ingest.quality import ExpectationSpec, build_specs, validate_frame
+from orchestration.sources_config import load_sources_config
+
+
+def orders_frame(n=200, bad=0):
+    amounts = ["10.5"] * (n - bad) + ["-3"] * bad
+    return pd.DataFrame({
+        "order_id": [f"O{i}" for i in range(n)], "customer_source": ["app"] * n,
+        "source_customer_ref": ["M1"] * n, "ordered_at": ["2026-01-01 10:00:00"] * n,
+        "status": ["paid"] * n, "amount": amounts, "channel": [None] * n, "store_id": [None] * n,
+        "_row_number": list(range(1, n + 1)), "_row_hash": ["0" * 32] * n,
+    })
+
+
+def test_clean_batch_passes_and_every_expectation_runs(default_sources):
+    table = load_sources_config(default_sources).table("oms__orders")
+    result = validate_frame(orders_frame(), table)
+    assert result.success, result.summary
+    assert result.expectations_run == result.expectations_written == len(build_specs(table))
+
+
+def test_dirty_batch_fails_with_examples(default_sources):
+    table = load_sources_config(default_sources).table("oms__orders")
+    result = validate_frame(orders_frame(bad=20), table)
+    assert not result.success and not result.errors
+    (failure,) = result.failures
+    assert failure["expectation"] == "expect_column_values_to_be_between(amount__number)"
+    assert failure["unexpected_count"] == 20 and failure["examples"][0] == -3.0
+
+
+def test_a_lost_expectation_is_an_error_not_a_pass(default_sources, monkeypatch):
+    """Some GE releases keep one expectation per column and type: a second regex on a column
+    replaces the first. Emulate that bug and check the guard catches it."""
+    import great_expectations as gx
+
+    table = load_sources_config(default_sources).table("oms__orders")
+    original = quality.build_specs
+    monkeypatch.setattr(quality, "build_specs", lambda t: original(t) + [
+        ExpectationSpec("ExpectColumnValuesToMatchRegex", "amount", {"regex": "^1"})])
+    add = gx.ExpectationSuite.add_expectation
+
+    def add_keeping_one_per_column_and_type(self, expectation):
+        for existing in list(self.expectations):
+            if (existing.expectation_type == expectation.expectation_type
+                    and getattr(existing, "column", None) == getattr(expectation, "column", None)):
+                self.expectations.remove(existing)
+        return add(self, expectation)
+
+    monkeypatch.setattr(gx.ExpectationSuite, "add_expectation", add_keeping_one_per_column_and_type)
+    result = validate_frame(orders_frame(), table)
+    assert not result.success
+    assert any("ran" in e and "missing" in e for e in result.errors)
+
+
+def test_an_expectation_that_raises_is_an_error(default_sources):
+    table = load_sources_config(default_sources).table("oms__orders")
+    frame = orders_frame().drop(columns=["status"])  # the suite names a column that is not there
+    result = validate_frame(frame, table)
+    assert not result.success
+    assert any("raised instead of running" in e for e in result.errors)
