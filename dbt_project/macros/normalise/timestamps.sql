@@ -17,10 +17,14 @@
             then timezone({{ tz }}, to_timestamp(cast({{ s }} as bigint) / 1000.0))
         when regexp_full_match({{ s }}, '[0-9]{10}')
             then timezone({{ tz }}, to_timestamp(cast({{ s }} as bigint)))
+        -- with an offset; DuckDB's %z parsing rolls 30 February over to March, so the date
+        -- part is checked on its own first
         when regexp_matches({{ s }}, '([+-][0-9]{2}:?[0-9]{2}|Z)$')
+             and try_strptime(substr({{ s }}, 1, 10), '%Y-%m-%d') is not null
             then timezone({{ tz }}, try_strptime(regexp_replace({{ s }}, 'Z$', '+00:00'),
                 ['%Y-%m-%dT%H:%M:%S.%g%z', '%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%d %H:%M:%S%z',
                  '%Y-%m-%dT%H:%M:%S.%f%z']))
+        when regexp_matches({{ s }}, '([+-][0-9]{2}:?[0-9]{2}|Z)$') then null
         else try_strptime({{ s }},
                 ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y/%m/%d %H:%M:%S', '%Y-%m-%d %H:%M',
                  '%Y/%m/%d %H:%M', '%Y-%m-%d %H:%M:%S.%g', '%Y-%m-%dT%H:%M:%S.%g', '%Y-%m-%d',

@@ -1,10 +1,11 @@
 {#- The span of the loaded data, and the as-of date the run computes for.
 
     The end of the data is the last day with a normal amount of activity (orders and events):
-    a day counts when it has at least var('data_end_min_share_of_median_day') of the median
-    daily count, and the data is the longest run of such days without a gap of more than
-    var('data_max_gap_days'). A handful of rows dated months or years later is future-dated
-    junk, not the end of the data, and is rejected in the *_validated models. The as-of date is
+    a day counts when the seven days ending on it hold at least
+    var('data_end_min_share_of_median_week') of the median seven-day count, and the data is the
+    longest run of such days without a gap of more than var('data_max_gap_days'). A handful of
+    rows dated months or years later is future-dated junk, not the end of the data, and is
+    rejected in the *_validated models. The as-of date is
     var('as_of_date') when given, else the end of the data: never the wall clock, so a run is
     reproducible. -#}
 with stamps as (
@@ -23,17 +24,32 @@ daily as (
     group by activity_date
 ),
 
+weekly as (
+    select
+        activity_date,
+        n_rows,
+        sum(n_rows) over (
+            order by day_no range between 6 preceding and current row) as n_rows_7d
+    from (
+        select
+            activity_date,
+            n_rows,
+            {{ dbt.datediff("cast('2000-01-01' as date)", 'activity_date', 'day') }} as day_no
+        from daily
+    ) as numbered
+),
+
 threshold as (
-    select greatest(1, {{ var('data_end_min_share_of_median_day') }}
-                       * percentile_cont(0.5) within group (order by n_rows)) as min_rows
-    from daily
+    select greatest(1, {{ var('data_end_min_share_of_median_week') }}
+                       * percentile_cont(0.5) within group (order by n_rows_7d)) as min_rows
+    from weekly
 ),
 
 qualifying as (
-    select daily.activity_date, daily.n_rows
-    from daily
+    select weekly.activity_date, weekly.n_rows
+    from weekly
     cross join threshold
-    where daily.n_rows >= threshold.min_rows
+    where weekly.n_rows_7d >= threshold.min_rows
 ),
 
 with_previous as (

@@ -1,0 +1,61 @@
+"""The Dagster definitions: the full graph, the job, the schedule and the landing sensor."""
+
+from __future__ import annotations
+
+import pytest
+from dagster import AssetKey, RunRequest, SkipReason, build_sensor_context
+
+from mini_landing import write_mini_landing
+from orchestration.automation import build_landing_sensor
+from orchestration.definitions import build_definitions
+from orchestration.settings import Settings
+from orchestration.sources_config import load_sources_config
+
+
+@pytest.fixture(scope="module")
+def defs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("defs")
+    write_mini_landing(root / "landing")
+    return build_definitions(Settings(landing_dir=root / "landing", warehouse=root / "w.duckdb"))
+
+
+def test_graph_has_ingest_staging_and_marts(defs):
+    keys = set(defs.resolve_asset_graph().get_all_asset_keys())
+    assert AssetKey(["raw", "crm__contacts"]) in keys
+    assert AssetKey(["staging", "stg_crm__contacts"]) in keys
+    assert AssetKey(["intermediate", "int_orders_validated"]) in keys
+    assert AssetKey(["marts", "fct_orders"]) in keys
+    graph = defs.resolve_asset_graph()
+    # dbt sources resolve to the ingestion assets: staging depends on raw
+    assert AssetKey(["raw", "crm__contacts"]) in graph.get(AssetKey(["staging", "stg_crm__contacts"])).parent_keys
+
+
+def test_checks_include_reconciliation_ge_and_dbt_tests(defs):
+    checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    assert ("raw/oms__orders", "rows_reconcile") in checks
+    assert ("raw/oms__orders", "great_expectations") in checks
+    assert any(a == "marts/fct_orders" and n.startswith("unique_fct_orders_order_line_id") for a, n in checks)
+
+
+def test_job_and_daily_schedule(defs):
+    job = defs.resolve_job_def("full_refresh")
+    assert job.executor_def.name == "in_process"
+    schedule = defs.resolve_schedule_def("daily_full_refresh")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "Asia/Shanghai"
+    assert defs.resolve_sensor_def("landing_files_sensor") is not None
+
+
+def test_landing_sensor_fires_on_new_files_only(tmp_path, default_sources):
+    write_mini_landing(tmp_path / "landing")
+    sensor = build_landing_sensor(load_sources_config(default_sources, tmp_path / "landing"))
+    ctx = build_sensor_context()
+    first = sensor(ctx)
+    assert isinstance(first, RunRequest)
+    ctx = build_sensor_context(cursor=ctx.cursor)
+    assert isinstance(sensor(ctx), SkipReason)
+    (tmp_path / "landing" / "store" / "members_2.csv").write_text(
+        "card_no|name|phone|store_id|store_city|join_date\n8|x|1|S|c|2024/01/01\n", encoding="utf-8")
+    ctx = build_sensor_context(cursor=ctx.cursor)
+    again = sensor(ctx)
+    assert isinstance(again, RunRequest) and "store/members_2.csv" in again.tags["huaxiang/changed_files"]

@@ -1,0 +1,190 @@
+"""End to end: generate a small data set, materialize the whole asset graph in-process (the same
+definitions as Dagster), and check the warehouse against the generator's ground truth."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from datagen import generate
+from orchestration.runner import run_full_refresh
+from orchestration.settings import Settings
+
+SCHEMAS = ("raw", "staging", "intermediate", "marts")
+
+
+def snapshot(warehouse: Path, drop_columns: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            f"where table_schema in {SCHEMAS} order by 1, 2").fetchall()
+        out = {}
+        for schema, table in tables:
+            cols = [c for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? "
+                "and table_name = ? order by ordinal_position", [schema, table]).fetchall()
+                if c not in drop_columns]
+            sel = ", ".join(f'"{c}"' for c in cols)
+            out[f"{schema}.{table}"] = con.execute(
+                f'select {sel} from "{schema}"."{table}" order by all').fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    generate(root / "data", customers=400, seed=11, progress=False)
+    settings = Settings(landing_dir=root / "data" / "landing", warehouse=root / "w.duckdb")
+    first = run_full_refresh(settings)
+    snap_first = snapshot(settings.warehouse)
+    second = run_full_refresh(settings)
+    snap_second = snapshot(settings.warehouse)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    yield {"root": root, "settings": settings, "first": first, "second": second,
+           "snap_first": snap_first, "snap_second": snap_second, "con": con,
+           "truth": root / "data" / "ground_truth",
+           "dataset": json.loads((root / "data" / "landing" / "DATASET.json").read_text())}
+    con.close()
+
+
+def q(run, sql, params=None):
+    return run["con"].execute(sql, params or []).fetchall()
+
+
+def dirt_rows(run, *defects: str, prefix: str = "") -> set[tuple[str, int]]:
+    """Defects of the ground truth as (file, line/row number as the loader counts it).
+
+    The generator numbers data rows; the loader numbers CSV lines (the header is line 1)."""
+    out = set()
+    for r in read_csv(run["truth"] / "dirt.csv"):
+        if r["defect"] in defects and r["file"].startswith(prefix):
+            n = int(r["row_number"]) + (1 if r["file"].endswith(".csv") else 0)
+            out.add((r["file"], n))
+    return out
+
+
+def test_the_job_succeeds_twice_with_every_check_passing(run):
+    for outcome in (run["first"], run["second"]):
+        assert outcome.success, outcome.render()
+        assert not outcome.failed_checks and not outcome.failed_steps
+
+
+def test_every_landing_file_reconciles(run):
+    logged = {f: (read, loaded, rejected) for f, read, loaded, rejected in q(
+        run, "select source_file, rows_read, rows_loaded, rows_rejected from raw.load_log")}
+    landing = {f: n for f, n in run["dataset"]["files"].items() if not f.startswith("ground_truth")}
+    landing = {f.removeprefix("landing/"): n for f, n in landing.items()}
+    assert set(logged) == set(landing)
+    for f, (read, loaded, rejected) in logged.items():
+        assert read == landing[f], f
+        assert read == loaded + rejected, f
+    actual = dict(q(run, "select source_file, count(*) from raw.rejects group by 1"))
+    for f, (_, _, rejected) in logged.items():
+        assert actual.get(f, 0) == rejected, f
+    unbalanced = q(run, "select * from intermediate.int_source_row_accounting "
+                        "where raw_rows <> kept_rows + rejected_rows")
+    assert unbalanced == []
+
+
+def test_exactly_the_malformed_lines_are_rejected_at_load(run):
+    rejected = set(q(run, "select source_file, row_number from raw.rejects"))
+    assert rejected == dirt_rows(run, "malformed_line")
+    reasons = [r for (r,) in q(run, "select reason from raw.rejects")]
+    assert all(("field(s) where the header has" in r) or r.startswith("not valid JSON") for r in reasons)
+
+
+def test_exact_duplicates_are_rejected_naming_the_first_copy(run):
+    rejected = q(run, "select source_file, row_number, reject_reason from "
+                      "intermediate.int_source_rows_rejected where reject_reason like 'exact duplicate of %'")
+    assert {(f, n) for f, n, _ in rejected} == dirt_rows(run, "exact_duplicate")
+
+
+def test_bad_orders_are_rejected_and_good_ones_kept(run):
+    bad = dirt_rows(run, "negative_amount", "future_timestamp", "unparseable_timestamp",
+                    "exact_duplicate", prefix="oms/orders/")
+    rejected = set(q(run, "select _source_file, _row_number from intermediate.int_orders_validated "
+                          "where not is_valid"))
+    assert rejected == bad
+    reasons = Counter(r.split(" ")[0] + " " + r.split(" ")[-1] for (r,) in q(
+        run, "select reject_reason from intermediate.int_orders_validated where not is_valid"))
+    assert any(k.startswith("amount") and k.endswith("negative") for k in reasons)
+
+
+def test_bad_event_timestamps_are_rejected(run):
+    bad = dirt_rows(run, "future_timestamp", "unparseable_timestamp", "exact_duplicate", prefix="app/events/")
+    rejected = set(q(run, "select _source_file, _row_number from intermediate.int_events_validated "
+                          "where not is_valid"))
+    assert rejected == bad
+
+
+def test_every_true_customer_record_is_staged_once(run):
+    truth = {(r["source_system"], r["source_record_id"]) for r in read_csv(run["truth"] / "records.csv")}
+    kept = q(run, "select source_system, source_record_id from "
+                  "intermediate.int_customer_records_validated where is_valid")
+    assert len(kept) == len(set(kept))
+    assert set(kept) == truth
+
+
+def test_staged_phones_match_the_truth(run):
+    """Every valid staged mobile is the person's true mobile (or a household member's)."""
+    persons = {p["person_id"]: p for p in read_csv(run["truth"] / "persons.csv")}
+    household_mobiles: dict[str, set[str]] = {}
+    for p in persons.values():
+        if p["household_id"]:
+            household_mobiles.setdefault(p["household_id"], set()).add(p["mobile"])
+    record_person = {(r["source_system"], r["source_record_id"]): r["person_id"]
+                     for r in read_csv(run["truth"] / "records.csv")}
+    staged = q(run, "select source_system, source_record_id, mobile from "
+                    "intermediate.int_customer_records_validated where is_valid and mobile is not null")
+    assert len(staged) > 0.6 * len(record_person)
+    wrong = []
+    for src, rid, mobile in staged:
+        p = persons[record_person[(src, rid)]]
+        if mobile != p["mobile"] and mobile not in household_mobiles.get(p["household_id"], set()):
+            wrong.append((src, rid, mobile, p["mobile"]))
+    assert wrong == []
+
+
+def test_fct_orders_is_net_of_refunds(run):
+    (lines, orders, net, refunded) = q(run, "select count(*), count(distinct order_id), sum(net_amount), "
+                                            "sum(refunded_amount) from marts.fct_orders")[0]
+    kept = q(run, "select count(*) from intermediate.int_orders_validated where is_valid")[0][0]
+    assert orders == kept and lines >= orders and refunded > 0
+    assert q(run, "select count(*) from marts.fct_orders where status <> 'paid' and net_amount <> 0") == [(0,)]
+    true_paid = sum(float(p["total_paid_amount"] or 0) for p in read_csv(run["truth"] / "persons.csv"))
+    assert abs(float(net) - true_paid) / true_paid < 0.03  # the rejected dirty orders are the gap
+
+
+def test_data_window_is_the_generated_window(run):
+    (start, end, as_of, source) = q(run, "select * from intermediate.int_data_window")[0]
+    assert str(end) == run["dataset"]["end_date"] and as_of == end and source == "end of loaded data"
+
+
+def test_running_twice_gives_identical_tables(run):
+    assert run["snap_first"].keys() == run["snap_second"].keys()
+    for table in run["snap_first"]:
+        assert run["snap_first"][table] == run["snap_second"][table], table
+
+
+def test_a_fresh_warehouse_gives_the_same_tables(run, tmp_path):
+    settings = Settings(landing_dir=run["settings"].landing_dir, warehouse=tmp_path / "fresh.duckdb")
+    assert run_full_refresh(settings).success
+    drop = ("_loaded_at", "loaded_at")
+    fresh = snapshot(settings.warehouse, drop)
+    before = snapshot(run["settings"].warehouse, drop)
+    assert fresh.keys() == before.keys()
+    for table in fresh:
+        assert fresh[table] == before[table], table
