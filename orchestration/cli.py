@@ -14,7 +14,6 @@ file or an option that cannot be used).
 from __future__ import annotations
 
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -67,12 +66,14 @@ def _settings(sources: Path | None, warehouse: Path | None, landing: Path | None
               help="Landing folder, instead of the sources file's landing_dir.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Compute for this date [default: the end of the loaded data].")
-def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_of) -> None:
+@click.option("--verbose", is_flag=True, help="Dagster's debug events on the console too.")
+def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_of,
+        verbose: bool) -> None:
     from orchestration.runner import run_full_refresh
 
     settings = _settings(sources, warehouse, landing, as_of.date() if as_of else None)
     try:
-        outcome = run_full_refresh(settings)
+        outcome = run_full_refresh(settings, log_level="DEBUG" if verbose else "INFO")
     except SourcesConfigError as exc:
         _fail_input(str(exc))
     click.echo(outcome.render())

@@ -29,6 +29,7 @@ class RunOutcome:
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
+    top_reasons: list[tuple[str, str, int]] = field(default_factory=list)
 
     def render(self) -> str:
         lines = ["", "huaxiang full refresh: " + ("OK" if self.success else "FAILED"),
@@ -47,6 +48,9 @@ class RunOutcome:
                     f"{s['rejected_load']:>15,}{s['rejected_check']:>16,}{s['kept']:>10,}")
             lines.append("  (read = loaded + rejected@load; loaded = kept + rejected@check; "
                          "reasons in raw.rejects and intermediate.int_source_rows_rejected)")
+        if self.top_reasons:
+            lines += ["", "  most frequent reasons for rejecting a row (numbers shown as N):"]
+            lines += [f"    {n:>8,}  {table:<22} {reason}" for table, reason, n in self.top_reasons]
         if self.tables:
             lines += ["", "  tables built: " + ", ".join(
                 f"{schema} {n}" for schema, n in sorted(self.tables.items()))]
@@ -58,6 +62,20 @@ class RunOutcome:
                 lines += [f"    - {i}" for i in items]
         lines.append(f"  time taken  {self.seconds:.1f}s")
         return "\n".join(lines)
+
+
+TOP_REASONS_SQL = r"""
+with reasons as (
+    select source || '__' || table_name as t,
+           split_part(split_part(reason, ':', 1), ' (', 1) as r
+    from raw.rejects
+    union all
+    select source_system || '__' || source_table,
+           regexp_replace(reject_reason, '[0-9][0-9:. /=-]*[0-9]|[0-9]', 'N', 'g')
+    from intermediate.int_source_rows_rejected
+)
+select t, r, count(*) from reasons group by 1, 2 order by 3 desc, 1, 2 limit 8
+"""
 
 
 def _instance() -> DagsterInstance:
@@ -89,6 +107,7 @@ def _summarise_warehouse(outcome: RunOutcome, path: str) -> None:
                 "rejected_check": int(rej_check) if rej_check is not None else 0,
                 "kept": int(kept) if kept is not None else 0,
             })
+        outcome.top_reasons = [(t, r, int(n)) for t, r, n in q(TOP_REASONS_SQL)]
         outcome.tables = {s: int(n) for s, n in q(
             "select table_schema, count(*) from information_schema.tables "
             "where table_schema in ('raw', 'staging', 'intermediate', 'marts') group by 1")}
@@ -101,13 +120,15 @@ def _summarise_warehouse(outcome: RunOutcome, path: str) -> None:
         con.close()
 
 
-def run_full_refresh(settings: Settings, run_config: dict | None = None) -> RunOutcome:
+def run_full_refresh(settings: Settings, run_config: dict | None = None,
+                     log_level: str = "INFO") -> RunOutcome:
     started = time.perf_counter()
     defs = build_definitions(settings)
     job = defs.resolve_job_def(FULL_REFRESH_JOB)
+    config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
     with _instance() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                        run_config=run_config or {})
+                                        run_config=config)
         outcome = RunOutcome(success=result.success, seconds=0.0,
                              warehouse=str(settings.warehouse))
         for event in result.all_events:
