@@ -3,7 +3,6 @@
 
 import hashlib
 import json
-from pathlib import Path
 
 from dagster import (
     AssetSelection,

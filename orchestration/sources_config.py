@@ -138,9 +138,6 @@ class SourcesConfig:
                 return t
         raise KeyError(raw_table)
 
-    def with_landing_dir(self, landing_dir: Path) -> "SourcesConfig":
-        return SourcesConfig(self.path, Path(landing_dir).resolve(), self.sources)
-
 
 def _err(path: Path, where: str, msg: str) -> SourcesConfigError:
     return SourcesConfigError(f"{path}: {where}: {msg}")

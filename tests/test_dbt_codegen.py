@@ -1,4 +1,3 @@
-from pathlib import Path
 
 from orchestration.dbt_codegen import is_in_sync, prepare_dbt_project, render_staging
 from orchestration.sources_config import load_sources_config

@@ -4,7 +4,6 @@ and reloading is idempotent."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa

@@ -51,3 +51,34 @@
         'events': 'int_events_validated',
     }) }}
 {%- endmacro %}
+
+{#- Judge records identified by source_record_id (customer records, accounts): missing id,
+    exact duplicate, or an older version of an id that appears again (`newest_first` orders
+    the versions, the first is kept). -#}
+{% macro judge_identified_records(kind, newest_first) %}
+with staged as (
+    {{ union_staged(kind) }}
+),
+
+checked as (
+    select
+        staged.*,
+        case
+            when source_record_id is null then 'missing source_record_id'
+            when _copy_no > 1 then concat('exact duplicate of ', _first_copy)
+        end as _issue
+    from (select staged.*, {{ exact_duplicate_columns() }} from staged) as staged
+),
+
+versioned as (
+    select
+        checked.*,
+        {{ version_columns('source_record_id', newest_first) }}
+    from checked
+)
+
+select
+    {{ judged_columns(kind,
+        "coalesce(_issue, " ~ superseded_reason('source_record_id', 'source_record_id') ~ ")") }}
+from versioned
+{% endmacro %}

@@ -14,7 +14,6 @@ a value that does not parse is visible instead of failing the load.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -420,7 +419,3 @@ def reject_reason_counts(con: duckdb.DuckDBPyConnection, table: TableConfig,
         "where source = ? and table_name = ? group by 1 order by 2 desc, 1 limit ?",
         [table.source, table.name, limit]).fetchall()
     return {r: int(n) for r, n in rows}
-
-
-def summary_json(report: TableLoadReport) -> str:
-    return json.dumps(report.totals())

@@ -7,6 +7,14 @@
     _loaded_at
 {%- endmacro %}
 
+{#- The tail of every staging model: the source's extra columns (cleaned), then lineage. -#}
+{% macro extras_and_lineage(extra_columns) -%}
+    {%- for col in extra_columns %}
+    {{ clean_text(col) }} as {{ col }},
+    {%- endfor %}
+    {{ lineage_columns() }}
+{%- endmacro %}
+
 {% macro clean_city(expr) -%}
     nullif(regexp_replace({{ clean_text(expr) }}, '市$', ''), '')
 {%- endmacro %}

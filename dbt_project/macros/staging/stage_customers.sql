@@ -73,9 +73,6 @@ select
          then concat('{{ source_name }}', ':', {{ clean_text('account_ref') }}) end as account_key,
     lower({{ clean_text('xref_source') }}) as xref_source,
     {{ clean_text('xref_record_id') }} as xref_record_id,
-    {%- for col in extra_columns %}
-    {{ clean_text(col) }} as {{ col }},
-    {%- endfor %}
-    {{ lineage_columns() }}
+    {{ extras_and_lineage(extra_columns) }}
 from classified
 {% endmacro %}

@@ -16,10 +16,7 @@ select
     {{ clean_text('size') }} as size,
     {{ parse_local_timestamp('created_at') }} as created_at,
     created_at as created_at_raw,
-    {%- for col in extra_columns %}
-    {{ clean_text(col) }} as {{ col }},
-    {%- endfor %}
-    {{ lineage_columns() }}
+    {{ extras_and_lineage(extra_columns) }}
 from {{ source(source_name, table_name) }}
 {% endmacro %}
 
@@ -39,10 +36,7 @@ select
         else 'unknown'
     end as role,
     role as role_raw,
-    {%- for col in extra_columns %}
-    {{ clean_text(col) }} as {{ col }},
-    {%- endfor %}
-    {{ lineage_columns() }}
+    {{ extras_and_lineage(extra_columns) }}
 from {{ source(source_name, table_name) }}
 {% endmacro %}
 
@@ -62,10 +56,7 @@ select
     amount as amount_raw,
     {{ clean_text('channel') }} as channel,
     {{ clean_text('store_id') }} as store_id,
-    {%- for col in extra_columns %}
-    {{ clean_text(col) }} as {{ col }},
-    {%- endfor %}
-    {{ lineage_columns() }}
+    {{ extras_and_lineage(extra_columns) }}
 from {{ source(source_name, table_name) }}
 {% endmacro %}
 
@@ -82,10 +73,7 @@ select
     quantity as quantity_raw,
     {{ parse_amount_cny('unit_price') }} as unit_price,
     unit_price as unit_price_raw,
-    {%- for col in extra_columns %}
-    {{ clean_text(col) }} as {{ col }},
-    {%- endfor %}
-    {{ lineage_columns() }}
+    {{ extras_and_lineage(extra_columns) }}
 from {{ source(source_name, table_name) }}
 {% endmacro %}
 
@@ -106,9 +94,6 @@ select
     occurred_at as occurred_at_raw,
     {{ clean_text('sku') }} as sku,
     {{ clean_text('category') }} as category,
-    {%- for col in extra_columns %}
-    {{ clean_text(col) }} as {{ col }},
-    {%- endfor %}
-    {{ lineage_columns() }}
+    {{ extras_and_lineage(extra_columns) }}
 from {{ source(source_name, table_name) }}
 {% endmacro %}

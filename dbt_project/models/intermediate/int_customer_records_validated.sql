@@ -1,28 +1,4 @@
 {#- Every staged customer record of every source, judged: kept (is_valid) or rejected with a
     reason. A record id seen twice keeps the most recently updated row. -#}
-with staged as (
-    {{ union_staged('customers') }}
-),
-
-checked as (
-    select
-        staged.*,
-        case
-            when source_record_id is null then 'missing source_record_id'
-            when _copy_no > 1 then concat('exact duplicate of ', _first_copy)
-        end as _issue
-    from (select staged.*, {{ exact_duplicate_columns() }} from staged) as staged
-),
-
-versioned as (
-    select
-        checked.*,
-        {{ version_columns('source_record_id',
-            'updated_at desc nulls last, created_at desc nulls last, _source_file desc, _row_number desc') }}
-    from checked
-)
-
-select
-    {{ judged_columns('customers',
-        "coalesce(_issue, " ~ superseded_reason('source_record_id', 'source_record_id') ~ ")") }}
-from versioned
+{{ judge_identified_records('customers',
+    'updated_at desc nulls last, created_at desc nulls last, _source_file desc, _row_number desc') }}
