@@ -123,10 +123,55 @@ def test_jsonl_bad_lines_and_mixed_types(tmp_path, con):
     load_table(con, table, tmp_path)
     assert rows(con, "select source_record_id, created_at, address, _row_number, _unmapped "
                      "from raw.app__m order by _row_number") == [
-        ("M1", "1704164645000", '{"a": 1}', 1, None), ("M3", None, None, 4, '{"other": true}')]
+        ("M1", "1704164645000", '{"a":1}', 1, None), ("M3", None, None, 4, '{"other":true}')]
     assert [r[0] for r in rows(con, "select reason from raw.rejects order by row_number")] == [
         "not valid JSON (Unterminated string starting at at column 19)",
-        "a JSON list where an object was expected"]
+        "a JSON array where an object was expected"]
+
+
+JSONL = (
+    '\ufeff{"id": "M1", "t": 1704164645000, "n": {"a": 1}, "x": "中"}\r\n'
+    '{"id": "M2", "t": "2024-01-01\n'
+    '\n'
+    '"just a string"\n'
+    '{"id": "M3", "t": null, "other": [1, 2], "n": 2.5}\n'
+    '{"id": "M4"}'  # no newline at the end
+)
+
+
+def test_jsonl_fast_path_and_python_reader_agree(tmp_path, con, monkeypatch):
+    """DuckDB splits and parses JSON Lines fast; the Python reader is the fallback. Same rows."""
+    from orchestration.ingest import loader
+
+    (tmp_path / "j").mkdir()
+    (tmp_path / "j" / "a.jsonl").write_text(JSONL, encoding="utf-8")
+    table = TableConfig(source="app", name="m", kind="customers", path="j/*.jsonl", format="jsonl",
+                        columns={"source_record_id": "id", "created_at": "t", "address": "n"},
+                        value_maps={"source_record_id": {"M4": "M4-mapped"}})
+    load_table(con, table, tmp_path)
+    fast = (rows(con, "select * exclude (_loaded_at) from raw.app__m order by _row_number"),
+            rows(con, "select row_number, raw_text, reason from raw.rejects order by 1"))
+    other = duckdb.connect()
+    monkeypatch.setattr(loader, "prepare_json_lines", lambda con, path: False)
+    load_table(other, table, tmp_path)
+    slow = (rows(other, "select * exclude (_loaded_at) from raw.app__m order by _row_number"),
+            rows(other, "select row_number, raw_text, reason from raw.rejects order by 1"))
+    assert fast == slow
+    assert [r[-3] for r in fast[0]] == [1, 5, 6]  # line numbers
+    assert fast[0][2][0] == "M4-mapped" and fast[0][1][-1] == '{"other":[1,2]}'
+    assert [r[2] for r in fast[1]] == [
+        "not valid JSON (Unterminated string starting at at column 19)", "empty line",
+        "a JSON string where an object was expected"]
+
+
+def test_jsonl_with_bad_bytes_falls_back_and_rejects_the_line(tmp_path, con):
+    (tmp_path / "j").mkdir()
+    (tmp_path / "j" / "a.jsonl").write_bytes(b'{"id": "M1"}\n{"id": "\xff\xfe"}\n{"id": "M3"}\n')
+    table = TableConfig(source="app", name="m", kind="customers", path="j/*.jsonl", format="jsonl",
+                        columns={"source_record_id": "id"})
+    load_table(con, table, tmp_path)
+    assert rows(con, "select source_record_id, _row_number from raw.app__m order by 2") == [("M1", 1), ("M3", 3)]
+    assert "not valid utf-8 text" in rows(con, "select reason from raw.rejects")[0][0]
 
 
 def test_parquet_rows_keep_their_row_numbers_and_value_maps_apply(tmp_path, con):

@@ -170,6 +170,12 @@ def test_fct_orders_is_net_of_refunds(run):
 
 def test_data_window_is_the_generated_window(run):
     (start, end, as_of, source) = q(run, "select * from intermediate.int_data_window")[0]
+    first_activity = q(run, """
+        select min(d) from (
+            select cast(ordered_at as date) as d from intermediate.int_orders_validated where is_valid
+            union all
+            select cast(occurred_at as date) from intermediate.int_events_validated where is_valid)""")[0][0]
+    assert start == first_activity and str(start) >= run["dataset"]["start_date"]
     assert str(end) == run["dataset"]["end_date"] and as_of == end and source == "end of loaded data"
 
 

@@ -14,6 +14,7 @@ a value that does not parse is visible instead of failing the load.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,6 +28,7 @@ from orchestration.ingest.readers import (
     FileSchemaError,
     Reject,
     iter_raw_lines,
+    not_an_object_reason,
     read_csv_chunks,
     read_jsonl_chunks,
 )
@@ -205,6 +207,96 @@ def _insert_rejects(con: duckdb.DuckDBPyConnection, table: TableConfig, rel_file
         con.unregister("_huaxiang_rejects")
 
 
+JSON_LINES_TABLE = "_huaxiang_json_lines"
+
+
+def prepare_json_lines(con, path: Path) -> bool:
+    """Split a UTF-8 JSON Lines file into numbered lines inside DuckDB (the fast path).
+
+    Returns False when DuckDB cannot read the file as UTF-8 text; the caller then uses the
+    Python reader, which finds and rejects the offending lines one by one. Runs outside the
+    load transaction, since a failed statement would abort it.
+    """
+    con.execute(f"drop table if exists {JSON_LINES_TABLE}")
+    try:
+        con.execute(
+            f"""
+            create temp table {JSON_LINES_TABLE} as
+            with lines as (
+                select unnest(parts) as line, unnest(range(1, len(parts) + 1)) as lineno,
+                       case when content like '%' || chr(10) then len(parts) - 1
+                            else len(parts) end as n_lines
+                from (select content, string_split(content, chr(10)) as parts
+                      from read_text(?))
+            )
+            select lineno,
+                   rtrim(case when lineno = 1 then ltrim(line, chr(65279)) else line end,
+                         chr(13)) as line
+            from lines
+            where lineno <= n_lines
+            """,
+            [str(path)],
+        )
+        con.execute(
+            f"create or replace temp table {JSON_LINES_TABLE} as "
+            f"select lineno, line, trim(line) <> '' and json_valid(line) as is_json "
+            f"from {JSON_LINES_TABLE}")
+    except duckdb.Error:
+        con.execute(f"drop table if exists {JSON_LINES_TABLE}")
+        return False
+    return True
+
+
+def _load_prepared_json_lines(con, table: TableConfig, rel_file: str,
+                              loaded_at: datetime) -> FileReport:
+    """Insert the prepared lines that are JSON objects; reject the rest with a reason."""
+    wanted = _wanted_columns(table)
+    t = JSON_LINES_TABLE
+    con.execute(f"create or replace temp table {t}_typed as "
+                f"select lineno, line, json_type(line) as json_type from {t} where is_json")
+    paths = ["$." + json.dumps(key, ensure_ascii=False) for key in wanted.values()]
+    drop_mapped = json.dumps({key: None for key in wanted.values()}, ensure_ascii=False)
+    params: list[object] = []
+    inner = ", ".join(f"_v[{i + 1}] as {quote_ident(name)}" for i, name in enumerate(wanted))
+    exprs = [_value_expr(table, c, set(wanted), params) for c in table.raw_columns]
+    params.extend([rel_file, loaded_at, drop_mapped, paths])  # in the order of the ?s below
+    loaded = con.execute(
+        f"insert into raw.{quote_ident(table.raw_table)} "
+        f"select {', '.join(exprs)}, ?::varchar, lineno, ?::timestamp, md5(line), _unmapped "
+        f"from (select lineno, line, {inner}, "
+        "       nullif(json_merge_patch(line, ?::json)::varchar, '{}') as _unmapped "
+        f"      from (select lineno, line, json_extract_string(line, ?::varchar[]) as _v "
+        f"            from {t}_typed where json_type = 'OBJECT')) "
+        "order by lineno",
+        params,
+    ).fetchall()[0][0]
+    rejects: list[Reject] = []
+    for lineno, line, is_json, json_type in con.execute(
+            f"select l.lineno, l.line, l.is_json, t.json_type from {t} l "
+            f"left join {t}_typed t using (lineno) "
+            "where not l.is_json or t.json_type <> 'OBJECT' order by l.lineno").fetchall():
+        if line.strip() == "":
+            reason = "empty line"
+        elif is_json:
+            reason = not_an_object_reason(json_type)
+        else:
+            reason = _json_error(line)
+        rejects.append(Reject(lineno, line, reason))
+    _insert_rejects(con, table, rel_file, rejects, loaded_at)
+    con.execute(f"drop table if exists {t}_typed")
+    report = FileReport(rel_file, "loaded", int(loaded) + len(rejects), int(loaded), len(rejects))
+    report.reject_reasons.update(_reason_kind(r.reason) for r in rejects)
+    return report
+
+
+def _json_error(line: str) -> str:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg} at column {exc.colno})"
+    return "not valid JSON"
+
+
 def _load_line_file(con, table: TableConfig, path: Path, rel_file: str,
                     loaded_at: datetime, batch_size: int) -> FileReport:
     wanted = _wanted_columns(table)
@@ -348,6 +440,8 @@ def load_table(con: duckdb.DuckDBPyConnection, table: TableConfig, landing_dir: 
             reports.append(FileReport(rel, "unchanged", prev[3], prev[4], prev[5], prev[7] or ""))
             continue
         probe = probe_parquet(con, path) if table.format == "parquet" else None
+        fast_json = (table.format == "jsonl" and table.csv.encoding.lower() in ("utf-8", "utf8")
+                     and prepare_json_lines(con, path))
         con.execute("begin transaction")
         try:
             con.execute(f"delete from raw.{quote_ident(table.raw_table)} where _source_file = ?",
@@ -358,6 +452,8 @@ def load_table(con: duckdb.DuckDBPyConnection, table: TableConfig, landing_dir: 
                         "and source_file = ?", [table.source, table.name, rel])
             if table.format == "parquet":
                 rep = _load_parquet_file(con, table, path, rel, loaded_at, probe)
+            elif fast_json:
+                rep = _load_prepared_json_lines(con, table, rel, loaded_at)
             else:
                 rep = _load_line_file(con, table, path, rel, loaded_at, batch_size)
             con.execute(
@@ -370,6 +466,9 @@ def load_table(con: duckdb.DuckDBPyConnection, table: TableConfig, landing_dir: 
         except BaseException:
             con.execute("rollback")
             raise
+        finally:
+            if fast_json:
+                con.execute(f"drop table if exists {JSON_LINES_TABLE}")
         reports.append(rep)
     for rel in sorted(set(logged) - current):
         con.execute("begin transaction")

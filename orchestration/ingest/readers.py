@@ -183,13 +183,24 @@ def read_csv_chunks(
             yield chunk
 
 
+JSON_KINDS = {"dict": "object", "list": "array", "str": "string", "int": "number",
+              "float": "number", "bool": "boolean", "NoneType": "null",
+              # DuckDB's json_type names
+              "OBJECT": "object", "ARRAY": "array", "VARCHAR": "string", "BIGINT": "number",
+              "UBIGINT": "number", "DOUBLE": "number", "BOOLEAN": "boolean", "NULL": "null"}
+
+
+def not_an_object_reason(kind: str) -> str:
+    return f"a JSON {JSON_KINDS.get(kind, kind.lower())} where an object was expected"
+
+
 def _json_text(value: object) -> str | None:
     """Raw tables hold text: JSON scalars keep their JSON spelling, nested values their JSON."""
     if value is None:
         return None
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def read_jsonl_chunks(
@@ -218,15 +229,15 @@ def read_jsonl_chunks(
                     lineno, text, f"not valid JSON ({exc.msg} at column {exc.colno})"))
                 continue
             if not isinstance(obj, dict):
-                chunk.rejects.append(Reject(
-                    lineno, text, f"a JSON {type(obj).__name__} where an object was expected"))
+                chunk.rejects.append(Reject(lineno, text, not_an_object_reason(type(obj).__name__)))
                 continue
             for name, key in index.items():
                 chunk.columns[name].append(_json_text(obj.get(key)))
             chunk.row_numbers.append(lineno)
             chunk.row_hashes.append(_md5(text))
             extra = {k: v for k, v in obj.items() if k not in mapped_keys}
-            chunk.unmapped.append(json.dumps(extra, ensure_ascii=False) if extra else None)
+            chunk.unmapped.append(
+                json.dumps(extra, ensure_ascii=False, separators=(",", ":")) if extra else None)
             if len(chunk) >= batch_size:
                 yield chunk
                 chunk = Chunk(columns={name: [] for name in index})

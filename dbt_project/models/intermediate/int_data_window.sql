@@ -1,7 +1,7 @@
 {#- The span of the loaded data, and the as-of date the run computes for.
 
     The end of the data is the last day with a normal amount of activity (orders and events):
-    a day counts when the seven days ending on it hold at least
+    a day counts when the seven days ending (or starting) on it hold at least
     var('data_end_min_share_of_median_week') of the median seven-day count, and the data is the
     longest run of such days without a gap of more than var('data_max_gap_days'). A handful of
     rows dated months or years later is future-dated junk, not the end of the data, and is
@@ -29,7 +29,9 @@ weekly as (
         activity_date,
         n_rows,
         sum(n_rows) over (
-            order by day_no range between 6 preceding and current row) as n_rows_7d
+            order by day_no range between 6 preceding and current row) as n_rows_7d,
+        sum(n_rows) over (
+            order by day_no range between current row and 6 following) as n_rows_7d_ahead
     from (
         select
             activity_date,
@@ -49,7 +51,8 @@ qualifying as (
     select weekly.activity_date, weekly.n_rows
     from weekly
     cross join threshold
-    where weekly.n_rows_7d >= threshold.min_rows
+    -- the week before or the week after is normal: the first and last days of the data count
+    where greatest(weekly.n_rows_7d, weekly.n_rows_7d_ahead) >= threshold.min_rows
 ),
 
 with_previous as (
