@@ -222,12 +222,17 @@ def prepare_json_lines(con, path: Path) -> bool:
         con.execute(
             f"""
             create temp table {JSON_LINES_TABLE} as
-            with lines as (
-                select unnest(parts) as line, unnest(range(1, len(parts) + 1)) as lineno,
-                       case when content like '%' || chr(10) then len(parts) - 1
+            with split as (  -- one row: the file's lines, and how many there are
+                select parts,
+                       case when ends_with(content, chr(10)) then len(parts) - 1
                             else len(parts) end as n_lines
                 from (select content, string_split(content, chr(10)) as parts
                       from read_text(?))
+            ),
+            lines as (  -- never refer to the whole content here: it would be copied per line
+                select unnest(parts) as line, unnest(range(1, len(parts) + 1)) as lineno,
+                       n_lines
+                from split
             )
             select lineno,
                    rtrim(case when lineno = 1 then ltrim(line, chr(65279)) else line end,
