@@ -24,6 +24,17 @@
     regexp_full_match({{ expr }}, {{ pattern }})
 {%- endmacro %}
 
+{#- True when the pattern matches somewhere in the string. -#}
+{% macro regexp_contains(expr, pattern) -%}
+    {{ return(adapter.dispatch('regexp_contains', 'huaxiang')(expr, pattern)) }}
+{%- endmacro %}
+{% macro default__regexp_contains(expr, pattern) -%}
+    ({{ expr }} rlike {{ pattern }})
+{%- endmacro %}
+{% macro duckdb__regexp_contains(expr, pattern) -%}
+    regexp_matches({{ expr }}, {{ pattern }})
+{%- endmacro %}
+
 {#- The text type. -#}
 {% macro type_text() -%}
     {{ return(adapter.dispatch('type_text', 'huaxiang')()) }}

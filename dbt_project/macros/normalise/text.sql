@@ -3,7 +3,10 @@
 {#- Full-width ASCII letters, digits and the punctuation found in phone numbers and emails, and
     the ideographic space, to their half-width forms: Chinese input methods type both. -#}
 {% macro fullwidth_to_halfwidth(expr) -%}
-    translate({{ expr }}, '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ＠．－＋（）＿＃／：，　', '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz@.-+()_#/:, ')
+    {#- translate() walks its whole character list for every character: only call it on the
+        rare strings that hold a full-width character at all. -#}
+    case when {{ regexp_contains(expr, "'[！-～　]'") }} then translate({{ expr }}, '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ＠．－＋（）＿＃／：，　', '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz@.-+()_#/:, ')
+         else {{ expr }} end
 {%- endmacro %}
 
 {#- Trimmed, half-width, inner runs of white space collapsed to one; '' becomes NULL. -#}

@@ -25,6 +25,8 @@
                 ['%Y-%m-%dT%H:%M:%S.%g%z', '%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%d %H:%M:%S%z',
                  '%Y-%m-%dT%H:%M:%S.%f%z']))
         when regexp_matches({{ s }}, '([+-][0-9]{2}:?[0-9]{2}|Z)$') then null
+        -- try the formats only on text shaped like a date: a failing try costs every format
+        when not regexp_matches({{ s }}, '^[0-9]{4}[-/.]?[0-9]{1,2}[-/.]?[0-9]{1,2}') then null
         else try_strptime({{ s }},
                 ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y/%m/%d %H:%M:%S', '%Y-%m-%d %H:%M',
                  '%Y/%m/%d %H:%M', '%Y-%m-%d %H:%M:%S.%g', '%Y-%m-%dT%H:%M:%S.%g', '%Y-%m-%d',
