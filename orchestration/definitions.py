@@ -25,7 +25,8 @@ from orchestration.sources_config import load_sources_config
 def build_definitions(settings: Settings) -> Definitions:
     config = load_sources_config(settings.sources_file, settings.landing_dir)
     project_dir = prepare_dbt_project(config, settings.dbt_project_dir, settings.work_dir)
-    profiles_dir = write_profile(settings.work_dir / "dbt_profile", settings.warehouse)
+    profiles_dir = write_profile(settings.work_dir / "dbt_profile", settings.warehouse,
+                                 memory_limit=settings.duckdb_memory_limit)
     manifest = ensure_manifest(project_dir, profiles_dir)
     dbt_assets_def = build_dbt_assets(
         manifest, default_as_of=settings.as_of.isoformat() if settings.as_of else None)

@@ -39,18 +39,18 @@ class RunOutcome:
                          f"{self.window['data_end_date']}; as of {self.window['as_of_date']} "
                          f"({self.window['as_of_source']})")
         if self.sources:
-            head = f"  {'source table':<24}{'files':>6}{'read':>10}{'loaded':>10}" \
-                   f"{'rejected@load':>15}{'rejected@check':>16}{'kept':>10}"
+            head = f"  {'source table':<24}{'files':>6}{'read':>13}{'loaded':>13}" \
+                   f"{'rejected@load':>15}{'rejected@check':>16}{'kept':>13}"
             lines += ["", head, "  " + "-" * (len(head) - 2)]
             for s in self.sources:
                 lines.append(
-                    f"  {s['table']:<24}{s['files']:>6}{s['read']:>10,}{s['loaded']:>10,}"
-                    f"{s['rejected_load']:>15,}{s['rejected_check']:>16,}{s['kept']:>10,}")
+                    f"  {s['table']:<24}{s['files']:>6}{s['read']:>13,}{s['loaded']:>13,}"
+                    f"{s['rejected_load']:>15,}{s['rejected_check']:>16,}{s['kept']:>13,}")
             lines.append("  (read = loaded + rejected@load; loaded = kept + rejected@check; "
                          "reasons in raw.rejects and intermediate.int_source_rows_rejected)")
         if self.top_reasons:
             lines += ["", "  most frequent reasons for rejecting a row (numbers shown as N):"]
-            lines += [f"    {n:>8,}  {table:<22} {reason}" for table, reason, n in self.top_reasons]
+            lines += [f"    {n:>10,}  {table:<22} {reason}" for table, reason, n in self.top_reasons]
         if self.tables:
             lines += ["", "  tables built: " + ", ".join(
                 f"{schema} {n}" for schema, n in sorted(self.tables.items()))]

@@ -37,14 +37,17 @@ def dbt_resource(project_dir: Path, profiles_dir: Path) -> DbtCliResource:
 PROJECT_FILE_GLOBS = ("dbt_project.yml", "models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*")
 
 
-def write_profile(profiles_dir: Path, warehouse: Path, threads: int = 2) -> Path:
-    """A dbt profile pointing at the configured warehouse file."""
+def write_profile(profiles_dir: Path, warehouse: Path, threads: int = 2,
+                  memory_limit: str | None = None) -> Path:
+    """A dbt profile pointing at the configured warehouse file (and DuckDB memory limit)."""
     profiles_dir.mkdir(parents=True, exist_ok=True)
     content = (
         "# Written by huaxiang for this warehouse; regenerated on every load of the definitions.\n"
         "huaxiang:\n  target: duckdb\n  outputs:\n    duckdb:\n      type: duckdb\n"
         f"      path: {json.dumps(str(warehouse))}\n      threads: {threads}\n"
     )
+    if memory_limit:
+        content += f"      settings:\n        memory_limit: {json.dumps(memory_limit)}\n"
     path = profiles_dir / "profiles.yml"
     if not path.exists() or path.read_text() != content:
         path.write_text(content)
