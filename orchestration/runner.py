@@ -15,6 +15,7 @@ from dagster import DagsterEventType, DagsterInstance
 
 from orchestration.automation import FULL_REFRESH_JOB
 from orchestration.definitions import build_definitions
+from orchestration.ingest.loader import REASON_KIND_SQL
 from orchestration.settings import Settings
 
 
@@ -64,10 +65,9 @@ class RunOutcome:
         return "\n".join(lines)
 
 
-TOP_REASONS_SQL = r"""
+TOP_REASONS_SQL = rf"""
 with reasons as (
-    select source || '__' || table_name as t,
-           split_part(split_part(reason, ':', 1), ' (', 1) as r
+    select source || '__' || table_name as t, {REASON_KIND_SQL} as r
     from raw.rejects
     union all
     select source_system || '__' || source_table,

@@ -28,6 +28,7 @@ from orchestration.ingest.readers import (
     FileSchemaError,
     Reject,
     iter_raw_lines,
+    json_error_reason,
     not_an_object_reason,
     read_csv_chunks,
     read_jsonl_chunks,
@@ -234,18 +235,17 @@ def prepare_json_lines(con, path: Path) -> bool:
                        n_lines
                 from split
             )
-            select lineno,
-                   rtrim(case when lineno = 1 then ltrim(line, chr(65279)) else line end,
-                         chr(13)) as line
-            from lines
-            where lineno <= n_lines
+            select lineno, line, trim(line) <> '' and json_valid(line) as is_json
+            from (
+                select lineno,
+                       rtrim(case when lineno = 1 then ltrim(line, chr(65279)) else line end,
+                             chr(13)) as line
+                from lines
+                where lineno <= n_lines
+            )
             """,
             [str(path)],
         )
-        con.execute(
-            f"create or replace temp table {JSON_LINES_TABLE} as "
-            f"select lineno, line, trim(line) <> '' and json_valid(line) as is_json "
-            f"from {JSON_LINES_TABLE}")
     except duckdb.Error:
         con.execute(f"drop table if exists {JSON_LINES_TABLE}")
         return False
@@ -298,7 +298,7 @@ def _json_error(line: str) -> str:
     try:
         json.loads(line)
     except json.JSONDecodeError as exc:
-        return f"not valid JSON ({exc.msg} at column {exc.colno})"
+        return json_error_reason(exc)
     return "not valid JSON"
 
 
@@ -324,6 +324,10 @@ def _load_line_file(con, table: TableConfig, path: Path, rel_file: str,
             iter_raw_lines(path, table.csv.encoding, skip_header=table.format == "csv"))
     report.rows_read = report.rows_loaded + report.rows_rejected
     return report
+
+
+REASON_KIND_SQL = "split_part(split_part(reason, ':', 1), ' (', 1)"
+"""SQL twin of `_reason_kind`, over raw.rejects.reason."""
 
 
 def _reason_kind(reason: str) -> str:
@@ -519,7 +523,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, table: TableConfig) -> list[dict[s
 def reject_reason_counts(con: duckdb.DuckDBPyConnection, table: TableConfig,
                          limit: int = 10) -> dict[str, int]:
     rows = con.execute(
-        "select split_part(split_part(reason, ':', 1), ' (', 1) as r, count(*) from raw.rejects "
+        f"select {REASON_KIND_SQL} as r, count(*) from raw.rejects "
         "where source = ? and table_name = ? group by 1 order by 2 desc, 1 limit ?",
         [table.source, table.name, limit]).fetchall()
     return {r: int(n) for r, n in rows}

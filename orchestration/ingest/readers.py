@@ -190,6 +190,10 @@ JSON_KINDS = {"dict": "object", "list": "array", "str": "string", "int": "number
               "UBIGINT": "number", "DOUBLE": "number", "BOOLEAN": "boolean", "NULL": "null"}
 
 
+def json_error_reason(exc: json.JSONDecodeError) -> str:
+    return f"not valid JSON ({exc.msg} at column {exc.colno})"
+
+
 def not_an_object_reason(kind: str) -> str:
     return f"a JSON {JSON_KINDS.get(kind, kind.lower())} where an object was expected"
 
@@ -225,8 +229,7 @@ def read_jsonl_chunks(
             try:
                 obj = json.loads(text)
             except json.JSONDecodeError as exc:
-                chunk.rejects.append(Reject(
-                    lineno, text, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+                chunk.rejects.append(Reject(lineno, text, json_error_reason(exc)))
                 continue
             if not isinstance(obj, dict):
                 chunk.rejects.append(Reject(lineno, text, not_an_object_reason(type(obj).__name__)))
