@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import dirt as D
+from . import identity as I
 from . import names as N
 from . import text as T
 from .behaviour import CHANNELS, Events, Items, Orders, Profiles, Purchases, Referrals
@@ -51,6 +52,7 @@ class Universe:
     referred_by: np.ndarray      # per person, referrer person index or -1
     paid_cents: np.ndarray       # per person, sum of paid order amounts
     n_orders: np.ndarray         # per person, orders of any status
+    identity: I.Identity         # per person, id number and home address
 
     def rng(self, name: str) -> np.random.Generator:
         """The random stream of one export (independent of every other export)."""
@@ -96,7 +98,7 @@ def crm_export(u: Universe, sales_reps: list[str]) -> TextExport:
     p = u.persons
     n = len(idx)
     name, name_def = D.name_column(rng, p, person, 0.03, 0.01, 0.02, 0.01)
-    phone, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], CRM_MOBILE, 0.03, 0.01, 0.05)
+    phone, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], CRM_MOBILE, 0.02, 0.005, 0.01)
     email, email_def = D.email_column(rng, p.email.take(pa.array(person)), 0.12, 0.06, 0.02)
     gender = _null_some(rng, T.lookup(["男", "女"], p.gender[person]), 0.10)
     birthday, bday_bad = _crm_birthdays(rng, p.birth[person])
@@ -104,6 +106,12 @@ def crm_export(u: Universe, sales_reps: list[str]) -> TextExport:
                        T.lookup([c[1] for c in N.CITIES], p.city[person]))
     province = _null_some(rng, province, 0.08)
     company, industry = _crm_companies(rng, u, person)
+    ident = _crm_identity(rng, u, idx, person)
+    weak = u.records.weak[idx]
+    name = T.where(weak, ident["weak_name"], name)
+    birthday = T.where(weak, ident["weak_birthday"], birthday)
+    phone = T.where(weak, None, phone)
+    email = T.where(weak, None, email)
     created = u.records.created[idx]
     updated = created + (rng.random(n) ** 2 * (u.tl.end_s - created)).astype(np.int64)
     referred = u.referred_by[person] >= 0
@@ -123,20 +131,56 @@ def crm_export(u: Universe, sales_reps: list[str]) -> TextExport:
         "线索来源": _null_some(rng, T.lookup([s for s, _ in N.LEAD_SOURCES], lead), 0.06),
         "负责人": T.lookup(sales_reps, rng.integers(0, len(sales_reps), n)),
         "行业": industry,
+        "身份证号": ident["id_number"],
+        "地址": ident["address"],
+        "邮编": ident["postcode"],
         "创建时间": T.format_times(created, "%Y-%m-%d %H:%M:%S"),
         "更新时间": T.format_times(updated, "%Y-%m-%d %H:%M:%S"),
     }
-    defects = {**name_def, **phone_def, **email_def, "unparseable_birth_date": bday_bad,
+    strong = ~weak
+    defects = {**{k: v & strong for k, v in name_def.items()}, **{k: v & strong for k, v in phone_def.items()},
+               **{k: v & strong for k, v in email_def.items()}, "unparseable_birth_date": bday_bad & strong,
                "family_phone": u.records.family_phone[idx] & ~phone_def["landline"]
-               & ~phone_def["junk_mobile"] & ~phone_def["_empty"]}
+               & ~phone_def["junk_mobile"] & ~phone_def["_empty"],
+               "invalid_id_number": ident["invalid_id"], "weak_record": weak}
     return TextExport("crm/contacts.csv", "csv", columns, defects, encoding="gb18030")
+
+
+def _crm_identity(rng: np.random.Generator, u: Universe, idx: np.ndarray, person: np.ndarray) -> dict:
+    """Id number (35 %, 2 % of them mistyped), address (70 %), postcode (40 %); and, for weak
+    records, the name, birth date and address as a paper form gives them: typos, given name
+    first, transposed digits, abbreviated or missing parts."""
+    n = len(idx)
+    p, ident = u.persons, u.identity
+    weak = u.records.weak[idx]
+    id_number = ident.id_number.take(pa.array(person))
+    invalid = rng.random(n) < 0.02
+    id_number = T.where(invalid, I.mistype_id_numbers(rng, id_number), id_number)
+    has_id = (rng.random(n) < 0.35) & ~weak
+    style = rng.choice(3, size=n, p=[0.5, 0.3, 0.2])
+    address = ident.addresses(p, person, style)
+    address = T.where((rng.random(n) < np.where(weak, 0.92, 0.85)), address, None)
+    postcode = ident.postcode.take(pa.array(person))
+    postcode = T.where(rng.random(n) < np.where(weak, 0.5, 0.4), postcode, None)
+
+    name_kind = rng.choice(4, size=n, p=[0.70, 0.15, 0.10, 0.05])
+    typo_name, _ = D.name_column(rng, p, person, 1.0, 0.0, 0.0, 0.0)
+    plain = p.hanzi_names().take(pa.array(person))
+    weak_name = T.where(name_kind == 0, plain, T.where(name_kind == 1, typo_name,
+                        T.where(name_kind == 2, I.given_first_names(p, person), None)))
+    bd_kind = rng.choice(3, size=n, p=[0.80, 0.12, 0.08])
+    birth = p.birth[person]
+    weak_birthday = T.where(bd_kind == 0, I.birth_strings(birth, "%Y-%m-%d"),
+                            T.where(bd_kind == 1, I.transposed_birth_dates(rng, birth), None))
+    return {"id_number": T.where(has_id, id_number, None), "invalid_id": has_id & invalid,
+            "address": address, "postcode": postcode, "weak_name": weak_name, "weak_birthday": weak_birthday}
 
 
 def _crm_birthdays(rng: np.random.Generator, birth: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """``1985-03-12`` mostly, some ``1985/3/12`` and ``19850312``, blanks and junk (``不详``)."""
     n = len(birth)
     y, m, d = T.date_parts(birth)
-    style = rng.choice(5, size=n, p=[0.70, 0.10, 0.05, 0.12, 0.03])
+    style = rng.choice(5, size=n, p=[0.74, 0.10, 0.07, 0.06, 0.03])
     iso = T.render([(y, 4), "-", (m, 2), "-", (d, 2)], n)
     slash = T.join(T.int_strings(y), "/", T.int_strings(m), "/", T.int_strings(d))
     compact = T.render([(y, 4), (m, 2), (d, 2)], n)
@@ -189,13 +233,14 @@ def app_members_export(u: Universe) -> TextExport:
     person = u.records.person[idx]
     p = u.persons
     n = len(idx)
-    kind = rng.choice(4, size=n, p=[0.50, 0.35, 0.10, 0.05])
+    kind = rng.choice(4, size=n, p=[0.40, 0.45, 0.10, 0.05])
     nick = T.lookup(N.NICKNAMES, rng.integers(0, len(N.NICKNAMES), n))
     nick = T.where(rng.random(n) < 0.25, T.join(nick, T.int_strings(rng.integers(1, 2025, n))), nick)
     real, name_def = D.name_column(rng, p, person, 0.0, 0.0, 0.02, 0.0)
     pinyin = D.pinyin_names(p.family[person], p.g1[person], p.g2[person], rng.integers(0, 2, n))
     nickname = T.where(kind == 0, nick, T.where(kind == 1, real, T.where(kind == 2, pinyin, None)))
-    mobile, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], APP_MOBILE, 0.0, 0.01, 0.05)
+    # the app verifies the mobile by SMS at registration: always present and real
+    mobile, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], APP_MOBILE, 0.0, 0.0, 0.0)
     email, email_def = D.email_column(rng, p.email.take(pa.array(person)), 0.45, 0.04, 0.01)
     primary = u.records.primary[idx]
     no_union = rng.random(n) < np.where(primary, 0.15, 0.6)
@@ -208,7 +253,11 @@ def app_members_export(u: Universe) -> TextExport:
     register_time = T.where(rng.random(n) < 0.10, T.int_strings(epoch_ms), iso)
     g = rng.random(n)
     gender = T.where(g < 0.80, T.lookup(["M", "F"], p.gender[person]), T.where(g < 0.85, "U", None))
-    birth_year = T.where(rng.random(n) < 0.65, T.int_strings(T.date_parts(p.birth[person])[0]), None)
+    b = rng.random(n)
+    birthday = T.where(b < 0.55, T.join('"', I.birth_strings(p.birth[person], "%Y-%m-%d"), '"'),
+                       T.where(b < 0.75, T.int_strings(T.date_parts(p.birth[person])[0]), None))
+    address = T.where(rng.random(n) < 0.65, u.identity.addresses(p, person, rng.choice(3, size=n, p=[0.6, 0.3, 0.1])),
+                      None)
     columns = {
         "member_id": u.records.record_id.take(pa.array(idx)),
         "nickname": nickname,
@@ -219,13 +268,14 @@ def app_members_export(u: Universe) -> TextExport:
         "register_time": register_time,
         "city": _city_column(rng, p.city[person], 0.05, 0.10),
         "gender": gender,
-        "birth_year": birth_year,
+        "birthday": birthday,
+        "address": address,
     }
     defects = {"pinyin_name": kind == 2, "padded_name": name_def["padded_name"] & (kind == 1),
                "junk_mobile": phone_def["junk_mobile"], **email_def,
                "family_phone": u.records.family_phone[idx] & ~phone_def["junk_mobile"] & ~phone_def["_empty"]}
     return TextExport("app/members.jsonl", "jsonl", columns, defects,
-                      raw=frozenset({"register_time", "birth_year"}))
+                      raw=frozenset({"register_time", "birthday"}))
 
 
 def family_relations_export(u: Universe) -> TextExport:
@@ -325,8 +375,8 @@ def store_members_export(u: Universe) -> TextExport:
     person = u.records.person[idx]
     p = u.persons
     store = u.records.store[idx]
-    name, name_def = D.name_column(rng, p, person, 0.03, 0.05, 0.03, 0.03)
-    phone, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], STORE_MOBILE, 0.03, 0.01, 0.05)
+    name, name_def = D.name_column(rng, p, person, 0.03, 0.05, 0.03, 0.01)
+    phone, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], STORE_MOBILE, 0.005, 0.005, 0.01)
     columns = {
         "card_no": u.records.record_id.take(pa.array(idx)),
         "name": name,
@@ -334,6 +384,7 @@ def store_members_export(u: Universe) -> TextExport:
         "store_id": u.stores.store_ids().take(pa.array(store)),
         "store_city": _null_some(rng, T.lookup(CITY_NAMES, u.stores.city[store]), 0.02),
         "join_date": T.format_times(u.records.created[idx], "%Y/%m/%d"),
+        "birthday": _null_some(rng, I.birth_strings(p.birth[person], "%Y/%m/%d"), 0.2),
     }
     defects = {**name_def, **phone_def, "family_phone": u.records.family_phone[idx] & ~phone_def["landline"]
                & ~phone_def["junk_mobile"] & ~phone_def["_empty"]}
@@ -378,7 +429,7 @@ def ent_contacts_export(u: Universe) -> TextExport:
     n = len(idx)
     acc = u.records.account[idx]
     name, name_def = D.name_column(rng, p, person, 0.03, 0.0, 0.02, 0.01)
-    phone, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], ENT_MOBILE, 0.0, 0.01, 0.04)
+    phone, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], ENT_MOBILE, 0.0, 0.005, 0.01)
     py = [N.CHAR_PINYIN[c] for c in N.GIVEN_CHARS]
     fam = T.lookup([f.lower() for _, f, _ in N.FAMILY_NAMES], p.family[person])
     given = T.join(T.lookup(py, p.g1[person]), T.lookup(py + [""], np.where(p.g2[person] < 0, len(py), p.g2[person])))

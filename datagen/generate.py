@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from . import behaviour as B
 from . import exports as X
+from . import identity as I
 from . import names as N
 from . import text as T
 from . import world as W
@@ -94,6 +95,7 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
     persons = W.make_persons(rng("persons"), customers, tl)
     accounts = W.make_accounts(rng("accounts"), persons)
     stores = W.make_stores(rng("stores"), customers)
+    identity = I.make_identity(rng("identity"), persons)
     n_households = int(persons.household.max()) + 1 if (persons.household >= 0).any() else 0
     family_phone = W.family_phone_households(rng("family_phone"), n_households)
     step("persons")
@@ -114,7 +116,8 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
     return X.Universe(seed=seed, tl=tl, persons=persons, accounts=accounts, stores=stores, records=records,
                       profiles=profiles, purchases=purchases, orders=orders, items=items, events=events,
                       referrals=referrals, referred_by=referred_by, paid_cents=paid,
-                      n_orders=np.bincount(orders.person, minlength=customers))
+                      n_orders=np.bincount(orders.person, minlength=customers),
+                      identity=identity)
 
 
 def write_ground_truth(truth: Path, u: X.Universe, log: DirtLog) -> dict[str, int]:
@@ -141,6 +144,9 @@ def write_ground_truth(truth: Path, u: X.Universe, log: DirtLog) -> dict[str, in
         "birth_date": T.format_times(p.birth * W.DAY, "%Y-%m-%d"),
         "mobile": p.e164(),
         "email": p.email,
+        "id_number": u.identity.id_number,
+        "address": u.identity.addresses(p, np.arange(p.n)),
+        "postcode": u.identity.postcode,
         "province": T.lookup([c[1] for c in N.CITIES], p.city),
         "city": T.lookup([c[0] for c in N.CITIES], p.city),
         "household_id": hh_ids,
@@ -162,6 +168,7 @@ def write_ground_truth(truth: Path, u: X.Universe, log: DirtLog) -> dict[str, in
         "person_id": pid.take(rec_person),
         "household_id": hh_ids.take(rec_person),
         "account_id": acc_ids.take(rec_person),
+        "weak": boolean(r.weak),
     }
     accounts_cols = {"account_code": u.accounts.code, "account_id": u.accounts.account_ids()}
     dirt = log.frame()

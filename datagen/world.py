@@ -462,10 +462,15 @@ class Records:
     store: np.ndarray       # int32 store index (store records) or -1
     account: np.ndarray     # int32 account index (ent records) or -1
     record_id: pa.Array     # id exactly as written in the export
+    weak: np.ndarray        # bool: written with name, birth date and address only (no phone, e-mail, id)
 
     def slice_of(self, source: int) -> np.ndarray:
         """Record indices of one source (contiguous)."""
         return np.flatnonzero(self.source == source)
+
+
+REENTRY_SHARE = 0.10       # of CRM-present persons, a second, weak CRM entry
+WEAK_PRIMARY_SHARE = 0.02  # of primary CRM records, written weak
 
 
 def presence(rng: np.random.Generator, persons: Persons) -> np.ndarray:
@@ -501,22 +506,28 @@ def make_records(rng: np.random.Generator, persons: Persons, stores: Stores, fir
     p_idx, s_idx = np.nonzero(pres)  # row-major: person order, then source
     created = t_first[p_idx] + (rng.random(len(p_idx)) ** 2 * (limit - t_first)[p_idx]).astype(np.int64)
     again = rng.random(len(p_idx)) < 0.02
-    a_idx = np.flatnonzero(again)
+    # a second CRM entry typed by another rep from a paper form: name, birth date, address only
+    reentry = ~again & (s_idx == 1) & (rng.random(len(p_idx)) < REENTRY_SHARE)
+    a_idx = np.flatnonzero(again | reentry)
     re_created = np.minimum(created[a_idx] + rng.integers(30 * DAY, 600 * DAY, len(a_idx)), tl.end_s - 3600)
     person = np.concatenate([p_idx, p_idx[a_idx]]).astype(np.int32)
     source = np.concatenate([s_idx, s_idx[a_idx]]).astype(np.int8)
     created = np.concatenate([created, re_created]).astype(np.int64)
     primary = np.concatenate([np.ones(len(p_idx), bool), np.zeros(len(a_idx), bool)])
+    weak_primary = (s_idx == 1) & (rng.random(len(p_idx)) < WEAK_PRIMARY_SHARE)
+    weak = np.concatenate([weak_primary, reentry[a_idx]])
 
     order = np.lexsort((rng.random(len(person)), created, source))
-    person, source, created, primary = person[order], source[order], created[order], primary[order]
+    person, source, created, primary, weak = person[order], source[order], created[order], primary[order], weak[order]
     m = len(person)
 
     mobile = persons.mobile[person].copy()
     hh = persons.household[person]
     in_fp = np.append(family_phone, False)[np.where(hh >= 0, hh, len(family_phone))]
-    shares = in_fp & (persons.role[person] != 0) & (source != 3)
-    shares &= rng.random(m) < 0.5
+    # staff type the family's one number into CRM and till records; the app logs in with the
+    # member's own SMS-verified mobile, and enterprise contacts give their own
+    shares = in_fp & (persons.role[person] != 0) & (source != 3) & (source != 0)
+    shares &= rng.random(m) < 0.35
     registrant = household_heads(persons.household, persons.role, roles=(0,))
     mobile[shares] = persons.mobile[registrant[person[shares]]]
 
@@ -526,7 +537,7 @@ def make_records(rng: np.random.Generator, persons: Persons, stores: Stores, fir
     account = np.where(source == 3, persons.account[person], -1).astype(np.int32)
     record_id = _record_ids(rng, source, store)
     return Records(source=source, person=person, created=created, primary=primary, mobile=mobile,
-                   family_phone=shares, store=store, account=account, record_id=record_id)
+                   family_phone=shares & ~weak, store=store, account=account, record_id=record_id, weak=weak)
 
 
 def _record_ids(rng: np.random.Generator, source: np.ndarray, store: np.ndarray) -> pa.Array:

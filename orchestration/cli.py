@@ -66,12 +66,16 @@ def _settings(sources: Path | None, warehouse: Path | None, landing: Path | None
               help="Landing folder, instead of the sources file's landing_dir.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Compute for this date [default: the end of the loaded data].")
+@click.option("--truth", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Ground-truth records.csv for identity precision/recall [default: "
+                   "$HUAXIANG_IDENTITY_TRUTH, else ground_truth/records.csv beside the landing folder].")
 @click.option("--verbose", is_flag=True, help="Dagster's debug events on the console too.")
-def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_of,
+def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_of, truth: Path | None,
         verbose: bool) -> None:
     from orchestration.runner import run_full_refresh
 
     settings = _settings(sources, warehouse, landing, as_of.date() if as_of else None)
+    settings = settings.with_overrides(identity_truth=truth)
     try:
         outcome = run_full_refresh(settings, log_level="DEBUG" if verbose else "INFO")
     except SourcesConfigError as exc:

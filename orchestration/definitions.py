@@ -14,6 +14,7 @@ from orchestration.assets.dbt import (
     ensure_manifest,
     write_profile,
 )
+from orchestration.assets.identity import build_identity_checks
 from orchestration.assets.ingest import build_ingest_assets
 from orchestration.automation import build_landing_sensor, daily_schedule, full_refresh_job
 from orchestration.dbt_codegen import prepare_dbt_project
@@ -32,6 +33,7 @@ def build_definitions(settings: Settings) -> Definitions:
         manifest, default_as_of=settings.as_of.isoformat() if settings.as_of else None)
     return Definitions(
         assets=[*build_ingest_assets(config), dbt_assets_def],
+        asset_checks=build_identity_checks(settings, config.landing_dir),
         jobs=[full_refresh_job],
         schedules=[daily_schedule],
         sensors=[build_landing_sensor(config)],

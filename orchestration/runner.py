@@ -31,6 +31,7 @@ class RunOutcome:
     warned_checks: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     top_reasons: list[tuple[str, str, int]] = field(default_factory=list)
+    identity: dict | None = None  # metadata of the identity_quality check
 
     def render(self) -> str:
         lines = ["", "huaxiang full refresh: " + ("OK" if self.success else "FAILED"),
@@ -52,6 +53,8 @@ class RunOutcome:
         if self.top_reasons:
             lines += ["", "  most frequent reasons for rejecting a row (numbers shown as N):"]
             lines += [f"    {n:>10,}  {table:<22} {reason}" for table, reason, n in self.top_reasons]
+        if self.identity:
+            lines += ["", self._identity_line()]
         if self.tables:
             lines += ["", "  tables built: " + ", ".join(
                 f"{schema} {n}" for schema, n in sorted(self.tables.items()))]
@@ -63,6 +66,16 @@ class RunOutcome:
                 lines += [f"    - {i}" for i in items]
         lines.append(f"  time taken  {self.seconds:.1f}s")
         return "\n".join(lines)
+
+
+    def _identity_line(self) -> str:
+        i = self.identity or {}
+        line = (f"  identity   {i.get('records', 0):,} customer records -> {i.get('customers', 0):,} customers "
+                f"(merge rate {i.get('merge_rate', 0):.1%}, largest {i.get('largest_customer_records', 0)} records)")
+        if "precision_all" in i:
+            line += (f"\n             vs ground truth: precision {i['precision_all']:.4f}, recall {i['recall_all']:.4f}"
+                     f"; weak records: precision {i.get('precision_weak', 0):.4f}, recall {i.get('recall_weak', 0):.4f}")
+        return line
 
 
 TOP_REASONS_SQL = rf"""
@@ -137,6 +150,8 @@ def run_full_refresh(settings: Settings, run_config: dict | None = None,
                                             f"{event.event_specific_data.error.message.strip()[:500]}")
             elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 ev = event.event_specific_data
+                if ev.check_name == "identity_quality":
+                    outcome.identity = {k: getattr(v, "value", v) for k, v in (ev.metadata or {}).items()}
                 if not ev.passed:
                     label = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
                     desc = ev.description or ""

@@ -22,7 +22,7 @@ import yaml
 # (NULL where the source does not map them), so staging and the unions above it are uniform.
 CANONICAL_FIELDS: dict[str, tuple[str, ...]] = {
     "customers": (
-        "source_record_id", "full_name", "given_name", "family_name", "gender", "birth_date",
+        "source_record_id", "full_name", "given_name", "family_name", "nickname", "gender", "birth_date",
         "mobile", "phone", "email", "wechat_unionid", "id_number", "address", "city",
         "province", "postcode", "company_name", "credit_code", "level", "lead_source",
         "created_at", "updated_at", "account_ref", "xref_source", "xref_record_id",

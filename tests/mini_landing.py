@@ -26,10 +26,10 @@ CRM_ROWS = [
 APP_MEMBERS = [
     {"member_id": "M00000001", "nickname": "小明", "mobile": "13812345678", "email": "wang.xm@qq.com",
      "unionid": "oABCDEFGHIJKLMNOPQRSTUVWXYZa", "register_channel": "小程序",
-     "register_time": "2024-01-02T03:04:05+08:00", "city": "杭州", "gender": "M", "birth_year": 1985},
+     "register_time": "2024-01-02T03:04:05+08:00", "city": "杭州", "gender": "M", "birthday": 1985},
     {"member_id": "M00000002", "nickname": "快乐妈妈", "mobile": "1381234", "email": None,
      "unionid": "oBBCDEFGHIJKLMNOPQRSTUVWXYZa", "register_channel": "APP",
-     "register_time": 1704164645000, "city": "上海", "gender": None, "birth_year": None},
+     "register_time": 1704164645000, "city": "上海", "gender": None, "birthday": None},
 ]
 
 EVENTS = [

@@ -69,6 +69,6 @@ def test_not_yaml_is_a_clear_error(tmp_path):
 def test_fingerprint_changes_with_mapping(default_sources, tmp_path):
     text = default_sources.read_text(encoding="utf-8")
     a = load_sources_config(default_sources).table("store__members").fingerprint()
-    changed = write(tmp_path, text.replace("mobile: phone", "phone: phone").replace("pii: [full_name, mobile]", "pii: [full_name, phone]"))
+    changed = write(tmp_path, text.replace("mobile: phone", "phone: phone").replace("pii: [full_name, mobile, birth_date]", "pii: [full_name, phone, birth_date]"))
     b = load_sources_config(changed).table("store__members").fingerprint()
     assert a != b

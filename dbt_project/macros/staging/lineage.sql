@@ -30,7 +30,7 @@
     {%- set common = ['source_system', 'source_table'] -%}
     {%- set lineage = ['_source_file', '_row_number', '_row_hash', '_loaded_at'] -%}
     {%- set by_kind = {
-        'customers': ['source_record_id', 'record_key', 'full_name', 'given_name', 'family_name',
+        'customers': ['source_record_id', 'record_key', 'full_name', 'given_name', 'family_name', 'nickname',
                       'gender', 'gender_raw', 'birth_date', 'birth_year', 'birth_date_raw',
                       'mobile', 'mobile_status', 'mobile_raw', 'phone', 'phone_status', 'phone_raw',
                       'email', 'email_status', 'email_raw', 'wechat_unionid', 'id_number', 'address',

@@ -32,6 +32,7 @@ select
     {{ clean_text('full_name') }} as full_name,
     {{ clean_text('given_name') }} as given_name,
     {{ clean_text('family_name') }} as family_name,
+    {{ clean_text('nickname') }} as nickname,
     {{ normalize_gender('gender') }} as gender,
     gender as gender_raw,
     {{ parse_date('birth_date') }} as birth_date,

@@ -1,6 +1,8 @@
 {#- One row per order line of every kept order, net of refunds: a refunded or cancelled order's
     lines keep their gross amount but add nothing to net revenue. An order that came without
-    lines is one line with no product, so its amount is not lost. -#}
+    lines is one line with no product, so its amount is not lost. customer_id is the
+    resolved customer of the order's source customer reference; an order whose reference
+    names no kept customer record keeps a NULL customer_id (counted, never dropped). -#}
 with orders as (
     select * from {{ ref('int_orders_validated') }} where is_valid
 ),
@@ -37,6 +39,7 @@ select
     concat(orders.order_id, '#', cast(lines.line_no as {{ type_text() }})) as order_line_id,
     orders.order_id,
     lines.line_no,
+    xref.customer_id,
     orders.customer_source,
     orders.source_customer_ref,
     orders.customer_record_key,
@@ -60,3 +63,4 @@ select
     orders._row_number
 from orders
 inner join lines on lines.order_id = orders.order_id
+left join {{ ref('customer_source_xref') }} as xref on xref.record_key = orders.customer_record_key

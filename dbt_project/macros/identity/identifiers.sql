@@ -1,0 +1,99 @@
+{#- Identifiers of people: resident id numbers, addresses, names as comparison keys. -#}
+
+{#- GB 11643 resident id number: 'valid' only with 18 characters, a real birth date in
+    characters 7-14 and the ISO 7064 MOD 11-2 check character; else the reason. -#}
+{% macro cn_id_number_status(expr) -%}
+    {%- set weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] -%}
+    case
+        when {{ expr }} is null then 'missing'
+        when not {{ regexp_full_match(expr, "'[0-9]{17}[0-9X]'") }} then 'malformed'
+        when {{ parse_date("substr(" ~ expr ~ ", 7, 8)") }} is null then 'bad_birth_date'
+        when substr('10X98765432', cast((
+            {%- for w in weights %}coalesce(try_cast(substr({{ expr }}, {{ loop.index }}, 1) as integer), 0) * {{ w }}{% if not loop.last %} + {% endif %}{% endfor -%}
+            ) % 11 as integer) + 1, 1) <> substr({{ expr }}, 18, 1) then 'bad_check_character'
+        else 'valid'
+    end
+{%- endmacro %}
+
+{#- GB 32100 unified social credit code: 18 characters of 0-9 and A-Y without I, O, S, V, Z,
+    the last one a MOD 31 check character. -#}
+{% macro cn_credit_code_status(expr) -%}
+    {%- set alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY' -%}
+    {%- set weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28] -%}
+    case
+        when {{ expr }} is null then 'missing'
+        when not {{ regexp_full_match(expr, "'[0-9A-HJ-NPQRTUWXY]{18}'") }} then 'malformed'
+        when substr('{{ alphabet }}', cast((31 - (
+            {%- for w in weights %}(instr('{{ alphabet }}', substr({{ expr }}, {{ loop.index }}, 1)) - 1) * {{ w }}{% if not loop.last %} + {% endif %}{% endfor -%}
+            ) % 31) % 31 as integer) + 1, 1) <> substr({{ expr }}, 18, 1) then 'bad_check_character'
+        else 'valid'
+    end
+{%- endmacro %}
+
+{#- A company name without brackets, spaces and its legal-form suffix (有限公司, 股份有限公司,
+    集团); int_company_name_keys also drops a leading city name. -#}
+{% macro company_name_stem(expr) -%}
+    nullif({{ regexp_replace_all(regexp_replace_all(expr, "'[ ()（）]'", "''"),
+        "'(股份有限公司|有限责任公司|有限公司|集团有限公司|集团|公司)$'", "''") }}, '')
+{%- endmacro %}
+
+{#- An address reduced to the street and the numbers after it: province, city and district
+    dropped, every run of non-digits after the street one '-' (人民路8号3栋2单元502室,
+    人民路8号3-2-502 -> 人民路|8-3-2-502). The street is the text before the first digit once
+    everything up to the district (区/县) or, failing that, the city (市) is gone. -#}
+{% macro address_key(expr) -%}
+    {#- greedy: up to the last 区/县 before the first digit (新疆维吾尔自治区…西湖区 drops both) -#}
+    {%- set local = regexp_replace_all(regexp_replace_all(expr, "'^[^0-9]*[区县]'", "''"), "'^[^0-9]*市'", "''") -%}
+    case when {{ regexp_contains(expr, "'[0-9]'") }} then
+        concat(
+            trim({{ regexp_replace_all(local, "'[0-9].*$'", "''") }}),
+            '|',
+            trim({{ regexp_replace_all(regexp_replace_all(regexp_replace_all(local, "'^[^0-9]*'", "''"), "'[^0-9]+'", "'-'"), "'-$'", "''") }})
+        )
+    end
+{%- endmacro %}
+
+{#- Similarity of two strings in [0, 1] (1 = equal). -#}
+{% macro string_similarity(a, b) -%}
+    {{ return(adapter.dispatch('string_similarity', 'huaxiang')(a, b)) }}
+{%- endmacro %}
+{% macro default__string_similarity(a, b) -%}
+    (1.0 - cast(levenshtein({{ a }}, {{ b }}) as double) / greatest(length({{ a }}), length({{ b }}), 1))
+{%- endmacro %}
+{% macro duckdb__string_similarity(a, b) -%}
+    jaro_winkler_similarity({{ a }}, {{ b }})
+{%- endmacro %}
+
+{#- Edit distance counting a swap of two neighbouring characters as one edit. -#}
+{% macro transposition_distance(a, b) -%}
+    {{ return(adapter.dispatch('transposition_distance', 'huaxiang')(a, b)) }}
+{%- endmacro %}
+{% macro default__transposition_distance(a, b) -%}
+    levenshtein({{ a }}, {{ b }})
+{%- endmacro %}
+{% macro duckdb__transposition_distance(a, b) -%}
+    damerau_levenshtein({{ a }}, {{ b }})
+{%- endmacro %}
+
+{#- A customer id from its sequence number: HX000000042. -#}
+{% macro customer_id_from_seq(seq) -%}
+    concat('HX', lpad(cast({{ seq }} as {{ type_text() }}), 9, '0'))
+{%- endmacro %}
+
+{#- Mask an e-mail for people (wa***@qq.com); BI tables carry the hash instead. -#}
+{% macro mask_email(expr) -%}
+    case when {{ expr }} is not null
+         then concat(substr({{ expr }}, 1, 2), '***@', {{ regexp_replace_all(expr, "'^[^@]*@'", "''") }}) end
+{%- endmacro %}
+
+{#- A salted-free, engine-independent e-mail hash for BI joins (md5 of the normalised address). -#}
+{% macro hash_email(expr) -%}
+    case when {{ expr }} is not null then {{ md5_text(expr) }} end
+{%- endmacro %}
+
+{#- A person's name for BI: the first character (the family name, usually) and a star for each
+    other character (王**); latin names keep their first letter (W*** X*******). -#}
+{% macro mask_person_name(expr) -%}
+    case when {{ expr }} is not null
+         then concat(substr({{ expr }}, 1, 1), {{ regexp_replace_all('substr(' ~ expr ~ ', 2)', "'[^ ]'", "'*'") }}) end
+{%- endmacro %}

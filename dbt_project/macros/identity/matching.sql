@@ -1,0 +1,121 @@
+{#- Blocking rules: name -> the key two records must share to be compared. Several rules, so a
+    pair whose one field is wrong still shares another. -#}
+{% macro identity_blocking_rules() -%}
+    {%- set text = type_text() -%}
+    {{ return({
+        'name_birth_year': "concat(name_key, '|', cast(birth_year as " ~ text ~ "))",
+        'family_birth_date': "concat(family_key, '|', cast(birth_date as " ~ text ~ "))",
+        'given_birth_date': "concat(given_key, '|', cast(birth_date as " ~ text ~ "))",
+        'name_city': "concat(name_key, '|', city)",
+        'name_postcode': "concat(name_key, '|', postcode)",
+        'birth_date_city': "concat(cast(birth_date as " ~ text ~ "), '|', city)",
+        'birth_date_postcode': "concat(cast(birth_date as " ~ text ~ "), '|', postcode)",
+        'address': "address_key",
+        'mobile': "mobile",
+        'email': "email",
+    }) }}
+{%- endmacro %}
+
+{#- Training sessions for the m probabilities (as Splink recommends): expectation-maximisation
+    on the pairs one blocking rule found, ignoring the comparisons that rule makes agree by
+    construction (and those tied to them). Each comparison's m is the mean over the sessions
+    that estimate it; every comparison must be estimated by at least one session. -#}
+{% macro identity_training_sessions() -%}
+    {{ return({
+        'name_birth_year': ['name', 'birth'],
+        'mobile': ['mobile'],
+        'address': ['address', 'postcode', 'city'],
+    }) }}
+{%- endmacro %}
+
+{#- The Fellegi-Sunter comparisons: for every compared field, graded agreement levels (the
+    highest level is the strongest agreement; NULL when either record lacks the field, which
+    then counts neither for nor against a match). -#}
+{% macro identity_comparisons() -%}
+    {{ return([
+        {'name': 'name', 'levels': [
+            [3, 'same name in hanzi'],
+            [2, 'same name key: pinyin, either order, homophone typos'],
+            [1, 'similar name key (similarity >= ' ~ var('identity_name_similarity') ~ ')'],
+            [0, 'different names']]},
+        {'name': 'birth', 'levels': [
+            [3, 'same birth date'],
+            [2, 'birth dates one transposition apart, or day and month swapped'],
+            [1, 'same birth year only'],
+            [0, 'different birth years']]},
+        {'name': 'gender', 'levels': [[1, 'same gender'], [0, 'different genders']]},
+        {'name': 'city', 'levels': [[1, 'same city'], [0, 'different cities']]},
+        {'name': 'address', 'levels': [
+            [2, 'same street and numbers'],
+            [1, 'same street and house number'],
+            [0, 'different addresses']]},
+        {'name': 'postcode', 'levels': [[1, 'same postcode'], [0, 'different postcodes']]},
+        {'name': 'mobile', 'levels': [[1, 'same mobile'], [0, 'different mobiles']]},
+        {'name': 'email', 'levels': [[1, 'same e-mail'], [0, 'different e-mails']]},
+        {'name': 'id_number', 'levels': [[1, 'same id number'], [0, 'different id numbers']]}
+    ]) }}
+{%- endmacro %}
+
+{#- The comparison vector of two aliased int_identity_records rows, one column g_<name> each. -#}
+{% macro identity_gamma_columns(a, b) -%}
+    case when {{ a }}.name_key is null or {{ b }}.name_key is null then null
+         when {{ a }}.name_hanzi = {{ b }}.name_hanzi then 3
+         when {{ a }}.name_key = {{ b }}.name_key then 2
+         -- a nickname that looks like a name (安然) is evidence when it agrees, never against
+         when {{ a }}.legal_name_key is null or {{ b }}.legal_name_key is null then null
+         when {{ string_similarity(a ~ '.name_key', b ~ '.name_key') }} >= {{ var('identity_name_similarity') }} then 1
+         else 0 end as g_name,
+    case when {{ a }}.birth_year is null or {{ b }}.birth_year is null then null
+         when {{ a }}.birth_date = {{ b }}.birth_date then 3
+         when {{ a }}.birth_date is not null and {{ b }}.birth_date is not null
+              and ({{ transposition_distance('cast(' ~ a ~ '.birth_date as ' ~ type_text() ~ ')', 'cast(' ~ b ~ '.birth_date as ' ~ type_text() ~ ')') }} <= 1
+                   or (month({{ a }}.birth_date) = day({{ b }}.birth_date) and day({{ a }}.birth_date) = month({{ b }}.birth_date)
+                       and year({{ a }}.birth_date) = year({{ b }}.birth_date))) then 2
+         when {{ a }}.birth_year = {{ b }}.birth_year then 1
+         else 0 end as g_birth,
+    case when {{ a }}.gender is null or {{ b }}.gender is null then null
+         when {{ a }}.gender = {{ b }}.gender then 1 else 0 end as g_gender,
+    case when {{ a }}.city is null or {{ b }}.city is null then null
+         when {{ a }}.city = {{ b }}.city then 1 else 0 end as g_city,
+    case when {{ a }}.address_key is null or {{ b }}.address_key is null then null
+         when {{ a }}.address_key = {{ b }}.address_key then 2
+         when split_part({{ a }}.address_key, '-', 1) = split_part({{ b }}.address_key, '-', 1) then 1
+         else 0 end as g_address,
+    case when {{ a }}.postcode is null or {{ b }}.postcode is null then null
+         when {{ a }}.postcode = {{ b }}.postcode then 1 else 0 end as g_postcode,
+    case when {{ a }}.mobile is null or {{ b }}.mobile is null then null
+         when {{ a }}.mobile = {{ b }}.mobile then 1 else 0 end as g_mobile,
+    case when {{ a }}.email is null or {{ b }}.email is null then null
+         when {{ a }}.email = {{ b }}.email then 1 else 0 end as g_email,
+    case when {{ a }}.id_number is null or {{ b }}.id_number is null then null
+         when {{ a }}.id_number = {{ b }}.id_number then 1 else 0 end as g_id_number
+{%- endmacro %}
+
+{#- Sum over the comparisons of ln(p) for the level each pattern row is at, where the
+    probability of level l of comparison c is column <prefix>_<c>_<l> of alias p. -#}
+{% macro identity_log_probability(prefix, p, skip=[]) -%}
+    {%- for c in identity_comparisons() if c.name not in skip %}
+    + case g_{{ c.name }}
+        {%- for level in c.levels %} when {{ level[0] }} then ln({{ p }}.{{ prefix }}_{{ c.name }}_{{ level[0] }}){% endfor %}
+        else 0 end
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Long (comparison, level, value) rows to one row with a column <prefix>_<c>_<l> each. -#}
+{% macro identity_pivot_levels(relation, value_column, prefix) -%}
+    select
+        {%- for c in identity_comparisons() %}{% set outer = loop %}
+        {%- for level in c.levels %}
+        max(case when comparison = '{{ c.name }}' and level = {{ level[0] }} then {{ value_column }} end)
+            as {{ prefix }}_{{ c.name }}_{{ level[0] }}{% if not (outer.last and loop.last) %},{% endif %}
+        {%- endfor %}
+        {%- endfor %}
+    from {{ relation }}
+{%- endmacro %}
+
+{#- A sum that does not depend on the order rows are added in (parallel engines add in any
+    order, and floating-point addition is not associative): each term rounded to 1e-12 as a
+    decimal, added exactly. -#}
+{% macro exact_sum(expr) -%}
+    sum(cast(round({{ expr }}, 12) as decimal(38, 12)))
+{%- endmacro %}

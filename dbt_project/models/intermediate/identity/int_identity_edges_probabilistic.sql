@@ -1,0 +1,83 @@
+{#- Candidate pairs scored with the estimated weights: match weight = prior + the weight of
+    each comparison's level (bits), match probability = 1 / (1 + 2^-weight). Agreement on
+    the name is weighted by how rare the name is (term frequency: 'wang wei' is weaker
+    evidence than 'ouyang xinze'): u becomes the share of records with that name key. A pair
+    at or above identity_match_probability is a link, if it also agrees on something personal:
+    the name, the id number or the e-mail, or the birth date together with the flat, the
+    postcode or the phone. A shared phone, flat and city say 'household', and a birth date in
+    the same city is shared by strangers in a big population; the comparisons, assumed
+    independent, would otherwise add them up into a person. Pairs a steward said cannot link are dropped. -#}
+{%- set comparisons = identity_comparisons() -%}
+
+with pairs as (
+    select * from {{ ref('int_identity_candidate_pairs') }}
+),
+
+name_frequency as (
+    select name_key, cast(count(*) as double) / sum(count(*)) over () as frequency
+    from {{ ref('int_identity_records') }}
+    where name_key is not null
+    group by name_key
+),
+
+m as (
+    {{ identity_pivot_levels(ref('int_identity_match_weights'), 'm_probability', 'm') }}
+),
+
+w as (
+    {{ identity_pivot_levels(ref('int_identity_match_weights'), 'weight_bits', 'w') }}
+),
+
+prior as (
+    select weight_bits as prior_bits from {{ ref('int_identity_match_weights') }} where comparison = 'prior'
+),
+
+cannot as (
+    select least(record_key_a, record_key_b) as record_key_a, greatest(record_key_a, record_key_b) as record_key_b
+    from {{ ref('int_identity_manual_links') }}
+    where decision = 'cannot_link'
+),
+
+scored as (
+    select
+        pairs.*,
+        prior.prior_bits
+        {%- for c in comparisons %}
+        + case pairs.g_{{ c.name }}
+            {%- for level in c.levels %}
+            {%- if c.name == 'name' and level[0] >= 2 %}
+            when {{ level[0] }} then ln(m.m_name_{{ level[0] }} / nf.frequency) / ln(2.0)
+            {%- else %}
+            when {{ level[0] }} then w.w_{{ c.name }}_{{ level[0] }}
+            {%- endif %}
+            {%- endfor %}
+            else 0 end
+        {%- endfor %} as match_weight
+    from pairs
+    inner join {{ ref('int_identity_records') }} as ra on ra.record_key = pairs.record_key_a
+    left join name_frequency as nf on nf.name_key = ra.name_key
+    cross join w
+    cross join m
+    cross join prior
+)
+
+select
+    scored.record_key_a,
+    scored.record_key_b,
+    'probabilistic' as rule,
+    7 as rule_rank,
+    scored.match_weight,
+    1.0 / (1.0 + pow(2.0, -least(scored.match_weight, 60.0))) as match_probability,
+    scored.first_blocking_rule,
+    {%- for c in comparisons %}
+    scored.g_{{ c.name }},
+    {%- endfor %}
+    concat('pattern'
+        {%- for c in comparisons %}, ' {{ c.name }}=', coalesce(cast(scored.g_{{ c.name }} as {{ type_text() }}), '-'){% endfor %}
+    ) as evidence
+from scored
+left join cannot on cannot.record_key_a = scored.record_key_a and cannot.record_key_b = scored.record_key_b
+where cannot.record_key_a is null
+    and (scored.g_name >= 2 or scored.g_id_number = 1 or scored.g_email = 1
+         or (scored.g_birth >= 2 and (scored.g_address >= 1 or scored.g_postcode = 1 or scored.g_mobile = 1)))
+    and 1.0 / (1.0 + pow(2.0, -least(scored.match_weight, 60.0))) >= {{ var('identity_match_probability') }}

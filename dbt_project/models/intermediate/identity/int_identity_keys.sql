@@ -1,0 +1,64 @@
+{#- Every strong identifier a kept record carries (id number, WeChat union id, mobile,
+    e-mail), with what the records sharing it say about it. An identifier is a person key only
+    when the records sharing it give at most identity_max_names_per_key distinct legal names
+    (nicknames do not count: 安然 or 向日葵 look like names and are not), at most one WeChat
+    account, one gender and birth years at most one apart: a family's shared phone, written on the
+    father's and the mother's records, links a household (see dim_household), not one person. -#}
+with records as (
+    select * from {{ ref('int_identity_records') }}
+),
+
+keys as (
+    select record_key, 'same_id_number' as rule, 2 as rule_rank, 'id_number' as identifier_type, id_number as key_value
+    from records where id_number is not null
+    union all
+    select record_key, 'same_wechat_unionid', 3, 'wechat_unionid', wechat_unionid from records where wechat_unionid is not null
+    union all
+    select record_key, 'same_mobile', 4, 'mobile', mobile from records where mobile is not null
+    union all
+    select record_key, 'same_email', 6, 'email', email from records where email is not null
+),
+
+stats as (
+    select
+        keys.identifier_type,
+        keys.key_value,
+        count(*) as n_records,
+        count(distinct records.legal_name_key) as n_names,
+        count(distinct records.wechat_unionid) as n_wechat_accounts,
+        count(distinct records.gender) as n_genders,
+        max(records.birth_year) - min(records.birth_year) as birth_year_spread,
+        min(keys.record_key) as hub_record_key
+    from keys
+    inner join records on records.record_key = keys.record_key
+    group by keys.identifier_type, keys.key_value
+)
+
+select
+    keys.record_key,
+    keys.rule,
+    keys.rule_rank,
+    keys.identifier_type,
+    keys.key_value,
+    stats.n_records,
+    stats.n_names,
+    stats.n_wechat_accounts,
+    stats.n_genders,
+    stats.birth_year_spread,
+    stats.hub_record_key,
+    case
+        when stats.n_names > {{ var('identity_max_names_per_key') }}
+            then concat('shared by ', cast(stats.n_names as {{ type_text() }}), ' different names')
+        when stats.n_wechat_accounts > 1
+            then concat('shared by ', cast(stats.n_wechat_accounts as {{ type_text() }}), ' WeChat accounts')
+        when stats.n_genders > 1 then 'shared by records of both genders'
+        when stats.birth_year_spread > 1
+            then concat('shared by records born ', cast(stats.birth_year_spread as {{ type_text() }}), ' years apart')
+    end as not_person_key_reason,
+    stats.n_names <= {{ var('identity_max_names_per_key') }}
+        and stats.n_wechat_accounts <= 1
+        and stats.n_genders <= 1
+        and coalesce(stats.birth_year_spread, 0) <= 1 as is_person_key
+from keys
+inner join stats
+    on stats.identifier_type = keys.identifier_type and stats.key_value = keys.key_value

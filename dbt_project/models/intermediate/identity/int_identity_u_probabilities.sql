@@ -1,0 +1,60 @@
+{#- u: how often each agreement level occurs between two records of *different* people,
+    estimated from pseudo-random pairs (records in md5 order, each paired with the ones a
+    few fixed steps further on): almost all such pairs are non-matches. Linear, deterministic,
+    and independent of the blocking. Add-one smoothing keeps every level possible. -#}
+{%- set offsets = [1, 3, 7, 17, 41, 97, 211, 503] -%}
+
+with records as (
+    select *, row_number() over (order by {{ md5_text('record_key') }}, record_key) as rn
+    from {{ ref('int_identity_records') }}
+),
+
+offsets as (
+    {%- for k in offsets %}
+    select {{ k }} as step{% if not loop.last %} union all{% endif %}
+    {%- endfor %}
+),
+
+pairs as (
+    select {{ identity_gamma_columns('a', 'b') }}
+    from records as a
+    cross join offsets
+    inner join records as b on b.rn = a.rn + offsets.step
+),
+
+levels as (
+    {%- for c in identity_comparisons() %}
+    {%- set outer = loop %}
+    {%- for level in c.levels %}
+    select '{{ c.name }}' as comparison, {{ level[0] }} as level, '{{ level[1] }}' as level_description
+    {% if not (outer.last and loop.last) %}union all{% endif %}
+    {%- endfor %}
+    {%- endfor %}
+),
+
+counts as (
+    {%- for c in identity_comparisons() %}
+    select '{{ c.name }}' as comparison, g_{{ c.name }} as level, count(*) as n
+    from pairs where g_{{ c.name }} is not null group by g_{{ c.name }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+totals as (
+    select comparison, sum(n) as n_compared from counts group by comparison
+),
+
+n_levels as (
+    select comparison, count(*) as n_levels from levels group by comparison
+)
+
+select
+    levels.comparison,
+    levels.level,
+    levels.level_description,
+    coalesce(counts.n, 0) as n_random_pairs,
+    (cast(coalesce(counts.n, 0) as double) + 1) / (coalesce(totals.n_compared, 0) + n_levels.n_levels) as u_probability
+from levels
+inner join n_levels on n_levels.comparison = levels.comparison
+left join counts on counts.comparison = levels.comparison and counts.level = levels.level
+left join totals on totals.comparison = levels.comparison

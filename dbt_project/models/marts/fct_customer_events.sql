@@ -1,0 +1,20 @@
+{#- One row per kept behaviour event, with the customer it belongs to: NULL for anonymous
+    devices and for a member reference that names no kept customer record (kept and
+    counted, never dropped). -#}
+select
+    events.event_id,
+    xref.customer_id,
+    events.event_type,
+    events.occurred_at,
+    cast(events.occurred_at as date) as event_date,
+    events.sku,
+    events.category,
+    events.customer_source,
+    events.source_customer_ref,
+    events.customer_record_key,
+    events.source_system,
+    events._source_file,
+    events._row_number
+from {{ ref('int_events_validated') }} as events
+left join {{ ref('customer_source_xref') }} as xref on xref.record_key = events.customer_record_key
+where events.is_valid

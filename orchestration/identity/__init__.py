@@ -1,0 +1,1 @@
+"""Identity-resolution quality: precision and recall against a generator's ground truth."""

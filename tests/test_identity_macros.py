@@ -1,0 +1,87 @@
+"""The identity macros (id numbers, credit codes, address keys, masks), run by dbt on DuckDB."""
+
+from __future__ import annotations
+
+import pytest
+
+from dbt_inline import dbt_show
+
+ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def with_check(first17: str) -> str:
+    """A GB 11643 id number: the 17 digits and their ISO 7064 MOD 11-2 check character."""
+    return first17 + "10X98765432"[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS)) % 11]
+
+
+VALID_ID = with_check("11010519491231002")      # the standard's own example: ...002X
+ID_NUMBERS = {
+    VALID_ID: "valid",
+    with_check("44030419900307123"): "valid",
+    VALID_ID[:-1] + ("0" if VALID_ID[-1] != "0" else "1"): "bad_check_character",
+    with_check("11010519490231002"): "bad_birth_date",     # 31 February
+    "11010519491231": "malformed",
+    "1101051949123100ZX": "malformed",
+}
+ADDRESSES = {
+    "浙江省杭州市西湖区人民路8号阳光花园3栋2单元502室": "人民路|8-3-2-502",
+    "西湖区人民路8号阳光花园3栋2单元502室": "人民路|8-3-2-502",
+    "人民路8号3-2-502": "人民路|8-3-2-502",
+    "新疆维吾尔自治区乌鲁木齐市西湖区友谊路289号华府17栋4单元1601室": "友谊路|289-17-4-1601",
+    "北京市长江路12号": "长江路|12",
+    "没有门牌": None,
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    wh = tmp_path_factory.mktemp("identity_macros") / "w.duckdb"
+    parts = []
+    for raw in ID_NUMBERS:
+        parts.append(f"select 'id' as k, '{raw}' as v, {{{{ cn_id_number_status(\"'{raw}'\") }}}} as out")
+    for raw in ADDRESSES:
+        parts.append(f"select 'addr', '{raw}', {{{{ address_key(\"'{raw}'\") }}}}")
+    for code in ("91350100M000100Y43", "91350100M000100Y44", "9135010"):
+        parts.append(f"select 'credit', '{code}', {{{{ cn_credit_code_status(\"'{code}'\") }}}}")
+    for name in ("王小明", "欧阳明", "Wang Xiaoming"):
+        parts.append(f"select 'mask_name', '{name}', {{{{ mask_person_name(\"'{name}'\") }}}}")
+    parts.append("select 'mask_mobile', '+8613812345678', {{ mask_mobile(\"'+8613812345678'\") }}")
+    parts.append("select 'hash_email', 'a@qq.com', {{ hash_email(\"'a@qq.com'\") }}")
+    for name in ("上海华信科技有限公司", "华信科技（集团）股份有限公司"):
+        parts.append(f"select 'stem', '{name}', {{{{ company_name_stem(\"'{name}'\") }}}}")
+    parts.append("select 'customer_id', '42', {{ customer_id_from_seq('42') }}")
+    rows = dbt_show(" union all ".join(parts), wh)
+    return {(r["k"], r["v"]): r["out"] for r in rows}
+
+
+@pytest.mark.parametrize("raw,status", ID_NUMBERS.items())
+def test_id_number_status(results, raw, status):
+    assert results[("id", raw)] == status
+
+
+@pytest.mark.parametrize("raw,key", ADDRESSES.items())
+def test_address_key_is_the_same_for_every_way_of_writing_a_flat(results, raw, key):
+    assert results[("addr", raw)] == key
+
+
+def test_credit_code_check_character(results):
+    assert results[("credit", "91350100M000100Y43")] == "valid"
+    assert results[("credit", "91350100M000100Y44")] == "bad_check_character"
+    assert results[("credit", "9135010")] == "malformed"
+
+
+def test_masks_for_bi(results):
+    assert results[("mask_name", "王小明")] == "王**"
+    assert results[("mask_name", "欧阳明")] == "欧**"
+    assert results[("mask_name", "Wang Xiaoming")] == "W*** ********"
+    assert results[("mask_mobile", "+8613812345678")] == "138****5678"
+    assert results[("hash_email", "a@qq.com")] == "f2a999adb12113e2e1a77ac6081a8999"
+
+
+def test_company_name_stem_drops_the_legal_form(results):
+    assert results[("stem", "上海华信科技有限公司")] == "上海华信科技"
+    assert results[("stem", "华信科技（集团）股份有限公司")] == "华信科技集团"
+
+
+def test_customer_ids_are_zero_padded(results):
+    assert results[("customer_id", "42")] == "HX000000042"
