@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from mini_landing import write_mini_landing
@@ -73,12 +75,25 @@ def runs(tmp_path_factory):
                     ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"))
     landing = write_mini_landing(root / "landing")
     write_customers(landing, BASE_CRM, BASE_APP, BASE_STORE)
+    # an order from a marketplace that has no customer table: its buyer is a customer of its own
+    pq.write_table(pa.table({
+        "order_id": ["T0000000001"], "customer_system": ["TMALL"], "customer_ref": ["BUYER9"],
+        "order_time": ["2026-05-20 10:00:00"], "status": ["paid"], "amount": pa.array([88.0], pa.float64()),
+        "channel": ["天猫"], "store_id": pa.array([None], pa.string())}),
+        landing / "oms" / "orders" / "orders_marketplace.parquet")
     settings = Settings(landing_dir=landing, warehouse=root / "w.duckdb", dbt_project_dir=project,
                         identity_min_precision=0.0, identity_min_recall=0.0)
     out = {}
     # run 1: three customers of two records or more, and one of one
     assert run_full_refresh(settings).success
     out["run1"] = ids(settings.warehouse)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    out["marketplace_order"] = con.execute(
+        "select customer_id from marts.fct_orders where order_id = 'T0000000001'").fetchall()
+    out["marketplace_customer"] = con.execute(
+        "select n_records, source_systems from marts.dim_customer where customer_id = "
+        "(select customer_id from marts.customer_source_xref where record_key = 'tmall:BUYER9')").fetchall()
+    con.close()
     out["history_after_run1"] = history(settings.warehouse)
     # run 2: a new CRM record with M2's mobile and C1's e-mail merges {C1, M1} and {M2}
     write_customers(landing, BASE_CRM + [crm_row("C4", "王小明", "13757396620", "xm@qq.com", "2024-05-01 10:00:00")],
@@ -131,3 +146,9 @@ def test_a_split_leaves_the_id_with_the_larger_part(runs):
     assert r3["app:M3"] not in set(r2.values())            # a new id, never a reused one
     split = [row for row in runs["history"] if row[0] == 3]
     assert split == [(3, "app:M3", r2["app:M3"], r3["app:M3"], "split")]
+
+
+def test_an_orders_only_reference_is_a_customer_of_its_own(runs):
+    assert runs["run1"]["tmall:BUYER9"] not in {v for k, v in runs["run1"].items() if k != "tmall:BUYER9"}
+    assert runs["marketplace_order"] == [(runs["run1"]["tmall:BUYER9"],)]
+    assert runs["marketplace_customer"] == [(1, "tmall")]

@@ -46,7 +46,7 @@ with base as (
         ek.is_person_key as email_is_person_key
     from {{ ref('int_identity_records') }} as r
     inner join {{ ref('int_customer_ids_assigned') }} as a on a.record_key = r.record_key
-    inner join {{ ref('int_customer_records_validated') }} as v on v.record_key = r.record_key
+    left join {{ ref('int_customer_records_validated') }} as v on v.record_key = r.record_key and v.is_valid
     left join {{ ref('int_identity_keys') }} as mk
         on mk.record_key = r.record_key and mk.identifier_type = 'mobile'
     left join {{ ref('int_identity_keys') }} as ek

@@ -1,7 +1,12 @@
 {#- One row per kept customer record with everything identity resolution compares, normalised
     once: the name key (legal name; a nickname only when it looks like a legal name), birth
     date, gender, place, address key, and the strong identifiers that survive the blocklist
-    (identity_blocklist seed) and validation (an id number needs its check character). -#}
+    (identity_blocklist seed) and validation (an id number needs its check character).
+
+    A customer reference in orders or events of a source that has no customers table of its
+    own (an orders-only marketplace, say) is a record too, with nothing but its key: it becomes
+    a customer of its own unless a rule links it. A reference into a source that has a
+    customers table but names no kept record stays unresolved (counted, see identity_quality). -#}
 with records as (
     select * from {{ ref('int_customer_records_validated') }} where is_valid
 ),
@@ -89,6 +94,51 @@ keyed as (
     left join flags as f on f.record_key = r.record_key
     left join names as legal on legal.name_text = r.full_name
     left join names as nick on nick.name_text = r.nickname
+),
+
+{%- set customer_sources = [] %}
+{%- for src, tbl in huaxiang_tables('customers') %}{% do customer_sources.append(src) %}{% endfor %}
+
+reference_only as (
+    select distinct customer_record_key as record_key, customer_source as source_system,
+           source_customer_ref as source_record_id
+    from (
+        select customer_record_key, customer_source, source_customer_ref
+        from {{ ref('int_orders_validated') }} where is_valid
+        union all
+        select customer_record_key, customer_source, source_customer_ref
+        from {{ ref('int_events_validated') }} where is_valid
+    ) as refs
+    where customer_record_key is not null
+      {%- if customer_sources %}
+      and customer_source not in ({% for s in customer_sources | unique %}'{{ s }}'{% if not loop.last %}, {% endif %}{% endfor %})
+      {%- endif %}
 )
 
-select * from keyed
+select *, false as is_reference_only from keyed
+union all
+select
+    record_key,
+    source_system,
+    'customer_reference' as source_table,
+    source_record_id,
+    99 as source_priority,
+    {%- for col in ['full_name', 'nickname', 'legal_name_key', 'name_key', 'name_hanzi', 'family_key', 'given_key', 'gender'] %}
+    cast(null as {{ type_text() }}) as {{ col }},
+    {%- endfor %}
+    cast(null as date) as birth_date,
+    cast(null as integer) as birth_year,
+    {%- for col in ['city', 'province', 'address_key', 'postcode', 'mobile', 'email'] %}
+    cast(null as {{ type_text() }}) as {{ col }},
+    {%- endfor %}
+    'missing' as id_number_status,
+    cast(null as {{ type_text() }}) as id_number,
+    cast(null as {{ type_text() }}) as wechat_unionid,
+    false as mobile_blocked,
+    false as email_blocked,
+    cast(null as {{ type_text() }}) as xref_record_key,
+    cast(null as {{ type_text() }}) as account_key,
+    cast(null as timestamp) as created_at,
+    cast(null as timestamp) as updated_at,
+    true as is_reference_only
+from reference_only
