@@ -41,11 +41,13 @@ BASE_CRM = [
     crm_row("C1", "王小明", "13811472258", "xm@qq.com", "2024-01-01 10:00:00"),
     crm_row("C2", "李丽", "13935084461", "", "2024-01-02 10:00:00"),
     crm_row("C3", "张伟", "13602871139", "", "2024-01-03 10:00:00"),
+    crm_row("C5", "孙八", "13800138000", "", "2024-01-04 10:00:00"),   # a blocklisted placeholder
 ]
 BASE_APP = [
     app_member("M1", "小明", "13811472258", None),
     app_member("M2", "乐乐", "13757396620", "ll@163.com"),
     app_member("M3", "伟哥", "13602871139", None),
+    app_member("M5", "路人甲", "13800138000", None),
 ]
 BASE_STORE = ["S1|李丽|13935084461|S001|杭州|2023/01/05|", "S2|张伟|136 0287 1139|S001|杭州|2023/02/05|"]
 
@@ -116,6 +118,8 @@ def test_records_of_one_person_share_an_id(runs):
     assert r1["crm:C2"] == r1["store:S1"]
     assert r1["crm:C3"] == r1["store:S2"] == r1["app:M3"]
     assert len({r1["crm:C1"], r1["crm:C2"], r1["crm:C3"], r1["app:M2"]}) == 4
+    # 13800138000 is in the identity_blocklist seed: it links nobody
+    assert r1["crm:C5"] != r1["app:M5"]
 
 
 def test_the_first_run_records_every_id_as_new(runs):

@@ -97,3 +97,18 @@
     case when {{ expr }} is not null
          then concat(substr({{ expr }}, 1, 1), {{ regexp_replace_all('substr(' ~ expr ~ ', 2)', "'[^ ]'", "'*'") }}) end
 {%- endmacro %}
+
+{#- The blocklist's patterns for one identifier type (and 'any') as one regular expression
+    literal, read from the seed when the model runs: a constant pattern is compiled once,
+    where a pattern taken from a joined column is compiled again for every row (30 s instead
+    of 0.1 s per million values). NULL when there is none. -#}
+{% macro identity_blocklist_regex(identifier_type) -%}
+    {%- if execute -%}
+        {%- set rows = run_query("select value from " ~ ref('identity_blocklist') ~ " where match_type = 'pattern' and identifier_type in ('" ~ identifier_type ~ "', 'any') order by value") -%}
+        {%- set parts = [] -%}
+        {%- for row in rows -%}{%- do parts.append('(' ~ row[0] ~ ')') -%}{%- endfor -%}
+        {%- if parts -%}'{{ parts | join('|') | replace("'", "''") }}'{%- else -%}cast(null as {{ type_text() }}){%- endif -%}
+    {%- else -%}
+        cast(null as {{ type_text() }})
+    {%- endif -%}
+{%- endmacro %}

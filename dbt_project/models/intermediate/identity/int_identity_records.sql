@@ -25,15 +25,25 @@ identifiers as (
     select record_key, 'wechat_unionid', wechat_unionid from records where wechat_unionid is not null
 ),
 
+exact_blocklist as (
+    select distinct identifier_type, lower(value) as value
+    from blocklist
+    where match_type = 'exact'
+),
+
 blocked as (
-    select distinct identifiers.record_key, identifiers.identifier_type
+    select identifiers.record_key, identifiers.identifier_type
     from identifiers
-    inner join blocklist
-        on blocklist.identifier_type in (identifiers.identifier_type, 'any')
-        and (
-            (blocklist.match_type = 'exact' and lower(identifiers.value) = lower(blocklist.value))
-            or (blocklist.match_type = 'pattern' and {{ regexp_full_match('identifiers.value', 'blocklist.value') }})
-        )
+    inner join exact_blocklist
+        on exact_blocklist.value = lower(identifiers.value)
+        and exact_blocklist.identifier_type in (identifiers.identifier_type, 'any')
+    union
+    select record_key, identifier_type
+    from identifiers
+    where
+        {%- for t in ['mobile', 'email', 'id_number', 'wechat_unionid'] %}
+        (identifier_type = '{{ t }}' and coalesce({{ regexp_full_match('value', identity_blocklist_regex(t)) }}, false)){% if not loop.last %} or{% endif %}
+        {%- endfor %}
 ),
 
 flags as (
