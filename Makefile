@@ -41,3 +41,10 @@ dev: setup
 
 clean:
 	rm -rf data/landing data/ground_truth data/*.duckdb data/*.wal data/.huaxiang .dagster
+
+# Identity resolution vs Splink 5 on the same records (bench/README.md); installs the 'bench'
+# extra first. E.g. make bench-identity CUSTOMERS=100000 BENCH_ARGS="--memory-limit 8GB"
+.PHONY: bench-identity
+bench-identity: setup
+	$(UV) sync --frozen --python $(PYTHON) --extra bench
+	$(BIN)/python bench/identity_bench.py --customers $(CUSTOMERS) --seed $(SEED) $(BENCH_ARGS)
