@@ -51,28 +51,25 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth_records_csv: Path,
     con.execute(
         "create or replace temp table _joined as select x.customer_id, t.person_id, t.weak "
         f"from {xref_table} x join _truth t using (source_system, source_record_id)")
-    out = []
-    for scope, cond in (("all", "true"), ("weak", "weak")):
-        # pairs with at least one weak record = all pairs - pairs among non-weak records
-        def pairs(group: str, where: str) -> int:
-            return con.execute(
-                f"select coalesce({PAIRS}, 0) from (select count(*) n from _joined where {where} group by {group})"
-            ).fetchall()[0][0]
+    def pairs(group: str, where: str) -> int:
+        return con.execute(
+            f"select coalesce({PAIRS}, 0) from (select count(*) n from _joined where {where} group by {group})"
+        ).fetchall()[0][0]
 
-        if scope == "all":
-            tp, pred, true = (pairs("customer_id, person_id", "true"), pairs("customer_id", "true"),
-                              pairs("person_id", "true"))
-        else:
-            tp = pairs("customer_id, person_id", "true") - pairs("customer_id, person_id", "not weak")
-            pred = pairs("customer_id", "true") - pairs("customer_id", "not weak")
-            true = pairs("person_id", "true") - pairs("person_id", "not weak")
+    groups = {"true_positive": "customer_id, person_id", "predicted": "customer_id", "true": "person_id"}
+    every = {k: int(pairs(g, "true")) for k, g in groups.items()}
+    # pairs with at least one weak record = all pairs - pairs among non-weak records
+    non_weak = {k: int(pairs(g, "not weak")) for k, g in groups.items()}
+    out = []
+    for scope, cond, counts in (("all", "true", every),
+                                ("weak", "weak", {k: every[k] - non_weak[k] for k in groups})):
         n, customers, persons = con.execute(
             f"select count(*), count(distinct customer_id), count(distinct person_id) from _joined where {cond}"
         ).fetchall()[0]
-        out.append(PairwiseScores(scope=scope, records=int(n), true_pairs=int(true), predicted_pairs=int(pred),
-                                  true_positive_pairs=int(tp), precision=_ratio(int(tp), int(pred)),
-                                  recall=_ratio(int(tp), int(true)), customers=int(customers),
-                                  persons=int(persons)))
+        tp, pred, true = counts["true_positive"], counts["predicted"], counts["true"]
+        out.append(PairwiseScores(scope=scope, records=int(n), true_pairs=true, predicted_pairs=pred,
+                                  true_positive_pairs=tp, precision=_ratio(tp, pred), recall=_ratio(tp, true),
+                                  customers=int(customers), persons=int(persons)))
     return out
 
 

@@ -80,13 +80,7 @@
     concat('HX', lpad(cast({{ seq }} as {{ type_text() }}), 9, '0'))
 {%- endmacro %}
 
-{#- Mask an e-mail for people (wa***@qq.com); BI tables carry the hash instead. -#}
-{% macro mask_email(expr) -%}
-    case when {{ expr }} is not null
-         then concat(substr({{ expr }}, 1, 2), '***@', {{ regexp_replace_all(expr, "'^[^@]*@'", "''") }}) end
-{%- endmacro %}
-
-{#- A salted-free, engine-independent e-mail hash for BI joins (md5 of the normalised address). -#}
+{#- An unsalted, engine-independent e-mail hash for BI joins (md5 of the normalised address). -#}
 {% macro hash_email(expr) -%}
     case when {{ expr }} is not null then {{ md5_text(expr) }} end
 {%- endmacro %}

@@ -73,22 +73,29 @@
                        and year({{ a }}.birth_date) = year({{ b }}.birth_date))) then 2
          when {{ a }}.birth_year = {{ b }}.birth_year then 1
          else 0 end as g_birth,
-    case when {{ a }}.gender is null or {{ b }}.gender is null then null
-         when {{ a }}.gender = {{ b }}.gender then 1 else 0 end as g_gender,
-    case when {{ a }}.city is null or {{ b }}.city is null then null
-         when {{ a }}.city = {{ b }}.city then 1 else 0 end as g_city,
+    {{ identity_equality_gamma(a, b, 'gender') }},
+    {{ identity_equality_gamma(a, b, 'city') }},
     case when {{ a }}.address_key is null or {{ b }}.address_key is null then null
          when {{ a }}.address_key = {{ b }}.address_key then 2
          when split_part({{ a }}.address_key, '-', 1) = split_part({{ b }}.address_key, '-', 1) then 1
          else 0 end as g_address,
-    case when {{ a }}.postcode is null or {{ b }}.postcode is null then null
-         when {{ a }}.postcode = {{ b }}.postcode then 1 else 0 end as g_postcode,
-    case when {{ a }}.mobile is null or {{ b }}.mobile is null then null
-         when {{ a }}.mobile = {{ b }}.mobile then 1 else 0 end as g_mobile,
-    case when {{ a }}.email is null or {{ b }}.email is null then null
-         when {{ a }}.email = {{ b }}.email then 1 else 0 end as g_email,
-    case when {{ a }}.id_number is null or {{ b }}.id_number is null then null
-         when {{ a }}.id_number = {{ b }}.id_number then 1 else 0 end as g_id_number
+    {{ identity_equality_gamma(a, b, 'postcode') }},
+    {{ identity_equality_gamma(a, b, 'mobile') }},
+    {{ identity_equality_gamma(a, b, 'email') }},
+    {{ identity_equality_gamma(a, b, 'id_number') }}
+{%- endmacro %}
+
+{#- Two-level comparison: 1 equal, 0 different, NULL when a side lacks the field. -#}
+{% macro identity_equality_gamma(a, b, column) -%}
+    case when {{ a }}.{{ column }} is null or {{ b }}.{{ column }} is null then null
+         when {{ a }}.{{ column }} = {{ b }}.{{ column }} then 1 else 0 end as g_{{ column }}
+{%- endmacro %}
+
+{#- The starting m of level number `index` (0 = strongest) of a comparison with n levels:
+    0.9 for the strongest, the rest shared equally. EM starts from it; a level no training
+    session can estimate keeps it. -#}
+{% macro identity_m_start(index, n) -%}
+    {{ 0.9 if index == 0 else (0.1 / (n - 1)) }}
 {%- endmacro %}
 
 {#- Sum over the comparisons of ln(p) for the level each pattern row is at, where the

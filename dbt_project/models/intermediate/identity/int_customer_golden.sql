@@ -20,18 +20,18 @@
     {'name': 'birth_year', 'expr': 'r.birth_year',
      'order': "case when r.birth_date is not null then 0 else 1 end, r.source_priority, " ~ recency},
     {'name': 'mobile', 'expr': 'r.mobile',
-     'order': "case when mk.is_person_key then 0 else 1 end, r.source_priority, " ~ recency},
+     'order': "case when r.mobile_is_person_key then 0 else 1 end, r.source_priority, " ~ recency},
     {'name': 'email', 'expr': 'r.email',
-     'order': "case when ek.is_person_key then 0 else 1 end, r.source_priority, " ~ recency},
+     'order': "case when r.email_is_person_key then 0 else 1 end, r.source_priority, " ~ recency},
     {'name': 'id_number', 'expr': 'r.id_number', 'order': "r.source_priority, " ~ recency},
     {'name': 'city', 'expr': 'r.city', 'order': recency ~ ", r.source_priority"},
     {'name': 'province', 'expr': 'r.province', 'order': recency ~ ", r.source_priority"},
-    {'name': 'address', 'expr': 'v.address', 'order': recency ~ ", r.source_priority"},
+    {'name': 'address', 'expr': 'r.address', 'order': recency ~ ", r.source_priority"},
     {'name': 'postcode', 'expr': 'r.postcode', 'order': recency ~ ", r.source_priority"},
-    {'name': 'company_name', 'expr': 'v.company_name',
+    {'name': 'company_name', 'expr': 'r.company_name',
      'order': "case when r.account_key is not null then 0 else 1 end, " ~ recency},
-    {'name': 'level', 'expr': 'v.level', 'order': "r.source_priority, " ~ recency},
-    {'name': 'lead_source', 'expr': 'v.lead_source', 'order': "r.created_at asc nulls last, r.source_priority"},
+    {'name': 'level', 'expr': 'r.level', 'order': "r.source_priority, " ~ recency},
+    {'name': 'lead_source', 'expr': 'r.lead_source', 'order': "r.created_at asc nulls last, r.source_priority"},
 ] -%}
 
 with base as (
@@ -59,14 +59,14 @@ pick_{{ f.name }} as (
     from (
         select
             r.customer_id,
-            {{ f.expr | replace('v.', 'r.') }} as value,
+            {{ f.expr }} as value,
             r.record_key,
             row_number() over (
                 partition by r.customer_id
-                order by {{ f.order | replace('mk.is_person_key', 'r.mobile_is_person_key') | replace('ek.is_person_key', 'r.email_is_person_key') }}, r.record_key
+                order by {{ f.order }}, r.record_key
             ) as pick_rank
         from base as r
-        where {{ f.expr | replace('v.', 'r.') }} is not null
+        where {{ f.expr }} is not null
     ) as ranked
     where pick_rank = 1
 ),

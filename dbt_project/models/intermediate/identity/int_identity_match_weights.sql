@@ -33,7 +33,7 @@ u_row as (
         {%- for c in comparisons if c.name not in covered %}
         {%- set n = c.levels | length %}
         {%- for level in c.levels %}
-        , cast({{ 0.9 if loop.first else (0.1 / (n - 1)) }} as double) as m_{{ c.name }}_{{ level[0] }}
+        , cast({{ identity_m_start(loop.index0, n) }} as double) as m_{{ c.name }}_{{ level[0] }}
         {%- endfor %}
         {%- endfor %}
 ),
@@ -95,7 +95,7 @@ m_default as (
     {%- set n = c.levels | length %}
     {%- for level in c.levels %}
     {% if not ns2.first %}union all {% endif %}select '{{ c.name }}' as comparison, {{ level[0] }} as level,
-        cast({{ 0.9 if loop.first else (0.1 / (n - 1)) }} as double) as m_probability
+        cast({{ identity_m_start(loop.index0, n) }} as double) as m_probability
     {%- set ns2.first = false %}
     {%- endfor %}
     {%- endfor %}

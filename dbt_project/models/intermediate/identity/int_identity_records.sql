@@ -8,7 +8,9 @@
     a customer of its own unless a rule links it. A reference into a source that has a
     customers table but names no kept record stays unresolved (counted, see identity_quality). -#}
 with records as (
-    select * from {{ ref('int_customer_records_validated') }} where is_valid
+    select *, {{ cn_id_number_status('id_number') }} as id_number_status
+    from {{ ref('int_customer_records_validated') }}
+    where is_valid
 ),
 
 blocklist as (
@@ -89,8 +91,8 @@ keyed as (
         case when {{ regexp_full_match('r.postcode', "'[0-9]{6}'") }} then r.postcode end as postcode,
         case when not coalesce(f.mobile_blocked, false) then r.mobile end as mobile,
         case when not coalesce(f.email_blocked, false) then r.email end as email,
-        {{ cn_id_number_status('r.id_number') }} as id_number_status,
-        case when {{ cn_id_number_status('r.id_number') }} = 'valid' and not coalesce(f.id_number_blocked, false)
+        r.id_number_status,
+        case when r.id_number_status = 'valid' and not coalesce(f.id_number_blocked, false)
              then r.id_number end as id_number,
         case when not coalesce(f.wechat_unionid_blocked, false) then r.wechat_unionid end as wechat_unionid,
         coalesce(f.mobile_blocked, false) as mobile_blocked,
