@@ -16,11 +16,13 @@ from orchestration.assets.dbt import (
 )
 from orchestration.assets.identity import build_identity_checks
 from orchestration.assets.ingest import build_ingest_assets
+from orchestration.assets.model_tags import build_model_tag_assets
 from orchestration.automation import build_landing_sensor, daily_schedule, full_refresh_job
 from orchestration.dbt_codegen import prepare_dbt_project
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import Settings
 from orchestration.sources_config import load_sources_config
+from orchestration.tags.catalogue import load_tag_config
 
 
 def build_definitions(settings: Settings) -> Definitions:
@@ -29,11 +31,12 @@ def build_definitions(settings: Settings) -> Definitions:
     profiles_dir = write_profile(settings.work_dir / "dbt_profile", settings.warehouse,
                                  memory_limit=settings.duckdb_memory_limit)
     manifest = ensure_manifest(project_dir, profiles_dir)
-    dbt_assets_def = build_dbt_assets(
+    dbt_assets_defs = build_dbt_assets(
         manifest, default_as_of=settings.as_of.isoformat() if settings.as_of else None)
+    tag_assets, tag_checks = build_model_tag_assets(load_tag_config(settings.tags_file), project_dir)
     return Definitions(
-        assets=[*build_ingest_assets(config), dbt_assets_def],
-        asset_checks=build_identity_checks(settings, config.landing_dir),
+        assets=[*build_ingest_assets(config), *dbt_assets_defs, *tag_assets],
+        asset_checks=[*build_identity_checks(settings, config.landing_dir), *tag_checks],
         jobs=[full_refresh_job],
         schedules=[daily_schedule],
         sensors=[build_landing_sensor(config)],

@@ -32,6 +32,7 @@ class RunOutcome:
     failed_steps: list[str] = field(default_factory=list)
     top_reasons: list[tuple[str, str, int]] = field(default_factory=list)
     identity: dict | None = None  # metadata of the identity_quality check
+    tags: dict | None = None  # newest tag snapshot: as-of date, counts, distributions
 
     def render(self) -> str:
         lines = ["", "huaxiang full refresh: " + ("OK" if self.success else "FAILED"),
@@ -55,6 +56,8 @@ class RunOutcome:
             lines += [f"    {n:>10,}  {table:<22} {reason}" for table, reason, n in self.top_reasons]
         if self.identity:
             lines += ["", self._identity_line()]
+        if self.tags:
+            lines += ["", *self._tag_lines()]
         if self.tables:
             lines += ["", "  tables built: " + ", ".join(
                 f"{schema} {n}" for schema, n in sorted(self.tables.items()))]
@@ -67,6 +70,15 @@ class RunOutcome:
         lines.append(f"  time taken  {self.seconds:.1f}s")
         return "\n".join(lines)
 
+
+    def _tag_lines(self) -> list[str]:
+        t = self.tags or {}
+        lines = [f"  tags       as of {t['as_of_date']}: {t['tags']} tags x {t['customers']:,} customers "
+                 f"({t['values']:,} values; snapshots in history: {t['snapshots']})"]
+        for label, key in (("RFM segment", "rfm_segment"), ("state", "customer_state"),
+                           ("lifecycle", "lifecycle_stage"), ("value class", "value_class")):
+            lines.append(f"    {label:<12}" + "  ".join(f"{name} {n:,}" for name, n in t.get(key, [])))
+        return lines
 
     def _identity_line(self) -> str:
         i = self.identity or {}
@@ -123,7 +135,8 @@ def _summarise_warehouse(outcome: RunOutcome, path: str) -> None:
         outcome.top_reasons = [(t, r, int(n)) for t, r, n in q(TOP_REASONS_SQL)]
         outcome.tables = {s: int(n) for s, n in q(
             "select table_schema, count(*) from information_schema.tables "
-            "where table_schema in ('raw', 'staging', 'intermediate', 'marts') group by 1")}
+            "where table_schema in ('raw', 'staging', 'intermediate', 'model_tags', 'marts') group by 1")}
+        _summarise_tags(outcome, q)
         window = q("select data_start_date, data_end_date, as_of_date, as_of_source "
                    "from intermediate.int_data_window")
         if window:
@@ -131,6 +144,20 @@ def _summarise_warehouse(outcome: RunOutcome, path: str) -> None:
                 ["data_start_date", "data_end_date", "as_of_date", "as_of_source"], window[0]))
     finally:
         con.close()
+
+
+def _summarise_tags(outcome: RunOutcome, q) -> None:
+    head = q("select min(as_of_date), count(*) from marts.customer_360")
+    if not head or head[0][0] is None:
+        return
+    tags = {"as_of_date": str(head[0][0]), "customers": int(head[0][1]),
+            "tags": int(q("select count(*) from marts.tag_definitions")[0][0]),
+            "values": int(q("select count(*) from marts.customer_tags")[0][0]),
+            "snapshots": int(q("select count(distinct as_of_date) from marts.customer_tag_history")[0][0])}
+    for key in ("rfm_segment", "customer_state", "lifecycle_stage", "value_class"):
+        tags[key] = [(str(name), int(n)) for name, n in q(
+            f"select coalesce({key}_name, {key}), count(*) from marts.customer_360 group by 1 order by 2 desc, 1")]
+    outcome.tags = tags
 
 
 def run_full_refresh(settings: Settings, run_config: dict | None = None,

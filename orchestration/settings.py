@@ -14,6 +14,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = REPO_ROOT / "config" / "sources.yml"
+DEFAULT_TAGS = REPO_ROOT / "config" / "tags.yml"
 DEFAULT_WAREHOUSE = REPO_ROOT / "data" / "warehouse.duckdb"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -21,6 +22,7 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 @dataclass(frozen=True)
 class Settings:
     sources_file: Path = DEFAULT_SOURCES
+    tags_file: Path = DEFAULT_TAGS
     warehouse: Path = DEFAULT_WAREHOUSE
     landing_dir: Path | None = None  # None: the sources file's own landing_dir
     as_of: date | None = None  # None: the end of the loaded data
@@ -43,6 +45,7 @@ class Settings:
         threads = env.get("HUAXIANG_DUCKDB_THREADS")
         return cls(
             sources_file=Path(env.get("HUAXIANG_SOURCES", DEFAULT_SOURCES)).resolve(),
+            tags_file=Path(env.get("HUAXIANG_TAGS", DEFAULT_TAGS)).resolve(),
             warehouse=Path(env.get("HUAXIANG_WAREHOUSE", DEFAULT_WAREHOUSE)).resolve(),
             landing_dir=Path(env["HUAXIANG_LANDING_DIR"]).resolve()
             if env.get("HUAXIANG_LANDING_DIR") else None,
@@ -57,7 +60,7 @@ class Settings:
 
     def with_overrides(self, **changes) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}
-        for key in ("sources_file", "warehouse", "landing_dir", "identity_truth"):
+        for key in ("sources_file", "tags_file", "warehouse", "landing_dir", "identity_truth"):
             if key in clean:
                 clean[key] = Path(clean[key]).resolve()
         return replace(self, **clean)

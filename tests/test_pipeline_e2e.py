@@ -15,7 +15,7 @@ from datagen import generate
 from orchestration.runner import run_full_refresh
 from orchestration.settings import Settings
 
-SCHEMAS = ("raw", "staging", "intermediate", "marts")
+SCHEMAS = ("raw", "staging", "intermediate", "model_tags", "marts")
 CUSTOMERS = 2000
 # The product's floors (0.995 / 0.98) hold on the 10,000-customer demo and on 100,000 customers
 # (see the closing notes); a 2,000-customer set has too few pairs for the third decimal.
@@ -261,3 +261,69 @@ def test_bi_tables_hold_no_raw_contact_details(run):
     raw_mobiles = {m for (m,) in q(run, "select mobile from intermediate.int_identity_records where mobile is not null")}
     masked = [m for (m,) in q(run, "select mobile_masked from marts.dim_customer where mobile_masked is not null")]
     assert masked and all("****" in m and ("+86" + m) not in raw_mobiles for m in masked)
+
+
+# ------------------------------------------------------------------ tags (docs/tags.md)
+
+
+def test_the_tag_store_is_complete(run):
+    n_customers = q(run, "select count(*) from marts.dim_customer")[0][0]
+    n_tags = q(run, "select count(*) from marts.tag_definitions")[0][0]
+    assert n_tags == 40
+    assert q(run, "select count(*), count(distinct customer_id) from marts.customer_360")[0] == (n_customers, n_customers)
+    assert q(run, "select count(*) from marts.customer_tags")[0][0] == n_customers * n_tags
+    # one snapshot although the job ran twice: a rerun of the same as-of date replaces it
+    assert q(run, "select count(distinct as_of_date) from marts.customer_tag_history")[0][0] == 1
+    assert q(run, "select count(*) from marts.tag_changes")[0][0] == 0
+    tags = run["second"].tags
+    assert tags["customers"] == n_customers and tags["values"] == n_customers * n_tags
+
+
+def test_model_tags_are_consistent_with_the_facts(run):
+    bad = q(run, """
+        select customer_id from marts.customer_360
+        where (rfm_segment = 'not_scored') <> (paid_orders_365d = 0)
+           or (customer_state = 'prospect') <> (paid_orders_total = 0)
+           or (value_class = 'none') <> (net_amount_365d = 0)
+           or (lifecycle_stage in ('customer', 'member', 'advocate')) <> (paid_orders_total > 0)""")
+    assert bad == []
+    segments = {s for (s,) in q(run, "select distinct rfm_segment from marts.customer_360")}
+    states = {s for (s,) in q(run, "select distinct customer_state from marts.customer_360")}
+    assert len(segments) == 9 and states == {"prospect", "new", "active", "silent", "sleeping", "churned"}
+    # the net amount of the tags is the net amount of the orders up to the as-of date
+    assert q(run, "select sum(net_amount_total) from marts.customer_360")[0][0] == q(
+        run, "select sum(net_amount) from marts.fct_orders where customer_id is not null "
+             "and order_date <= (select as_of_date from intermediate.int_data_window)")[0][0]
+
+
+def test_buyers_and_spend_match_the_ground_truth(run):
+    """Persons whose records form exactly one customer (and nobody else's): is a buyer in the
+    truth <=> has a paid order in the tags; total paid amount equal to the cent. Orders the
+    generator dirtied (negative, future-dated, duplicated, orphaned) explain the rest."""
+    truth = run["truth"]
+    rows = q(run, f"""
+        with r as (select * from read_csv('{truth / "records.csv"}', all_varchar = true)),
+        p as (select * from read_csv('{truth / "persons.csv"}', all_varchar = true)),
+        m as (select r.person_id, x.customer_id from r join marts.customer_source_xref x
+              on x.source_system = r.source_system and x.source_record_id = r.source_record_id),
+        pure_person as (select person_id, min(customer_id) as customer_id from m group by 1
+                        having count(distinct customer_id) = 1),
+        pure_customer as (select customer_id from m group by 1 having count(distinct person_id) = 1)
+        select count(*),
+               avg(case when (p.is_buyer = 'true') = (t.paid_orders_total > 0) then 1.0 else 0 end),
+               avg(case when cast(p.total_paid_amount as decimal(18, 2)) = t.net_amount_total then 1.0 else 0 end)
+        from pure_person join pure_customer using (customer_id) join p using (person_id)
+        join marts.customer_360 t using (customer_id)""")[0]
+    n, buyers_agree, amounts_agree = rows
+    assert n > 0.9 * CUSTOMERS
+    assert buyers_agree >= 0.97 and amounts_agree >= 0.93, rows
+
+
+def test_the_bi_tables_of_the_tag_store_hold_no_raw_contact_data(run):
+    columns = {c for (c,) in q(run, "select column_name from information_schema.columns "
+                                    "where table_schema = 'marts' and table_name = 'customer_360'")}
+    assert not columns & {"mobile", "email", "full_name", "id_number", "address"}
+    leaked = q(run, "select count(*) from marts.customer_360 c join intermediate.int_customer_golden g "
+                    "using (customer_id) where c.mobile_masked = g.mobile or c.name_masked = g.full_name "
+                    "and length(g.full_name) > 1")
+    assert leaked == [(0,)]

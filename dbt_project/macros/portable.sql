@@ -46,3 +46,9 @@
 {% macro md5_text(expr) -%}
     md5(cast({{ expr }} as {{ type_text() }}))
 {%- endmacro %}
+
+{#- 64-bit floating point (dbt.type_float() is 32-bit FLOAT on DuckDB: amounts would lose cents). -#}
+{% macro type_double() -%}
+{{ return(adapter.dispatch('type_double')()) }}
+{%- endmacro %}
+{% macro default__type_double() %}double{% endmacro %}

@@ -99,17 +99,28 @@ class DbtBuildConfig(Config):
     """YYYY-MM-DD to compute for a past date; empty: the end of the loaded data."""
 
 
-def build_dbt_assets(manifest: Path, default_as_of: str | None = None):
+TAG_STORE_SELECTOR = "tag:tag_store"
+"""The marts built after the Python model tags (marts/tags): a second dbt step."""
+
+
+def build_dbt_assets(manifest: Path, default_as_of: str | None = None) -> list:
+    """Two dbt steps around the Python model tags: everything up to the fact tags, then the
+    tag store that reads the model tags. One @dbt_assets over both would be a cycle between
+    steps (dbt -> Python -> dbt)."""
     translator = HuaxiangDbtTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
-    @dbt_assets(manifest=manifest, dagster_dbt_translator=translator, name="huaxiang_dbt",
-                pool=WAREHOUSE_POOL)
-    def huaxiang_dbt(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-        as_of = config.as_of_date or default_as_of
-        args = ["build"]
-        if as_of:
-            args += ["--vars", json.dumps({"as_of_date": as_of})]
-        yield from dbt.cli(args, context=context).stream()
+    def make(name: str, select: str, exclude: str | None):
+        @dbt_assets(manifest=manifest, dagster_dbt_translator=translator, name=name,
+                    select=select, exclude=exclude, pool=WAREHOUSE_POOL)
+        def _dbt(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+            as_of = config.as_of_date or default_as_of
+            args = ["build"]
+            if as_of:
+                args += ["--vars", json.dumps({"as_of_date": as_of})]
+            yield from dbt.cli(args, context=context).stream()
 
-    return huaxiang_dbt
+        return _dbt
+
+    return [make("huaxiang_dbt", "fqn:*", TAG_STORE_SELECTOR),
+            make("huaxiang_dbt_tag_store", TAG_STORE_SELECTOR, None)]

@@ -25,3 +25,33 @@ from {{ model }}
 where not ({{ expression }})
 {% if where_clause %}and ({{ where_clause }}){% endif %}
 {% endtest %}
+
+{#- The column is >= 0 where it is not NULL (amounts, counts, day distances). -#}
+{% test non_negative(model, column_name) %}
+select {{ column_name }} from {{ model }} where {{ column_name }} < 0
+{% endtest %}
+
+{#- The column is > 0 where it is not NULL. -#}
+{% test positive(model, column_name) %}
+select {{ column_name }} from {{ model }} where {{ column_name }} <= 0
+{% endtest %}
+
+{#- The column lies in [min_value, max_value] where it is not NULL. -#}
+{% test in_range(model, column_name, min_value, max_value) %}
+select {{ column_name }} from {{ model }}
+where {{ column_name }} < {{ min_value }} or {{ column_name }} > {{ max_value }}
+{% endtest %}
+
+{#- Every customer of the model carries every tag of the catalogue exactly once (per as-of
+    date): the tag store is complete, and the SQL and the catalogue agree. -#}
+{% test every_customer_has_every_tag(model, catalogue) %}
+with expected as (select count(*) as n from {{ catalogue }}),
+per_customer as (
+    select as_of_date, customer_id, count(*) as n_rows, count(distinct tag_key) as n_tags
+    from {{ model }}
+    group by as_of_date, customer_id
+)
+select per_customer.*, expected.n as expected_tags
+from per_customer cross join expected
+where per_customer.n_rows <> expected.n or per_customer.n_tags <> expected.n
+{% endtest %}

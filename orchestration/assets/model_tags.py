@@ -1,0 +1,344 @@
+"""Model tags as Dagster assets: RFM, loyalty, customer state, lifecycle stage, value class,
+and the tag catalogue they are described by.
+
+Each asset reads already-aggregated facts from the warehouse with one SQL statement (the
+per-customer fact tags, the per-customer-day paid orders), calls the pure function in
+`models/`, and writes `model_tags.<name>` with the as-of date of the facts. The dbt tag store
+(marts/tags) reads these tables as sources. Each model tag has two checks: coverage (every
+customer known on the as-of date has exactly one value) and distribution (shares per value
+as metadata; a shift beyond the configured bound from the previous snapshot fails, warn).
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetChecksDefinition,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    asset_check,
+    multi_asset,
+)
+
+from models.lifecycle import lifecycle_stages
+from models.loyalty import loyalty_scores
+from models.rfm import score_rfm
+from models.state import customer_states
+from models.value_class import value_classes
+from orchestration.assets.ingest import WAREHOUSE_POOL
+from orchestration.resources import DuckDBWarehouse
+from orchestration.tags.catalogue import FACTS, TagConfig, rule_versions
+
+SCHEMA = "model_tags"
+GROUP = "model_tags"
+FACT_TAGS = "intermediate.int_customer_fact_tags"
+ORDER_DAYS = "intermediate.int_customer_order_days"
+FACTS_KEY = AssetKey(["intermediate", "int_customer_fact_tags"])
+ORDER_DAYS_KEY = AssetKey(["intermediate", "int_customer_order_days"])
+HISTORY_TABLE = "marts.customer_tag_history"
+LOYALTY_BINS = [(0, 0), (0, 25), (25, 50), (50, 75), (75, 100)]
+
+
+def model_tag_key(name: str) -> AssetKey:
+    return AssetKey([SCHEMA, name])
+
+
+def _as_of(con: duckdb.DuckDBPyConnection) -> str:
+    rows = con.execute(f"select min(as_of_date), max(as_of_date) from {FACT_TAGS}").fetchall()
+    low, high = rows[0]
+    if low != high:
+        raise RuntimeError(f"{FACT_TAGS} mixes as-of dates {low} and {high}: rebuild it")
+    if low is None:
+        raise RuntimeError(f"{FACT_TAGS} is empty: no customer is known on the as-of date")
+    return low.isoformat()
+
+
+def write_table(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame,
+                order_by: str = "customer_id") -> None:
+    """Replace model_tags.<table> with `df`, rows in a fixed order (byte-identical reruns)."""
+    con.execute(f"create schema if not exists {SCHEMA}")
+    con.register("frame_to_write", df)
+    star = "* replace (cast(as_of_date as date) as as_of_date)" if "as_of_date" in df.columns else "*"
+    try:
+        con.execute(f"create or replace table {SCHEMA}.{table} as "
+                    f"select {star} from frame_to_write order by {order_by}")
+    finally:
+        con.unregister("frame_to_write")
+
+
+def _distribution(values: pd.Series) -> dict[str, float]:
+    counts = values.fillna("(null)").astype(str).value_counts()
+    return {k: round(float(v) / max(1, len(values)), 6) for k, v in sorted(counts.items())}
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    head = "| " + " | ".join(df.columns) + " |\n|" + "---|" * len(df.columns) + "\n"
+    return head + "".join("| " + " | ".join(str(v) for v in row) + " |\n" for row in df.itertuples(index=False))
+
+
+def loyalty_bin(score: float) -> str:
+    for lo, hi in LOYALTY_BINS:
+        if (lo == hi == 0 and score == 0) or lo < score <= hi:
+            return "0" if lo == hi else f"({lo},{hi}]"
+    return "(null)"
+
+
+# ----------------------------------------------------------------------------- computations
+def compute_rfm(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, pd.DataFrame]:
+    p = config.rfm
+    inputs = con.execute(f"""
+        select f.customer_id, f.as_of_date, f.days_since_last_order as recency_days,
+               coalesce(w.frequency, 0) as frequency, coalesce(w.monetary, 0) as monetary
+        from {FACT_TAGS} as f
+        left join (
+            select customer_id, sum(paid_orders) as frequency, cast(sum(net_amount) as double) as monetary
+            from {ORDER_DAYS} where days_ago < ? group by customer_id
+        ) as w on w.customer_id = f.customer_id
+        order by f.customer_id""", [p.window_days]).fetch_df()
+    result = score_rfm(inputs, p)
+    out = result.customers.copy()
+    out.insert(1, "as_of_date", inputs["as_of_date"].to_numpy())
+    thresholds = result.thresholds.copy()
+    thresholds.insert(0, "as_of_date", inputs["as_of_date"].iloc[0] if len(inputs) else None)
+    for dim in ("r", "f", "m"):
+        row = thresholds[thresholds["dimension"] == dim.upper()].iloc[0]
+        out[f"{dim}_threshold"] = row["threshold"]
+    return {"rfm": out, "rfm_thresholds": thresholds}
+
+
+def compute_loyalty(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, pd.DataFrame]:
+    p = config.loyalty
+    customers = con.execute(f"select customer_id, as_of_date from {FACT_TAGS} order by customer_id").fetch_df()
+    activity = con.execute(
+        f"select customer_id, days_ago, paid_orders as count from {ORDER_DAYS} where days_ago < ?",
+        [p.horizon_days]).fetch_df()
+    out = loyalty_scores(customers["customer_id"], activity, p)
+    out.insert(1, "as_of_date", customers["as_of_date"].to_numpy())
+    out["period_days"] = p.period_days
+    return {"loyalty": out}
+
+
+def _facts(con: duckdb.DuckDBPyConnection, columns: list[str]) -> pd.DataFrame:
+    cols = ", ".join(["customer_id", "as_of_date", *columns])
+    return con.execute(f"select {cols} from {FACT_TAGS} order by customer_id").fetch_df()
+
+
+def compute_state(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, pd.DataFrame]:
+    facts = _facts(con, ["paid_orders_total", "days_since_first_order", "days_since_last_order",
+                         "paid_order_days"])
+    out = customer_states(facts, config.customer_state)
+    out.insert(1, "as_of_date", facts["as_of_date"].to_numpy())
+    out["days_since_last_order"] = facts["days_since_last_order"].to_numpy()
+    return {"customer_state": out}
+
+
+def compute_lifecycle(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, pd.DataFrame]:
+    cols = ["paid_orders_total", "is_member", "referrals_365d", "has_contact", "events_total"]
+    facts = _facts(con, cols)
+    out = lifecycle_stages(facts, config.lifecycle_stage)
+    out.insert(1, "as_of_date", facts["as_of_date"].to_numpy())
+    for c in cols:
+        out[c] = facts[c].to_numpy()
+    return {"lifecycle_stage": out}
+
+
+def compute_value_class(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, pd.DataFrame]:
+    p = config.value_class
+    revenue = con.execute(f"""
+        select f.customer_id, f.as_of_date, coalesce(w.revenue, 0) as revenue
+        from {FACT_TAGS} as f
+        left join (
+            select customer_id, cast(sum(net_amount) as double) as revenue
+            from {ORDER_DAYS} where days_ago < ? group by customer_id
+        ) as w on w.customer_id = f.customer_id
+        order by f.customer_id""", [p.window_days]).fetch_df()
+    out = value_classes(revenue, p)
+    out.insert(1, "as_of_date", revenue["as_of_date"].to_numpy())
+    out["window_days"] = p.window_days
+    return {"value_class": out}
+
+
+# model name -> (compute, the column checked for coverage and distribution, how to bin it)
+MODEL_TAGS: dict[str, tuple[Callable, str, str]] = {
+    "rfm": (compute_rfm, "segment_code", "rfm_segment"),
+    "loyalty": (compute_loyalty, "loyalty_score", "loyalty_score"),
+    "customer_state": (compute_state, "state", "customer_state"),
+    "lifecycle_stage": (compute_lifecycle, "stage", "lifecycle_stage"),
+    "value_class": (compute_value_class, "value_class", "value_class"),
+}
+
+
+def _binned(name: str, values: pd.Series) -> pd.Series:
+    return values.map(loyalty_bin) if name == "loyalty" else values
+
+
+# model name -> extra tables it writes besides model_tags.<name>
+EXTRA_TABLES = {"rfm": ("rfm_thresholds",)}
+
+
+def _build_model_asset(name: str, config: TagConfig) -> AssetsDefinition:
+    compute, column, tag_key = MODEL_TAGS[name]
+    params = asdict(config.params(name))
+    tag = config.tag(tag_key)
+    specs = [AssetSpec(model_tag_key(name), group_name=GROUP, deps=[FACTS_KEY, ORDER_DAYS_KEY],
+                       kinds={"python", "duckdb"},
+                       description=f"Model tag `{tag_key}` ({tag.name_zh}): {tag.description} "
+                                   f"Parameters: {json.dumps(params, ensure_ascii=False)}.")]
+    specs += [AssetSpec(model_tag_key(extra), group_name=GROUP, kinds={"python", "duckdb"},
+                        description=f"Written with model_tags.{name}.")
+              for extra in EXTRA_TABLES.get(name, ())]
+
+    @multi_asset(name=f"model_tag_{name}", specs=specs, pool=WAREHOUSE_POOL)
+    def model_tag_asset(context: AssetExecutionContext, warehouse: DuckDBWarehouse):
+        with warehouse.connect() as con:
+            as_of = _as_of(con)
+            frames = compute(con, config)
+            for table, df in frames.items():
+                write_table(con, table, df, order_by="customer_id" if "customer_id" in df else "dimension")
+        main = frames[name]
+        metadata = {
+            "as_of_date": as_of,
+            "customers": len(main),
+            "parameters": MetadataValue.json(params),
+            "distribution": MetadataValue.json(_distribution(_binned(name, main[column]))),
+        }
+        if name == "rfm":
+            th = frames["rfm_thresholds"]
+            metadata["thresholds"] = MetadataValue.md(markdown_table(th.drop(columns=["as_of_date"])))
+            metadata["scored"] = int(main["scored"].sum())
+        context.log.info("%s as of %s: %d customers", name, as_of, len(main))
+        yield MaterializeResult(asset_key=model_tag_key(name), metadata=metadata)
+        for extra in EXTRA_TABLES.get(name, ()):
+            yield MaterializeResult(asset_key=model_tag_key(extra),
+                                    metadata={"as_of_date": as_of, "rows": len(frames[extra])})
+
+    return model_tag_asset
+
+
+def previous_distribution(con: duckdb.DuckDBPyConnection, tag_key: str, as_of: str,
+                          binned_loyalty: bool) -> tuple[str | None, dict[str, float]]:
+    """The tag's value shares in the newest history snapshot before `as_of` (none: {})."""
+    exists = con.execute("select count(*) from information_schema.tables "
+                         "where table_schema = 'marts' and table_name = 'customer_tag_history'").fetchall()[0][0]
+    if not exists:
+        return None, {}
+    prev = con.execute(f"select max(as_of_date) from {HISTORY_TABLE} where tag_key = ? and as_of_date < ?",
+                       [tag_key, as_of]).fetchall()[0][0]
+    if prev is None:
+        return None, {}
+    df = con.execute(f"select value, numeric_value from {HISTORY_TABLE} where tag_key = ? and as_of_date = ?",
+                     [tag_key, prev]).fetch_df()
+    values = df["numeric_value"].map(loyalty_bin) if binned_loyalty else df["value"]
+    return prev.isoformat(), _distribution(values)
+
+
+def total_variation(a: dict[str, float], b: dict[str, float]) -> float:
+    return round(0.5 * sum(abs(a.get(k, 0.0) - b.get(k, 0.0)) for k in set(a) | set(b)), 6)
+
+
+def _build_checks(name: str, config: TagConfig) -> list[AssetChecksDefinition]:
+    _, column, tag_key = MODEL_TAGS[name]
+    key = model_tag_key(name)
+    bound = config.max_distribution_shift
+
+    @asset_check(asset=key, name="coverage", pool=WAREHOUSE_POOL,
+                 description=f"Every customer known on the as-of date has exactly one `{tag_key}` value.")
+    def coverage(context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> AssetCheckResult:
+        with warehouse.connect(read_only=True) as con:
+            n_facts, = con.execute(f"select count(*) from {FACT_TAGS}").fetchall()[0]
+            n, n_ids, missing, nulls = con.execute(f"""
+                select count(*), count(distinct t.customer_id),
+                       (select count(*) from {FACT_TAGS} f where not exists (
+                            select 1 from {SCHEMA}.{name} t2 where t2.customer_id = f.customer_id)),
+                       count(*) - count(t.{column})
+                from {SCHEMA}.{name} t""").fetchall()[0]
+        passed = n == n_ids == n_facts and missing == 0 and nulls == 0
+        return AssetCheckResult(
+            passed=passed, severity=AssetCheckSeverity.ERROR,
+            metadata={"customers": n_facts, "rows": n, "missing_customers": missing, "null_values": nulls,
+                      "coverage": MetadataValue.float(round((n_facts - missing) / max(1, n_facts), 6))},
+            description=None if passed else
+            f"{missing} customers without a {tag_key}, {nulls} null values, {n - n_ids} duplicate rows")
+
+    @asset_check(asset=key, name="distribution", pool=WAREHOUSE_POOL,
+                 description=f"Shares of each `{tag_key}` value; fails (warn) when they moved more than "
+                             f"{bound} (total variation) from the previous snapshot in the history.")
+    def distribution(context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> AssetCheckResult:
+        with warehouse.connect(read_only=True) as con:
+            as_of = _as_of(con)
+            current = _distribution(_binned(name, con.execute(
+                f"select {column} from {SCHEMA}.{name}").fetch_df()[column]))
+            prev_date, previous = previous_distribution(con, tag_key, as_of, name == "loyalty")
+        metadata = {"as_of_date": as_of, "distribution": MetadataValue.json(current),
+                    "max_shift": MetadataValue.float(bound)}
+        if prev_date is None:
+            metadata["previous_snapshot"] = "none before this as-of date"
+            return AssetCheckResult(passed=True, metadata=metadata,
+                                    description="first snapshot: nothing to compare with")
+        shift = total_variation(current, previous)
+        metadata.update({"previous_snapshot": prev_date, "previous_distribution": MetadataValue.json(previous),
+                         "shift": MetadataValue.float(shift)})
+        return AssetCheckResult(
+            passed=shift <= bound, severity=AssetCheckSeverity.WARN, metadata=metadata,
+            description=f"{tag_key} moved {shift:.3f} (total variation) since {prev_date}; bound {bound}")
+
+    return [coverage, distribution]
+
+
+def _build_catalogue_asset(config: TagConfig, dbt_project_dir: Path) -> AssetsDefinition:
+    specs = [
+        AssetSpec(model_tag_key("tag_catalogue"), group_name=GROUP, deps=[FACTS_KEY], kinds={"python", "duckdb"},
+                  description=f"The tag catalogue from {config.path.name}: definitions with the "
+                              "version hash of each tag's rule."),
+        AssetSpec(model_tag_key("tag_value_labels"), group_name=GROUP, kinds={"python", "duckdb"},
+                  description="The Chinese label of each value of each enumerated tag."),
+    ]
+
+    @multi_asset(name="tag_catalogue", specs=specs, pool=WAREHOUSE_POOL)
+    def tag_catalogue(context: AssetExecutionContext, warehouse: DuckDBWarehouse):
+        versions = rule_versions(config, dbt_project_dir)
+        with warehouse.connect() as con:
+            columns = {r[0] for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'intermediate' and table_name = 'int_customer_fact_tags'").fetchall()}
+            missing = [t.key for t in config.tags if t.source == FACTS and t.key not in columns]
+            if missing:
+                raise ValueError(f"{config.path}: fact tag(s) {missing} are not columns of {FACT_TAGS}")
+            defs = pd.DataFrame([{
+                "tag_key": t.key, "name_zh": t.name_zh, "name_en": t.name_en, "layer": t.layer,
+                "value_type": t.value_type, "source": t.source, "description": t.description,
+                "owner": t.owner, "tracks_changes": t.tracks_changes, "rule_version": versions[t.key],
+                "position": i,
+            } for i, t in enumerate(config.tags, start=1)])
+            labels = pd.DataFrame([{"tag_key": t.key, "value": code, "value_label": label}
+                                   for t in config.tags for code, label in t.values],
+                                  columns=["tag_key", "value", "value_label"])
+            write_table(con, "tag_catalogue", defs, order_by="position")
+            write_table(con, "tag_value_labels", labels, order_by="tag_key, value")
+        yield MaterializeResult(asset_key=model_tag_key("tag_catalogue"), metadata={
+            "tags": len(defs), "by_layer": MetadataValue.json(defs["layer"].value_counts().to_dict()),
+            "catalogue": MetadataValue.path(str(config.path))})
+        yield MaterializeResult(asset_key=model_tag_key("tag_value_labels"), metadata={"labels": len(labels)})
+
+    return tag_catalogue
+
+
+def build_model_tag_assets(config: TagConfig, dbt_project_dir: Path
+                           ) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
+    assets = [_build_catalogue_asset(config, dbt_project_dir)]
+    checks: list[AssetChecksDefinition] = []
+    for name in MODEL_TAGS:
+        assets.append(_build_model_asset(name, config))
+        checks += _build_checks(name, config)
+    return assets, checks
