@@ -75,6 +75,9 @@ class RunOutcome:
         t = self.tags or {}
         lines = [f"  tags       as of {t['as_of_date']}: {t['tags']} tags x {t['customers']:,} customers "
                  f"({t['values']:,} values; snapshots in history: {t['snapshots']})"]
+        if t.get("run_as_of") and t["run_as_of"] != t["as_of_date"]:
+            lines.append(f"             this run computed {t['run_as_of']}: its snapshot is in customer_tag_history; "
+                         "customer_tags and customer_360 stay on the newest date")
         for label, key in (("RFM segment", "rfm_segment"), ("state", "customer_state"),
                            ("lifecycle", "lifecycle_stage"), ("value class", "value_class")):
             lines.append(f"    {label:<12}" + "  ".join(f"{name} {n:,}" for name, n in t.get(key, [])))
@@ -154,6 +157,9 @@ def _summarise_tags(outcome: RunOutcome, q) -> None:
             "tags": int(q("select count(*) from marts.tag_definitions")[0][0]),
             "values": int(q("select count(*) from marts.customer_tags")[0][0]),
             "snapshots": int(q("select count(distinct as_of_date) from marts.customer_tag_history")[0][0])}
+    run_as_of = q("select min(as_of_date) from intermediate.int_customer_fact_tags")
+    if run_as_of and run_as_of[0][0] is not None:
+        tags["run_as_of"] = str(run_as_of[0][0])
     for key in ("rfm_segment", "customer_state", "lifecycle_stage", "value_class"):
         tags[key] = [(str(name), int(n)) for name, n in q(
             f"select coalesce({key}_name, {key}), count(*) from marts.customer_360 group by 1 order by 2 desc, 1")]
