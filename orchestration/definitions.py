@@ -30,9 +30,9 @@ def build_definitions(settings: Settings) -> Definitions:
     project_dir = prepare_dbt_project(config, settings.dbt_project_dir, settings.work_dir)
     profiles_dir = write_profile(settings.work_dir / "dbt_profile", settings.warehouse,
                                  memory_limit=settings.duckdb_memory_limit)
-    manifest = ensure_manifest(project_dir, profiles_dir)
-    dbt_assets_defs = build_dbt_assets(
-        manifest, default_as_of=settings.as_of.isoformat() if settings.as_of else None)
+    as_of = settings.as_of.isoformat() if settings.as_of else None
+    manifest = ensure_manifest(project_dir, profiles_dir, as_of)
+    dbt_assets_defs = build_dbt_assets(manifest, default_as_of=as_of)
     tag_assets, tag_checks = build_model_tag_assets(load_tag_config(settings.tags_file), project_dir)
     return Definitions(
         assets=[*build_ingest_assets(config), *dbt_assets_defs, *tag_assets],

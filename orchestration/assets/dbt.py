@@ -64,16 +64,28 @@ def _project_fingerprint(project_dir: Path) -> str:
     return h.hexdigest()
 
 
-def ensure_manifest(project_dir: Path, profiles_dir: Path) -> Path:
-    """`dbt parse` when the project changed since the last manifest; returns manifest.json."""
+def dbt_vars(as_of: str | None) -> list[str]:
+    """The --vars of every dbt command for this as-of date (the same for parse and build)."""
+    return ["--vars", json.dumps({"as_of_date": as_of})] if as_of else []
+
+
+def ensure_manifest(project_dir: Path, profiles_dir: Path, as_of: str | None = None) -> Path:
+    """`dbt parse` when the project, the profile or the vars changed since the last manifest;
+    returns manifest.json.
+
+    The parse also leaves target/partial_parse.msgpack, which dagster-dbt copies into each
+    build's target: dbt reuses it only when the profile and the vars are the ones it was made
+    with, so they are part of the fingerprint (otherwise every build re-parses the project).
+    """
     target = project_dir / "target"
     manifest = target / "manifest.json"
     stamp = target / "huaxiang_fingerprint.txt"
-    fingerprint = _project_fingerprint(project_dir)
+    fingerprint = _project_fingerprint(project_dir) + hashlib.sha256(
+        (profiles_dir / "profiles.yml").read_bytes() + json.dumps(dbt_vars(as_of)).encode()).hexdigest()
     if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
         return manifest
     dbt = dbt_resource(project_dir, profiles_dir)
-    invocation = dbt.cli(["parse", "--quiet"], target_path=target, raise_on_error=False)
+    invocation = dbt.cli(["parse", "--quiet", *dbt_vars(as_of)], target_path=target, raise_on_error=False)
     invocation.wait()
     if not invocation.is_successful() or not manifest.exists():
         raise RuntimeError(f"dbt parse failed for {project_dir}: {invocation.get_error()}")
@@ -115,10 +127,7 @@ def build_dbt_assets(manifest: Path, default_as_of: str | None = None) -> list:
                     select=select, exclude=exclude, pool=WAREHOUSE_POOL)
         def _dbt(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
             as_of = config.as_of_date or default_as_of
-            args = ["build"]
-            if as_of:
-                args += ["--vars", json.dumps({"as_of_date": as_of})]
-            yield from dbt.cli(args, context=context).stream()
+            yield from dbt.cli(["build", *dbt_vars(as_of)], context=context).stream()
 
         return _dbt
 
