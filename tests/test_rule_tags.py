@@ -1,0 +1,215 @@
+"""Rule tags in YAML: parsing, the whitelist, bound literals, clear errors naming file and
+line, cycles, and the compiled SQL run on DuckDB against hand-written SQL."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.settings import DEFAULT_TAGS
+from orchestration.tags.catalogue import load_tag_config
+from orchestration.tags.rules import compile_rule_tag, fields_from_catalogue, load_rule_tags
+
+FIELDS = fields_from_catalogue(load_tag_config(DEFAULT_TAGS))
+AS_OF = date(2026, 6, 30)
+
+PREDICTED_CHURN = """\
+key: predicted_churn
+name_zh: 预测流失
+name_en: Predicted churn
+description: Viewed products more than 4 times 53 to 31 days ago, and not at all in the last 30 days.
+owner: 运营部
+value_type: boolean
+rule:
+  all:
+    - event: {type: view, min_count: 5, from_days_ago: 53, to_days_ago: 31}
+    - event: {type: view, max_count: 0, from_days_ago: 30, to_days_ago: 0}
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def con():
+    c = duckdb.connect()
+    c.execute("create table facts (customer_id varchar, paid_orders_total bigint, net_amount_365d decimal(18,2), "
+              "customer_state varchar, city varchar, last_order_date date)")
+    c.execute("""insert into facts values
+        ('c1', 5, 6000, 'active', '杭州', '2026-06-20'), ('c2', 0, 0, 'prospect', null, null),
+        ('c3', 2, 800, 'silent', '上海', '2026-04-01'), ('c4', 1, 50, 'churned', '杭州', '2025-01-01')""")
+    c.execute("create table events (customer_id varchar, event_type varchar, event_date date)")
+    rows = []
+    for cid, n_early, n_late in (("c1", 6, 0), ("c2", 5, 1), ("c3", 4, 0), ("c4", 9, 0)):
+        rows += [(cid, "view", date(2026, 5, 20)) for _ in range(n_early)]   # 41 days before
+        rows += [(cid, "view", date(2026, 6, 25)) for _ in range(n_late)]    # 5 days before
+    rows.append(("c4", "view", date(2026, 5, 7)))  # 54 days before: outside the window
+    c.executemany("insert into events values (?, ?, ?)", rows)
+    c.execute("create table rule_values (customer_id varchar, tag_key varchar, value varchar)")
+    yield c
+    c.close()
+
+
+def run(con, tag, **extra) -> dict[str, str]:
+    sql, params = compile_rule_tag(tag, AS_OF, "facts", "events", "rule_values")
+    return dict(con.execute(sql, params).fetchall())
+
+
+def test_the_predicted_churn_rule_matches_hand_written_sql(tmp_path, con):
+    write(tmp_path, "churn.yml", PREDICTED_CHURN)
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert errors == [] and [t.key for t in tags] == ["predicted_churn"]
+    got = {c for c, v in run(con, tags[0]).items() if v == "true"}
+    expected = {c for (c,) in con.execute("""
+        select customer_id from facts f
+        where (select count(*) from events e where e.customer_id = f.customer_id and e.event_type = 'view'
+               and e.event_date between date '2026-06-30' - 53 and date '2026-06-30' - 31) > 4
+          and (select count(*) from events e where e.customer_id = f.customer_id and e.event_type = 'view'
+               and e.event_date between date '2026-06-30' - 30 and date '2026-06-30') = 0""").fetchall()}
+    assert got == expected == {"c1", "c4"}
+
+
+def test_buckets_nesting_and_null_handling(tmp_path, con):
+    write(tmp_path, "bands.yml", """\
+        tags:
+          - key: spend_band
+            name_zh: 消费档位
+            name_en: Spend band
+            description: By net amount over 365 days.
+            value_type: enum
+            buckets:
+              - {value: high, label: 高, when: {field: net_amount_365d, op: ">=", value: 5000}}
+              - value: mid
+                label: 中
+                when:
+                  all:
+                    - {field: net_amount_365d, op: between, value: [100, 4999.99]}
+                    - not: {field: customer_state, op: in, value: [churned]}
+              - {value: low, label: 低, else: true}
+          - key: hangzhou_buyer
+            name_zh: 杭州买家
+            name_en: Hangzhou buyer
+            description: Bought, and lives in Hangzhou (a missing city is not Hangzhou).
+            value_type: boolean
+            rule:
+              any:
+                - all: [{field: city, op: contains, value: 杭州}, {field: paid_orders_total, op: ">", value: 0}]
+                - {field: spend_band, op: "=", value: high}
+        """)
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert errors == [] and [t.key for t in tags] == ["spend_band", "hangzhou_buyer"]  # dependency order
+    bands = run(con, tags[0])
+    assert bands == {"c1": "high", "c2": "low", "c3": "mid", "c4": "low"}
+    con.executemany("insert into rule_values values (?, 'spend_band', ?)", list(bands.items()))
+    assert run(con, tags[1]) == {"c1": "true", "c2": "false", "c3": "false", "c4": "true"}
+
+
+def test_an_injection_in_a_value_is_bound_not_executed(tmp_path, con):
+    write(tmp_path, "evil.yml", """\
+        key: evil_value
+        name_zh: x
+        name_en: x
+        description: x
+        value_type: boolean
+        rule: {field: city, op: "=", value: "杭州'); drop table facts; --"}
+        """)
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert errors == []
+    sql, params = compile_rule_tag(tags[0], AS_OF, "facts", "events", "rule_values")
+    assert "drop table" not in sql and "杭州'); drop table facts; --" in params
+    assert set(run(con, tags[0]).values()) == {"false"}
+    assert con.execute("select count(*) from facts").fetchall() == [(4,)]
+
+
+def test_an_injection_in_a_field_name_is_refused(tmp_path):
+    path = write(tmp_path, "evil.yml", """\
+        key: evil_field
+        name_zh: x
+        name_en: x
+        description: x
+        value_type: boolean
+        rule:
+          field: "city = city; drop table facts; --"
+          op: "="
+          value: x
+        """)
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert tags == [] and len(errors) == 1
+    assert str(errors[0]) == f"{path}:7: tag 'evil_field': unknown field 'city = city; drop table facts; --'"
+
+
+@pytest.mark.parametrize("rule, message", [
+    ("{field: no_such_tag, op: '=', value: 1}", "unknown field 'no_such_tag'"),
+    ("{field: paid_orders_total, op: '>', value: many}", "'paid_orders_total' is a number; 'many' is not"),
+    ("{field: city, op: '>', value: a}", "operator '>' needs a number or date field; 'city' is text"),
+    ("{field: customer_state, op: '=', value: asleep}", "'asleep' is not a value of 'customer_state'"),
+    ("{field: city, op: like, value: a}", "unknown operator 'like'"),
+    ("{event: {type: view, min_count: 1, from_days_ago: 10, to_days_ago: 30}}", "bad window"),
+    ("{event: {type: teleport, min_count: 1, from_days_ago: 30, to_days_ago: 0}}", "event type 'teleport'"),
+    ("{event: {type: view, from_days_ago: 30, to_days_ago: 0}}", "give min_count or max_count"),
+    ("{all: []}", "'all' needs a non-empty list"),
+    ("{field: last_order_date, op: '>', value: 2026-13-01}", "is a date"),
+])
+def test_a_broken_rule_names_file_line_and_problem_and_the_others_still_build(tmp_path, rule, message):
+    write(tmp_path, "a_good.yml", PREDICTED_CHURN)
+    path = write(tmp_path, "b_bad.yml", f"""\
+        key: broken
+        name_zh: x
+        name_en: x
+        description: x
+        value_type: boolean
+        rule: {rule}
+        """)
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert [t.key for t in tags] == ["predicted_churn"]
+    assert len(errors) == 1 and str(errors[0]).startswith(f"{path}:") and message in str(errors[0])
+    assert "tag 'broken'" in str(errors[0])
+
+
+def test_yaml_syntax_errors_give_the_line(tmp_path):
+    path = write(tmp_path, "bad.yml", "key: x\nrule: {field: a\n")
+    _, errors = load_rule_tags(tmp_path, FIELDS)
+    assert len(errors) == 1 and str(errors[0]).startswith(f"{path}:3: not valid YAML")
+
+
+def test_cycles_and_their_dependants_are_refused(tmp_path):
+    def tag(key, dep):
+        return (f"  - {{key: {key}, name_zh: x, name_en: x, description: x, value_type: boolean, "
+                f"rule: {{field: {dep}, op: '=', value: true}}}}\n")
+    write(tmp_path, "cycle.yml", "tags:\n" + tag("a", "b") + tag("b", "a") + tag("c", "a")
+          + "  - {key: d, name_zh: x, name_en: x, description: x, value_type: boolean, "
+            "rule: {field: paid_orders_total, op: '>', value: 0}}\n")
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert [t.key for t in tags] == ["d"]
+    text = sorted(str(e).split(": ", 1)[1] for e in errors)
+    assert text == ["tag 'a': cycle between rule tags: a -> b -> a",
+                    "tag 'b': cycle between rule tags: a -> b -> a",
+                    "tag 'c': depends on rule tag 'a', which is broken"]
+
+
+def test_keys_must_not_shadow_the_catalogue_or_repeat(tmp_path):
+    write(tmp_path, "a.yml", "{key: gender, name_zh: x, name_en: x, description: x, value_type: boolean, "
+                             "rule: {field: age, op: '>', value: 1}}\n")
+    write(tmp_path, "b.yml", PREDICTED_CHURN)
+    write(tmp_path, "c.yml", PREDICTED_CHURN)
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert [t.key for t in tags] == ["predicted_churn"]
+    messages = sorted(e.message for e in errors)
+    assert messages[0] == "defined twice (also in " + str(tmp_path / "b.yml") + ")"
+    assert messages[1] == "key already names a catalogue tag or field"
+
+
+def test_rule_version_changes_with_the_rule(tmp_path):
+    write(tmp_path / "v1", "r.yml", PREDICTED_CHURN)
+    write(tmp_path / "v2", "r.yml", PREDICTED_CHURN.replace("min_count: 5", "min_count: 6"))
+    v1 = load_rule_tags(tmp_path / "v1", FIELDS)[0][0].rule_version
+    v2 = load_rule_tags(tmp_path / "v2", FIELDS)[0][0].rule_version
+    assert v1 != v2 and len(v1) == 12
