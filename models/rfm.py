@@ -30,6 +30,9 @@ SEGMENTS: dict[tuple[bool, bool, bool], tuple[str, str]] = {
     (False, False, False): ("general_winback", "一般挽留"),
 }
 NOT_SCORED = ("not_scored", "未评分")
+# the segment of high-flag bits r*4 + f*2 + m
+_SEGMENT_CODES = np.array([SEGMENTS[(bool(k & 4), bool(k & 2), bool(k & 1))][0] for k in range(8)], dtype=object)
+_SEGMENT_NAMES = np.array([SEGMENTS[(bool(k & 4), bool(k & 2), bool(k & 1))][1] for k in range(8)], dtype=object)
 THRESHOLD_METHODS = ("mean", "median", "fixed")
 
 
@@ -62,10 +65,6 @@ class RFMResult:
     """One row per dimension: method, threshold, mean/median score, what the scoring did."""
 
 
-def segment_of(r_high: bool, f_high: bool, m_high: bool) -> tuple[str, str]:
-    return SEGMENTS[(bool(r_high), bool(f_high), bool(m_high))]
-
-
 def score_rfm(inputs: pd.DataFrame, params: RFMParams = RFMParams()) -> RFMResult:
     """Score every customer of `inputs` (columns customer_id, recency_days, frequency, monetary).
 
@@ -83,8 +82,9 @@ def score_rfm(inputs: pd.DataFrame, params: RFMParams = RFMParams()) -> RFMResul
                  f"not scored: no paid order in the last {params.window_days} days"))
 
     rows = []
-    for dim, column, reverse in (("r", "recency_days", True), ("f", "frequency", False),
-                                 ("m", "monetary", False)):
+    bits = np.zeros(int(scored.sum()), dtype=np.int64)
+    dimensions = (("r", "recency_days", True, 4), ("f", "frequency", False, 2), ("m", "monetary", False, 1))
+    for dim, column, reverse, weight in dimensions:
         values = df.loc[scored, column].to_numpy(dtype=float)
         scores = quantile_scores(values, reverse=reverse)
         full = np.full(len(df), np.nan)
@@ -95,10 +95,10 @@ def score_rfm(inputs: pd.DataFrame, params: RFMParams = RFMParams()) -> RFMResul
         threshold = {"mean": round(mean_score, params.threshold_decimals),
                      "median": round(median_score, params.threshold_decimals),
                      "fixed": float(params.fixed_thresholds.get(dim, 3.0))}[params.threshold_method]
-        high = np.zeros(len(df), dtype=bool)
-        high[scored] = scores > threshold
-        flags = pd.array(high, dtype="boolean")
-        flags[~scored] = pd.NA
+        high = scores > threshold
+        bits += weight * high
+        flags = pd.array([pd.NA] * len(df), dtype="boolean")
+        flags[scored] = high
         out[f"{dim}_high"] = flags
         report = score_report(values, scores)
         ranges = {int(s): (float(values[scores == s].min()), float(values[scores == s].max()))
@@ -114,18 +114,8 @@ def score_rfm(inputs: pd.DataFrame, params: RFMParams = RFMParams()) -> RFMResul
 
     codes = np.full(len(df), NOT_SCORED[0], dtype=object)
     names = np.full(len(df), NOT_SCORED[1], dtype=object)
-    if scored.any():
-        rh = out.loc[scored, "r_high"].to_numpy(dtype=bool)
-        fh = out.loc[scored, "f_high"].to_numpy(dtype=bool)
-        mh = out.loc[scored, "m_high"].to_numpy(dtype=bool)
-        key = rh.astype(int) * 4 + fh.astype(int) * 2 + mh.astype(int)
-        lookup_code = np.empty(8, dtype=object)
-        lookup_name = np.empty(8, dtype=object)
-        for (r, f, m), (code, name) in SEGMENTS.items():
-            lookup_code[int(r) * 4 + int(f) * 2 + int(m)] = code
-            lookup_name[int(r) * 4 + int(f) * 2 + int(m)] = name
-        codes[scored] = lookup_code[key]
-        names[scored] = lookup_name[key]
+    codes[scored] = _SEGMENT_CODES[bits]
+    names[scored] = _SEGMENT_NAMES[bits]
     out["segment_code"] = codes
     out["segment_name"] = names
     columns = ["customer_id", "scored", "status", "recency_days", "frequency", "monetary",

@@ -11,7 +11,7 @@ as metadata; a shift beyond the configured bound from the previous snapshot fail
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
@@ -95,17 +95,24 @@ def loyalty_bin(score: float) -> str:
 
 
 # ----------------------------------------------------------------------------- computations
-def compute_rfm(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, pd.DataFrame]:
-    p = config.rfm
-    inputs = con.execute(f"""
-        select f.customer_id, f.as_of_date, f.days_since_last_order as recency_days,
-               coalesce(w.frequency, 0) as frequency, coalesce(w.monetary, 0) as monetary
+def _window_totals(con: duckdb.DuckDBPyConnection, window_days: int) -> pd.DataFrame:
+    """Every customer with the paid orders and net amount of the last `window_days` days (0
+    without) and the days since their last paid order: the input of RFM and value class."""
+    return con.execute(f"""
+        select f.customer_id, f.as_of_date, f.days_since_last_order,
+               coalesce(w.paid_orders, 0) as paid_orders, coalesce(w.net_amount, 0) as net_amount
         from {FACT_TAGS} as f
         left join (
-            select customer_id, sum(paid_orders) as frequency, cast(sum(net_amount) as double) as monetary
+            select customer_id, sum(paid_orders) as paid_orders, cast(sum(net_amount) as double) as net_amount
             from {ORDER_DAYS} where days_ago < ? group by customer_id
         ) as w on w.customer_id = f.customer_id
-        order by f.customer_id""", [p.window_days]).fetch_df()
+        order by f.customer_id""", [window_days]).fetch_df()
+
+
+def compute_rfm(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, pd.DataFrame]:
+    p = config.rfm
+    inputs = _window_totals(con, p.window_days).rename(columns={
+        "days_since_last_order": "recency_days", "paid_orders": "frequency", "net_amount": "monetary"})
     result = score_rfm(inputs, p)
     out = result.customers.copy()
     out.insert(1, "as_of_date", inputs["as_of_date"].to_numpy())
@@ -155,40 +162,37 @@ def compute_lifecycle(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict
 
 def compute_value_class(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, pd.DataFrame]:
     p = config.value_class
-    revenue = con.execute(f"""
-        select f.customer_id, f.as_of_date, coalesce(w.revenue, 0) as revenue
-        from {FACT_TAGS} as f
-        left join (
-            select customer_id, cast(sum(net_amount) as double) as revenue
-            from {ORDER_DAYS} where days_ago < ? group by customer_id
-        ) as w on w.customer_id = f.customer_id
-        order by f.customer_id""", [p.window_days]).fetch_df()
+    revenue = _window_totals(con, p.window_days).rename(columns={"net_amount": "revenue"})
     out = value_classes(revenue, p)
     out.insert(1, "as_of_date", revenue["as_of_date"].to_numpy())
     out["window_days"] = p.window_days
     return {"value_class": out}
 
 
-# model name -> (compute, the column checked for coverage and distribution, how to bin it)
-MODEL_TAGS: dict[str, tuple[Callable, str, str]] = {
-    "rfm": (compute_rfm, "segment_code", "rfm_segment"),
-    "loyalty": (compute_loyalty, "loyalty_score", "loyalty_score"),
-    "customer_state": (compute_state, "state", "customer_state"),
-    "lifecycle_stage": (compute_lifecycle, "stage", "lifecycle_stage"),
-    "value_class": (compute_value_class, "value_class", "value_class"),
+@dataclass(frozen=True)
+class ModelTag:
+    compute: Callable[[duckdb.DuckDBPyConnection, TagConfig], dict[str, pd.DataFrame]]
+    column: str  # of model_tags.<name>: checked for coverage, its distribution watched
+    tag_key: str  # the catalogue tag it becomes
+    binner: Callable[[float], str] | None = None  # numbers are watched in bins
+    extra_tables: tuple[str, ...] = ()  # written besides model_tags.<name>
+
+    def watched(self, values: pd.Series) -> pd.Series:
+        return values.map(self.binner) if self.binner else values
+
+
+MODEL_TAGS: dict[str, ModelTag] = {
+    "rfm": ModelTag(compute_rfm, "segment_code", "rfm_segment", extra_tables=("rfm_thresholds",)),
+    "loyalty": ModelTag(compute_loyalty, "loyalty_score", "loyalty_score", binner=loyalty_bin),
+    "customer_state": ModelTag(compute_state, "state", "customer_state"),
+    "lifecycle_stage": ModelTag(compute_lifecycle, "stage", "lifecycle_stage"),
+    "value_class": ModelTag(compute_value_class, "value_class", "value_class"),
 }
 
 
-def _binned(name: str, values: pd.Series) -> pd.Series:
-    return values.map(loyalty_bin) if name == "loyalty" else values
-
-
-# model name -> extra tables it writes besides model_tags.<name>
-EXTRA_TABLES = {"rfm": ("rfm_thresholds",)}
-
-
 def _build_model_asset(name: str, config: TagConfig) -> AssetsDefinition:
-    compute, column, tag_key = MODEL_TAGS[name]
+    model = MODEL_TAGS[name]
+    tag_key = model.tag_key
     params = asdict(config.params(name))
     tag = config.tag(tag_key)
     specs = [AssetSpec(model_tag_key(name), group_name=GROUP, deps=[FACTS_KEY, ORDER_DAYS_KEY],
@@ -197,13 +201,13 @@ def _build_model_asset(name: str, config: TagConfig) -> AssetsDefinition:
                                    f"Parameters: {json.dumps(params, ensure_ascii=False)}.")]
     specs += [AssetSpec(model_tag_key(extra), group_name=GROUP, kinds={"python", "duckdb"},
                         description=f"Written with model_tags.{name}.")
-              for extra in EXTRA_TABLES.get(name, ())]
+              for extra in model.extra_tables]
 
     @multi_asset(name=f"model_tag_{name}", specs=specs, pool=WAREHOUSE_POOL)
     def model_tag_asset(context: AssetExecutionContext, warehouse: DuckDBWarehouse):
         with warehouse.connect() as con:
             as_of = _as_of(con)
-            frames = compute(con, config)
+            frames = model.compute(con, config)
             for table, df in frames.items():
                 write_table(con, table, df, order_by="customer_id" if "customer_id" in df else "dimension")
         main = frames[name]
@@ -211,7 +215,7 @@ def _build_model_asset(name: str, config: TagConfig) -> AssetsDefinition:
             "as_of_date": as_of,
             "customers": len(main),
             "parameters": MetadataValue.json(params),
-            "distribution": MetadataValue.json(_distribution(_binned(name, main[column]))),
+            "distribution": MetadataValue.json(_distribution(model.watched(main[model.column]))),
         }
         if name == "rfm":
             th = frames["rfm_thresholds"]
@@ -219,28 +223,28 @@ def _build_model_asset(name: str, config: TagConfig) -> AssetsDefinition:
             metadata["scored"] = int(main["scored"].sum())
         context.log.info("%s as of %s: %d customers", name, as_of, len(main))
         yield MaterializeResult(asset_key=model_tag_key(name), metadata=metadata)
-        for extra in EXTRA_TABLES.get(name, ()):
+        for extra in model.extra_tables:
             yield MaterializeResult(asset_key=model_tag_key(extra),
                                     metadata={"as_of_date": as_of, "rows": len(frames[extra])})
 
     return model_tag_asset
 
 
-def previous_distribution(con: duckdb.DuckDBPyConnection, tag_key: str, as_of: str,
-                          binned_loyalty: bool) -> tuple[str | None, dict[str, float]]:
+def previous_distribution(con: duckdb.DuckDBPyConnection, model: ModelTag, as_of: str
+                          ) -> tuple[str | None, dict[str, float]]:
     """The tag's value shares in the newest history snapshot before `as_of` (none: {})."""
     exists = con.execute("select count(*) from information_schema.tables "
                          "where table_schema = 'marts' and table_name = 'customer_tag_history'").fetchall()[0][0]
     if not exists:
         return None, {}
     prev = con.execute(f"select max(as_of_date) from {HISTORY_TABLE} where tag_key = ? and as_of_date < ?",
-                       [tag_key, as_of]).fetchall()[0][0]
+                       [model.tag_key, as_of]).fetchall()[0][0]
     if prev is None:
         return None, {}
     df = con.execute(f"select value, numeric_value from {HISTORY_TABLE} where tag_key = ? and as_of_date = ?",
-                     [tag_key, prev]).fetch_df()
-    values = df["numeric_value"].map(loyalty_bin) if binned_loyalty else df["value"]
-    return prev.isoformat(), _distribution(values)
+                     [model.tag_key, prev]).fetch_df()
+    values = df["numeric_value"] if model.binner else df["value"]
+    return prev.isoformat(), _distribution(model.watched(values))
 
 
 def total_variation(a: dict[str, float], b: dict[str, float]) -> float:
@@ -248,7 +252,8 @@ def total_variation(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def _build_checks(name: str, config: TagConfig) -> list[AssetChecksDefinition]:
-    _, column, tag_key = MODEL_TAGS[name]
+    model = MODEL_TAGS[name]
+    column, tag_key = model.column, model.tag_key
     key = model_tag_key(name)
     bound = config.max_distribution_shift
 
@@ -277,9 +282,9 @@ def _build_checks(name: str, config: TagConfig) -> list[AssetChecksDefinition]:
     def distribution(context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
             as_of = _as_of(con)
-            current = _distribution(_binned(name, con.execute(
+            current = _distribution(model.watched(con.execute(
                 f"select {column} from {SCHEMA}.{name}").fetch_df()[column]))
-            prev_date, previous = previous_distribution(con, tag_key, as_of, name == "loyalty")
+            prev_date, previous = previous_distribution(con, model, as_of)
         metadata = {"as_of_date": as_of, "distribution": MetadataValue.json(current),
                     "max_shift": MetadataValue.float(bound)}
         if prev_date is None:

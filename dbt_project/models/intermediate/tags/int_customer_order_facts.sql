@@ -9,10 +9,14 @@ with orders as (
 ),
 
 paid_lines as (
+    -- the lines of the paid orders of int_customer_orders_as_of (same filter, line level)
     select lines.customer_id, lines.category, sum(lines.net_amount) as net_amount
     from {{ ref('fct_orders') }} as lines
-    inner join orders on orders.order_id = lines.order_id and orders.customer_id = lines.customer_id
-    where orders.is_paid and lines.category is not null
+    cross join (select as_of_date from {{ ref('int_data_window') }}) as as_of
+    where lines.customer_id is not null
+      and lines.order_date <= as_of.as_of_date
+      and lines.is_paid
+      and lines.category is not null
     group by lines.customer_id, lines.category
 ),
 
