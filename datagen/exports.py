@@ -53,6 +53,7 @@ class Universe:
     paid_cents: np.ndarray       # per person, sum of paid order amounts
     n_orders: np.ndarray         # per person, orders of any status
     identity: I.Identity         # per person, id number and home address
+    consent: np.ndarray          # per record, marketing consent: 1 consents, 0 refuses, -1 no answer
 
     def rng(self, name: str) -> np.random.Generator:
         """The random stream of one export (independent of every other export)."""
@@ -87,6 +88,17 @@ def _sku_codes() -> list[str]:
 def _pick(rng: np.random.Generator, pairs: list[tuple[str, float]], n: int) -> np.ndarray:
     """Weighted indices into a (label, weight) table."""
     return rng.choice(len(pairs), size=n, p=N.normalised_weights(pairs))
+
+
+def _consent_strings(rng: np.random.Generator, consent: np.ndarray,
+                     forms: list[list[tuple[str, float]]]) -> pa.Array:
+    """Marketing consent as a system writes it (``forms[0]`` refusals, ``forms[1]`` consents);
+    a record without an answer is blank. Its own random stream, so no other column moves."""
+    pieces = []
+    for value, variants in enumerate(forms):
+        idx = np.flatnonzero(consent == value)
+        pieces.append((idx, T.lookup([f for f, _ in variants], _pick(rng, variants, len(idx)))))
+    return T.assemble(len(consent), pieces)
 
 
 # ---------------------------------------------------------------------------- crm
@@ -136,6 +148,7 @@ def crm_export(u: Universe, sales_reps: list[str]) -> TextExport:
         "邮编": ident["postcode"],
         "创建时间": T.format_times(created, "%Y-%m-%d %H:%M:%S"),
         "更新时间": T.format_times(updated, "%Y-%m-%d %H:%M:%S"),
+        "营销许可": _consent_strings(u.rng("crm:consent"), u.consent[idx], N.CRM_CONSENT_FORMS),
     }
     strong = ~weak
     defects = {**{k: v & strong for k, v in name_def.items()}, **{k: v & strong for k, v in phone_def.items()},
@@ -270,12 +283,13 @@ def app_members_export(u: Universe) -> TextExport:
         "gender": gender,
         "birthday": birthday,
         "address": address,
+        "marketing_opt_in": T.lookup(["false", "true"], u.consent[idx]),   # JSON boolean, null: no answer
     }
     defects = {"pinyin_name": kind == 2, "padded_name": name_def["padded_name"] & (kind == 1),
                "junk_mobile": phone_def["junk_mobile"], **email_def,
                "family_phone": u.records.family_phone[idx] & ~phone_def["junk_mobile"] & ~phone_def["_empty"]}
     return TextExport("app/members.jsonl", "jsonl", columns, defects,
-                      raw=frozenset({"register_time", "birthday"}))
+                      raw=frozenset({"register_time", "birthday", "marketing_opt_in"}))
 
 
 def family_relations_export(u: Universe) -> TextExport:
@@ -385,6 +399,7 @@ def store_members_export(u: Universe) -> TextExport:
         "store_city": _null_some(rng, T.lookup(CITY_NAMES, u.stores.city[store]), 0.02),
         "join_date": T.format_times(u.records.created[idx], "%Y/%m/%d"),
         "birthday": _null_some(rng, I.birth_strings(p.birth[person], "%Y/%m/%d"), 0.2),
+        "accept_sms": _consent_strings(u.rng("store:consent"), u.consent[idx], N.STORE_CONSENT_FORMS),
     }
     defects = {**name_def, **phone_def, "family_phone": u.records.family_phone[idx] & ~phone_def["landline"]
                & ~phone_def["junk_mobile"] & ~phone_def["_empty"]}

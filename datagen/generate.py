@@ -109,6 +109,7 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
     referrals = B.make_referrals(rng("referrals"), records, customers, tl)
     events = B.make_events(rng("events"), profiles, purchases, records, referrals, tl)
     step("events")
+    consent = W.record_consent(rng("consent"), persons, records)
     referred_by = np.full(customers, -1, np.int64)
     referred_by[referrals.referred] = referrals.referrer
     paid = np.bincount(orders.person, weights=np.where(orders.status == 0, orders.amount_cents, 0),
@@ -117,7 +118,7 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
                       profiles=profiles, purchases=purchases, orders=orders, items=items, events=events,
                       referrals=referrals, referred_by=referred_by, paid_cents=paid,
                       n_orders=np.bincount(orders.person, minlength=customers),
-                      identity=identity)
+                      identity=identity, consent=consent)
 
 
 def write_ground_truth(truth: Path, u: X.Universe, log: DirtLog) -> dict[str, int]:
@@ -160,6 +161,9 @@ def write_ground_truth(truth: Path, u: X.Universe, log: DirtLog) -> dict[str, in
         "churn_date": day(np.where(pur.churned, pur.last, -1)),
         "referred_by": T.where(u.referred_by >= 0, pid.take(pa.array(np.maximum(u.referred_by, 0))), None),
         "is_loyal": boolean(u.profiles.is_loyal),
+        # may we market to them: false if any of their records refuses (an opt-out wins), else true
+        # if any consents, else blank (never asked)
+        "marketing_consent": T.lookup(["false", "true"], W.person_consent(u.consent, r, p.n)),
     }
     rec_person = pa.array(r.person)
     records_cols = {

@@ -214,6 +214,15 @@ STATUS_FORMS: list[list[tuple[str, float]]] = [
     [("cancelled", 0.88), ("CANCELLED", 0.04), ("已取消", 0.08)],
 ]
 STATUS_NAMES: list[str] = ["paid", "refunded", "cancelled"]
+# marketing consent as written, [refuses, consents] -> variants with weights
+CRM_CONSENT_FORMS: list[list[tuple[str, float]]] = [
+    [("拒绝", 0.88), ("不同意", 0.06), ("否", 0.03), ("退订", 0.03)],
+    [("同意", 0.90), ("已同意", 0.05), ("是", 0.05)],
+]
+STORE_CONSENT_FORMS: list[list[tuple[str, float]]] = [
+    [("N", 0.96), ("n", 0.04)],
+    [("Y", 0.96), ("y", 0.04)],
+]
 EVENT_TYPES: list[str] = ["view", "search", "favourite", "add_to_cart", "login", "share", "referral"]
 HOUSEHOLD_ROLES: list[str] = ["registrant", "decision_maker", "user"]
 SOURCES: list[str] = ["app", "crm", "store", "ent"]  # index = source code used everywhere

@@ -557,3 +557,30 @@ def _record_ids(rng: np.random.Generator, source: np.ndarray, store: np.ndarray)
         else:
             pieces.append((idx, T.ids(prefix, seq, width)))
     return T.assemble(len(source), pieces)
+
+
+# ---------------------------------------------------------------------------- marketing consent
+CONSENT_LIKES = 0.78                          # persons who, when asked, agree to marketing
+CONSENT_ASKED = np.array([0.90, 0.65, 0.85, 0.0])  # per source (app, crm, store, ent): the record holds an answer
+CONSENT_CHANGED = (0.05, 0.15)                # answer against the attitude: a channel opt-out, a stale consent
+
+
+def record_consent(rng: np.random.Generator, persons: Persons, records: Records) -> np.ndarray:
+    """Marketing consent as each record holds it: 1 consents, 0 refuses (or withdrew), -1 no answer.
+
+    A person's attitude decides most answers; some records disagree (opted out in one channel only,
+    or a consent given before a later refusal), so the records of one person can conflict.
+    """
+    likes = rng.random(persons.n) < CONSENT_LIKES
+    n = len(records.person)
+    asked = rng.random(n) < CONSENT_ASKED[records.source]
+    like = likes[records.person]
+    changed = rng.random(n) < np.where(like, CONSENT_CHANGED[0], CONSENT_CHANGED[1])
+    return np.where(asked, (like ^ changed).astype(np.int8), np.int8(-1)).astype(np.int8)
+
+
+def person_consent(consent: np.ndarray, records: Records, n_persons: int) -> np.ndarray:
+    """Per person (PIPL: an opt-out wins): 0 when any record refuses, else 1 when any consents, else -1."""
+    refuses = np.bincount(records.person[consent == 0], minlength=n_persons) > 0
+    agrees = np.bincount(records.person[consent == 1], minlength=n_persons) > 0
+    return np.where(refuses, 0, np.where(agrees, 1, -1)).astype(np.int8)

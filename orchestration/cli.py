@@ -6,9 +6,12 @@
                                                        as Dagster; prints a summary
     huaxiang dbt-sync [--sources F]                    regenerate the dbt staging layer
     huaxiang sources validate [--sources F]            check a sources file
+    huaxiang tags list | show | validate | preview     the tags, rule tags (config/rule_tags)
+    huaxiang segments list | show | validate | preview | export
+                                                       segments (config/segments); see cli_tags.py
 
-Exit codes: 0 success; 1 the run failed or a blocking check failed; 2 bad input (a sources
-file or an option that cannot be used).
+Exit codes: 0 success; 1 the run failed or a blocking check failed (for tags and segments: a
+rule is broken); 2 bad input (a sources file, an unknown key, an option that cannot be used).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import click
 
+from orchestration.cli_tags import segments, tags
 from orchestration.settings import DEFAULT_SOURCES, DEFAULT_WAREHOUSE, REPO_ROOT, Settings
 from orchestration.sources_config import SourcesConfigError, load_sources_config
 
@@ -126,6 +130,9 @@ def sources_validate(sources_file: Path, landing: Path | None) -> None:
         n = len(list_files(t, config.landing_dir))
         click.echo(f"  {t.raw_table:<28} {t.kind:<12} {t.format:<8} {t.path}  ({n} files)")
 
+
+main.add_command(tags)
+main.add_command(segments)
 
 if __name__ == "__main__":
     main()

@@ -65,6 +65,10 @@ _KIND_COLUMNS: dict[str, list[dict]] = {
          "data_tests": [{"accepted_values": {"arguments": {"values": ["M", "F"]}}}]},
         {"name": "birth_date", "description": "Birth date when the source has a full, valid date."},
         {"name": "birth_year", "description": "Birth year, from the full date or a bare year."},
+        {"name": "marketing_consent",
+         "description": "May we market to this person: true (consent given) | false (refused or withdrawn), "
+                        "or NULL when empty or not a known spelling (the text as written is in "
+                        "`marketing_consent_raw`)."},
     ],
     "orders": [
         {"name": "ordered_at", "description": "Order time in the local time zone; NULL when `ordered_at_raw` does not parse."},

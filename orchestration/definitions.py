@@ -15,8 +15,11 @@ from orchestration.assets.dbt import (
     write_profile,
 )
 from orchestration.assets.identity import build_identity_checks
+from orchestration.assets.exports import build_export_assets
 from orchestration.assets.ingest import build_ingest_assets
 from orchestration.assets.model_tags import build_model_tag_assets
+from orchestration.assets.rule_tags import build_rule_tag_assets
+from orchestration.assets.segments import build_segment_assets
 from orchestration.automation import build_landing_sensor, daily_schedule, full_refresh_job
 from orchestration.dbt_codegen import prepare_dbt_project
 from orchestration.resources import DuckDBWarehouse
@@ -33,9 +36,13 @@ def build_definitions(settings: Settings) -> Definitions:
     as_of = settings.as_of.isoformat() if settings.as_of else None
     manifest = ensure_manifest(project_dir, profiles_dir, as_of)
     dbt_assets_defs = build_dbt_assets(manifest, default_as_of=as_of)
-    tag_assets, tag_checks = build_model_tag_assets(load_tag_config(settings.tags_file), project_dir)
+    tag_config = load_tag_config(settings.tags_file)
+    tag_assets, tag_checks = build_model_tag_assets(tag_config, project_dir)
+    rule_assets = build_rule_tag_assets(tag_config, settings.rule_tags_dir)
+    segment_assets = build_segment_assets(tag_config, settings.rule_tags_dir, settings.segments_dir)
     return Definitions(
-        assets=[*build_ingest_assets(config), *dbt_assets_defs, *tag_assets],
+        assets=[*build_ingest_assets(config), *dbt_assets_defs, *tag_assets, *rule_assets, *segment_assets,
+                *build_export_assets(settings.outputs)],
         asset_checks=[*build_identity_checks(settings, config.landing_dir), *tag_checks],
         jobs=[full_refresh_job],
         schedules=[daily_schedule],

@@ -33,6 +33,8 @@ class RunOutcome:
     top_reasons: list[tuple[str, str, int]] = field(default_factory=list)
     identity: dict | None = None  # metadata of the identity_quality check
     tags: dict | None = None  # newest tag snapshot: as-of date, counts, distributions
+    segments: list[tuple[str, str, int, int, int]] = field(default_factory=list)  # key, name, members, in, out
+    outputs: dict[str, str] = field(default_factory=dict)  # what the run left for people and tools
 
     def render(self) -> str:
         lines = ["", "huaxiang full refresh: " + ("OK" if self.success else "FAILED"),
@@ -58,6 +60,11 @@ class RunOutcome:
             lines += ["", self._identity_line()]
         if self.tags:
             lines += ["", *self._tag_lines()]
+        if self.segments:
+            lines.append("  segments   " + "  ".join(
+                f"{name} {n:,} (+{i:,}/-{o:,})" for _, name, n, i, o in self.segments))
+        if self.outputs:
+            lines += [f"  {label:<10} {path}" for label, path in self.outputs.items()]
         if self.tables:
             lines += ["", "  tables built: " + ", ".join(
                 f"{schema} {n}" for schema, n in sorted(self.tables.items()))]
@@ -140,6 +147,9 @@ def _summarise_warehouse(outcome: RunOutcome, path: str) -> None:
             "select table_schema, count(*) from information_schema.tables "
             "where table_schema in ('raw', 'staging', 'intermediate', 'model_tags', 'marts') group by 1")}
         _summarise_tags(outcome, q)
+        outcome.segments = [(k, name, int(n), int(i), int(o)) for k, name, n, i, o in q(
+            "select segment_key, name_zh, members, entered, exited from marts.segment_definitions "
+            "order by members desc, segment_key")]
         window = q("select data_start_date, data_end_date, as_of_date, as_of_source "
                    "from intermediate.int_data_window")
         if window:
@@ -195,6 +205,11 @@ def run_full_refresh(settings: Settings, run_config: dict | None = None,
                         outcome.warned_checks.append(text)
     if settings.warehouse.exists():
         _summarise_warehouse(outcome, str(settings.warehouse))
+    for label, path in (("report", settings.outputs / "reports" / "portrait_report.html"),
+                        ("BI copy", settings.outputs / "bi" / "huaxiang_bi.duckdb"),
+                        ("exports", settings.outputs / "exports" / "segments")):
+        if path.exists():
+            outcome.outputs[label] = str(path)
     outcome.success = outcome.success and not outcome.failed_checks
     outcome.seconds = time.perf_counter() - started
     return outcome

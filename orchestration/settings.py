@@ -15,6 +15,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = REPO_ROOT / "config" / "sources.yml"
 DEFAULT_TAGS = REPO_ROOT / "config" / "tags.yml"
+DEFAULT_RULE_TAGS = REPO_ROOT / "config" / "rule_tags"
+DEFAULT_SEGMENTS = REPO_ROOT / "config" / "segments"
 DEFAULT_WAREHOUSE = REPO_ROOT / "data" / "warehouse.duckdb"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -23,6 +25,9 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 class Settings:
     sources_file: Path = DEFAULT_SOURCES
     tags_file: Path = DEFAULT_TAGS
+    rule_tags_dir: Path = DEFAULT_RULE_TAGS
+    segments_dir: Path = DEFAULT_SEGMENTS
+    outputs_dir: Path | None = None  # None: beside the warehouse (exports/, bi/, reports/)
     warehouse: Path = DEFAULT_WAREHOUSE
     landing_dir: Path | None = None  # None: the sources file's own landing_dir
     as_of: date | None = None  # None: the end of the loaded data
@@ -32,6 +37,11 @@ class Settings:
     identity_truth: Path | None = None  # None: ground_truth/records.csv beside the landing folder, if any
     identity_min_precision: float = 0.995
     identity_min_recall: float = 0.98
+
+    @property
+    def outputs(self) -> Path:
+        """Where a run leaves files for people and tools: segment exports, the BI copy, the report."""
+        return self.outputs_dir or self.warehouse.parent
 
     @property
     def work_dir(self) -> Path:
@@ -46,6 +56,9 @@ class Settings:
         return cls(
             sources_file=Path(env.get("HUAXIANG_SOURCES", DEFAULT_SOURCES)).resolve(),
             tags_file=Path(env.get("HUAXIANG_TAGS", DEFAULT_TAGS)).resolve(),
+            rule_tags_dir=Path(env.get("HUAXIANG_RULE_TAGS", DEFAULT_RULE_TAGS)).resolve(),
+            segments_dir=Path(env.get("HUAXIANG_SEGMENTS", DEFAULT_SEGMENTS)).resolve(),
+            outputs_dir=Path(env["HUAXIANG_OUTPUTS_DIR"]).resolve() if env.get("HUAXIANG_OUTPUTS_DIR") else None,
             warehouse=Path(env.get("HUAXIANG_WAREHOUSE", DEFAULT_WAREHOUSE)).resolve(),
             landing_dir=Path(env["HUAXIANG_LANDING_DIR"]).resolve()
             if env.get("HUAXIANG_LANDING_DIR") else None,
@@ -60,7 +73,8 @@ class Settings:
 
     def with_overrides(self, **changes) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}
-        for key in ("sources_file", "tags_file", "warehouse", "landing_dir", "identity_truth"):
+        for key in ("sources_file", "tags_file", "rule_tags_dir", "segments_dir", "outputs_dir", "warehouse",
+                    "landing_dir", "identity_truth"):
             if key in clean:
                 clean[key] = Path(clean[key]).resolve()
         return replace(self, **clean)

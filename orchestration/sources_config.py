@@ -26,6 +26,7 @@ CANONICAL_FIELDS: dict[str, tuple[str, ...]] = {
         "mobile", "phone", "email", "wechat_unionid", "id_number", "address", "city",
         "province", "postcode", "company_name", "credit_code", "level", "lead_source",
         "created_at", "updated_at", "account_ref", "xref_source", "xref_record_id",
+        "marketing_consent",
     ),
     "accounts": (
         "source_record_id", "company_name", "credit_code", "industry", "city", "province",

@@ -17,11 +17,11 @@ from mini_landing import write_mini_landing
 from orchestration.runner import run_full_refresh
 from orchestration.settings import REPO_ROOT, Settings
 
-CRM_HEADER = "客户编号,姓名,手机,邮箱,性别,生日,省份,城市,公司名称,客户级别,线索来源,负责人,行业,身份证号,地址,邮编,创建时间,更新时间"
+CRM_HEADER = "客户编号,姓名,手机,邮箱,性别,生日,省份,城市,公司名称,客户级别,线索来源,负责人,行业,身份证号,地址,邮编,创建时间,更新时间,营销许可"
 
 
 def crm_row(cid: str, name: str, mobile: str, email: str, created: str) -> str:
-    return f"{cid},{name},{mobile},{email},,1985-03-12,浙江,杭州,,A,官网,李销售,,,,,{created},"
+    return f"{cid},{name},{mobile},{email},,1985-03-12,浙江,杭州,,A,官网,李销售,,,,,{created},,"
 
 
 def app_member(mid: str, nickname: str, mobile: str, email: str | None) -> str:
@@ -34,7 +34,7 @@ def write_customers(landing: Path, crm: list[str], app: list[str], store: list[s
     (landing / "crm" / "contacts.csv").write_bytes(("\n".join([CRM_HEADER, *crm]) + "\n").encode("gb18030"))
     (landing / "app" / "members.jsonl").write_text("\n".join(app) + "\n", encoding="utf-8")
     (landing / "store" / "members.csv").write_text(
-        "card_no|name|phone|store_id|store_city|join_date|birthday\n" + "\n".join(store) + "\n", encoding="utf-8")
+        "card_no|name|phone|store_id|store_city|join_date|birthday|accept_sms\n" + "\n".join(store) + "\n", encoding="utf-8")
 
 
 BASE_CRM = [
@@ -49,7 +49,7 @@ BASE_APP = [
     app_member("M3", "伟哥", "13602871139", None),
     app_member("M5", "路人甲", "13800138000", None),
 ]
-BASE_STORE = ["S1|李丽|13935084461|S001|杭州|2023/01/05|", "S2|张伟|136 0287 1139|S001|杭州|2023/02/05|"]
+BASE_STORE = ["S1|李丽|13935084461|S001|杭州|2023/01/05||", "S2|张伟|136 0287 1139|S001|杭州|2023/02/05||"]
 
 
 def ids(warehouse: Path) -> dict[str, str]:

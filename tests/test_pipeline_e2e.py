@@ -13,7 +13,7 @@ import pytest
 
 from datagen import generate
 from orchestration.runner import run_full_refresh
-from orchestration.settings import Settings
+from orchestration.settings import REPO_ROOT, Settings
 
 SCHEMAS = ("raw", "staging", "intermediate", "model_tags", "marts")
 CUSTOMERS = 2000
@@ -269,7 +269,7 @@ def test_bi_tables_hold_no_raw_contact_details(run):
 def test_the_tag_store_is_complete(run):
     n_customers = q(run, "select count(*) from marts.dim_customer")[0][0]
     n_tags = q(run, "select count(*) from marts.tag_definitions")[0][0]
-    assert n_tags == 40
+    assert n_tags == 40 + len(list((REPO_ROOT / "config" / "rule_tags").glob("*.yml")))  # catalogue + rule tags
     assert q(run, "select count(*), count(distinct customer_id) from marts.customer_360")[0] == (n_customers, n_customers)
     assert q(run, "select count(*) from marts.customer_tags")[0][0] == n_customers * n_tags
     # one snapshot although the job ran twice: a rerun of the same as-of date replaces it
@@ -327,3 +327,209 @@ def test_the_bi_tables_of_the_tag_store_hold_no_raw_contact_data(run):
                     "using (customer_id) where c.mobile_masked = g.mobile or c.name_masked = g.full_name "
                     "and length(g.full_name) > 1")
     assert leaked == [(0,)]
+
+
+# ------------------------------------------------------------------ rule tags, segments, exports, BI (issue 5)
+CHURN_RULE = """\
+key: {key}
+name_zh: 预测流失
+name_en: Predicted churn
+description: x
+layer: predictive
+value_type: boolean
+rule:
+  all:
+    - event: {{type: view, min_count: {n}, from_days_ago: {start}, to_days_ago: {mid}}}
+    - event: {{type: view, max_count: 0, from_days_ago: {recent}, to_days_ago: 0}}
+"""
+
+HAND_WRITTEN_CHURN = """
+    with a as (select as_of_date from intermediate.int_data_window)
+    select c.customer_id from marts.customer_360 c, a
+    where (select count(*) from marts.fct_customer_events e where e.customer_id = c.customer_id
+           and e.event_type = 'view' and e.event_date between a.as_of_date - ? and a.as_of_date - ?) >= ?
+      and (select count(*) from marts.fct_customer_events e where e.customer_id = c.customer_id
+           and e.event_type = 'view' and e.event_date between a.as_of_date - ? and a.as_of_date) = 0
+"""
+
+
+def test_the_predicted_churn_rule_tag_equals_hand_written_sql_over_the_events(run):
+    """The canonical rule, as built by the run: its customers are exactly those of the SQL."""
+    tagged = {c for (c,) in q(run, "select customer_id from marts.customer_tags "
+                                   "where tag_key = 'predicted_churn' and value = 'true'")}
+    assert tagged == {c for (c,) in q(run, HAND_WRITTEN_CHURN, [53, 31, 5, 30])}
+    assert q(run, "select count(*) from marts.customer_tags where tag_key = 'predicted_churn'")[0][0] == \
+        q(run, "select count(*) from marts.customer_360")[0][0]
+
+
+@pytest.mark.parametrize("n, start, mid, recent", [(5, 53, 31, 30), (2, 90, 31, 30), (1, 120, 61, 60)])
+def test_churn_rules_of_any_window_equal_hand_written_sql(run, tmp_path, n, start, mid, recent):
+    """Looser windows than the canonical one, so that many customers match (previewed: not written)."""
+    from orchestration.tags.catalogue import load_tag_config
+    from orchestration.tags.preview import preview_rule_tag
+    from orchestration.tags.rule_engine import rule_fields
+    from orchestration.tags.rules import load_rule_tags
+
+    (tmp_path / "churn.yml").write_text(CHURN_RULE.format(key="churn_x", n=n, start=start, mid=mid, recent=recent),
+                                        encoding="utf-8")
+    tags, errors = load_rule_tags(tmp_path, rule_fields(load_tag_config(run["settings"].tags_file)))
+    assert errors == []
+    con = run["con"].cursor()
+    p = preview_rule_tag(con, "churn_x", tags, sample=100_000)
+    expected = {c for (c,) in q(run, HAND_WRITTEN_CHURN, [start, mid, n, recent])}
+    assert set(p.sample["customer_id"]) == expected and p.matched == len(expected)
+    if n < 5:
+        assert len(expected) >= 20  # the comparison is not empty-equals-empty
+
+
+def test_rule_tags_land_in_the_tag_store_like_any_tag(run):
+    rows = q(run, "select tag_key, layer, value_type, rule_version, defined_in, customers, customers_with_value "
+                  "from marts.tag_definitions where source = 'rule_tags' order by tag_key")
+    n = q(run, "select count(*) from marts.customer_360")[0][0]
+    assert {r[0] for r in rows} >= {"predicted_churn", "spend_band", "engagement_score", "weekend_shopper"}
+    for key, layer, vtype, version, defined_in, customers, with_value in rows:
+        assert len(version) == 12 and defined_in.startswith("config/rule_tags/") and customers == n, key
+    assert dict((r[0], r[1]) for r in rows)["predicted_churn"] == "predictive"
+    # history, labels and the wide table
+    bands = dict(q(run, "select value, value_label from marts.customer_tags where tag_key = 'spend_band' "
+                        "group by all"))
+    assert bands.get("band_none") == "无消费"
+    bad = q(run, """select count(*) from marts.customer_360 where
+        (spend_band = 'band_none') <> (net_amount_365d <= 0)
+        or (spend_band = 'band_5000_plus') <> (net_amount_365d >= 5000)
+        or engagement_score < 0 or engagement_score > 100""")
+    assert bad == [(0,)]
+    assert q(run, "select count(*) from marts.customer_tag_history where tag_key = 'engagement_score' "
+                  "and numeric_value is null")[0][0] == 0
+
+
+def test_segments_equal_their_expression_over_the_tags(run):
+    members = {c for (c,) in q(run, "select customer_id from marts.segment_members "
+                                    "where segment_key = 'high_value_at_risk'")}
+    expected = {c for (c,) in q(run, """
+        select customer_id from marts.customer_360
+        where rfm_segment in ('important_value', 'important_keep', 'important_develop', 'important_winback')
+          and (predicted_churn or customer_state in ('silent', 'sleeping'))""")}
+    assert members == expected and len(expected) > 0
+    counts = dict(q(run, "select segment_key, members from marts.segment_definitions"))
+    assert counts["high_value_at_risk"] == len(expected)
+    reasons = json.loads(q(run, "select reasons from marts.segment_members "
+                                "where segment_key = 'churned_winback' limit 1")[0][0])
+    assert set(reasons) == {"customer_state", "net_amount_total", "has_mobile"} and reasons["customer_state"] == "churned"
+
+
+def test_segment_files_for_campaign_tools(run):
+    folder = run["root"] / "exports" / "segments"
+    n = dict(q(run, "select segment_key, members from marts.segment_definitions"))
+    for key, members in n.items():
+        rows = read_csv(folder / f"{key}.csv")
+        assert len(rows) == members, key
+        parquet = q(run, f"select count(*) from read_parquet('{folder / (key + '.parquet')}')")[0][0]
+        assert parquet == members
+    rows = read_csv(folder / "churned_winback.csv")
+    assert rows and set(rows[0]) >= {"customer_id", "mobile_masked", "email_hash", "marketing_consent",
+                                     "customer_state", "net_amount_total", "has_mobile"}
+    assert all(r["mobile_masked"] == "" or "****" in r["mobile_masked"] for r in rows)
+
+
+def test_the_bi_copy_holds_only_masked_bi_tables(run):
+    from orchestration.exports.bi import BI_TABLES
+
+    bi = duckdb.connect(str(run["root"] / "bi" / "huaxiang_bi.duckdb"), read_only=True)
+    try:
+        tables = {t for (t,) in bi.execute("select table_name from information_schema.tables").fetchall()}
+        assert tables == {t.split(".")[1] for t in BI_TABLES}
+        assert bi.execute("select count(*) from customer_360").fetchall() == q(
+            run, "select count(*) from marts.customer_360")
+        raw_mobiles = [m[-11:] for (m,) in q(run, "select mobile from intermediate.int_identity_records "
+                                                  "where mobile is not null")]
+        raw_emails = [e for (e,) in q(run, "select email from intermediate.int_identity_records "
+                                           "where email is not null")]
+        assert raw_mobiles and raw_emails
+        text_columns = bi.execute("select table_name, column_name from information_schema.columns "
+                                  "where data_type = 'VARCHAR'").fetchall()
+        bi.execute("create temp table raw_pii (v varchar)")
+        bi.executemany("insert into raw_pii values (?)", [(v,) for v in raw_mobiles + raw_emails])
+        for table, column in text_columns:
+            leaked = bi.execute(f'select count(*) from "{table}" t where exists (select 1 from raw_pii '
+                                f'where position(raw_pii.v in t."{column}") > 0)').fetchall()[0][0]
+            assert leaked == 0, (table, column)
+    finally:
+        bi.close()
+    assert (run["root"] / "bi" / "parquet" / "customer_360.parquet").exists()
+
+
+def test_the_portrait_marts_add_up(run):
+    n = q(run, "select count(*) from marts.customer_360")[0][0]
+    per_dimension = q(run, "select dimension, sum(customers) from marts.portrait_distribution group by 1")
+    assert len(per_dimension) == 12 and all(total == n for _, total in per_dimension)
+    assert q(run, "select count(distinct dimension_a || '/' || dimension_b) from marts.portrait_cross")[0][0] == 66
+    assert q(run, "select max(revenue_share) from marts.portrait_spend_pareto")[0][0] == pytest.approx(1.0)
+    seg = q(run, "select segment_key, dimension, sum(customers) from marts.portrait_segment_distribution "
+                 "group by 1, 2")
+    members = dict(q(run, "select segment_key, members from marts.segment_definitions"))
+    assert seg and all(total == members[key] for key, _, total in seg)
+
+
+def test_the_portrait_report_renders_in_chromium(run, tmp_path):
+    from test_portrait_report import _browser, _headless
+
+    report = run["root"] / "reports" / "portrait_report.html"
+    text = report.read_text(encoding="utf-8")
+    assert "生命周期漏斗" in text and "客户分群" in text and "http" not in text.replace("http-equiv", "")
+    browser = _browser()
+    dom = _headless(browser, tmp_path / "profile", "--dump-dom", report.as_uri()).stdout
+    assert 'data-report-ready="1"' in dom and dom.count("<svg") >= 10
+
+
+def test_the_operator_commands(run, tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from orchestration.cli import main
+
+    w = str(run["settings"].warehouse)
+    cli = CliRunner()
+
+    def call(*args):
+        return cli.invoke(main, [*args, "--warehouse", w], catch_exceptions=False)
+
+    r = call("tags", "validate")
+    assert r.exit_code == 0 and "4 rule tag(s) sound, 0 problem(s)" in r.output and "4 built" in r.output, r.output
+    r = call("tags", "list")
+    assert r.exit_code == 0 and "predicted_churn" in r.output and "rfm_segment" in r.output
+    r = call("tags", "show", "spend_band")
+    assert r.exit_code == 0 and "compiled SQL" in r.output and "values on" in r.output
+    r = call("tags", "preview", "spend_band", "--sample", "3")
+    assert r.exit_code == 0 and "nothing was written" in r.output and "****" in r.output, r.output
+    r = call("segments", "validate")
+    assert r.exit_code == 0 and "members now" in r.output, r.output
+    r = call("segments", "preview", "churned_winback", "--sample", "2")
+    assert r.exit_code == 0 and "customer_state" in r.output
+    out = tmp_path / "winback.parquet"
+    r = call("segments", "export", "churned_winback", "--format", "parquet", "--out", str(out))
+    members = q(run, "select members from marts.segment_definitions where segment_key = 'churned_winback'")[0][0]
+    assert r.exit_code == 0 and f"wrote {members:,} members" in r.output
+    assert q(run, f"select count(*) from read_parquet('{out}')")[0][0] == members
+    # usage errors: exit 2, said plainly
+    for args in (("tags", "preview", "no_such_tag"), ("segments", "export", "no_such_segment"),
+                 ("segments", "export", "churned_winback", "--as-of", "2001-01-01")):
+        r = call(*args)
+        assert r.exit_code == 2 and "error:" in r.output and "Traceback" not in r.output, (args, r.output)
+    # a broken rule file (an injection attempt in a field name): exit 1, file and line named,
+    # and the other rule tags still check out
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO_ROOT / "config" / "rule_tags", rules)
+    (rules / "evil.yml").write_text(
+        "key: evil\nname_zh: x\nname_en: x\ndescription: x\nvalue_type: boolean\n"
+        "rule: {field: \"city; drop table marts.customer_360; --\", op: '=', value: x}\n", encoding="utf-8")
+    (rules / "evil_sql.yml").write_text(
+        "key: evil_sql\nname_zh: x\nname_en: x\ndescription: x\nvalue_type: boolean\n"
+        "sql: select customer_id from customers; drop table marts.customer_360\n", encoding="utf-8")
+    r = call("tags", "validate", "--rule-tags", str(rules))
+    assert r.exit_code == 1, r.output
+    assert f"{rules / 'evil.yml'}:6: tag 'evil': unknown field 'city; drop table marts.customer_360; --'" in r.output
+    assert f"{rules / 'evil_sql.yml'}:6: tag 'evil_sql': sql: must be a single SELECT, found 2 statements" in r.output
+    assert "OK      predicted_churn" in r.output
+    assert q(run, "select count(*) from marts.customer_360")[0][0] > 0

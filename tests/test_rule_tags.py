@@ -60,7 +60,7 @@ def con():
 
 def run(con, tag, **extra) -> dict[str, str]:
     sql, params = compile_rule_tag(tag, AS_OF, "facts", "events", "rule_values")
-    return dict(con.execute(sql, params).fetchall())
+    return {c: v for c, v, _ in con.execute(sql, params).fetchall()}
 
 
 def test_the_predicted_churn_rule_matches_hand_written_sql(tmp_path, con):
@@ -213,3 +213,163 @@ def test_rule_version_changes_with_the_rule(tmp_path):
     v1 = load_rule_tags(tmp_path / "v1", FIELDS)[0][0].rule_version
     v2 = load_rule_tags(tmp_path / "v2", FIELDS)[0][0].rule_version
     assert v1 != v2 and len(v1) == 12
+
+
+# ----------------------------------------------------------------------------- number tags, sql form
+def test_a_number_tag_sums_its_points_with_literals_bound_in_text_order(tmp_path, con):
+    write(tmp_path, "score.yml", """\
+        key: buyer_score
+        name_zh: 购买评分
+        name_en: Buyer score
+        description: Points per condition.
+        value_type: number
+        base: 1
+        points:
+          - {when: {field: paid_orders_total, op: ">=", value: 2}, points: 10}
+          - {when: {field: city, op: "=", value: 杭州}, points: 5.5}
+          - {when: {field: net_amount_365d, op: between, value: [100, 1000]}, points: 20}
+        """)
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert errors == []
+    sql, params = compile_rule_tag(tags[0], AS_OF, "facts", "events", "rule_values")
+    got = {c: (v, n) for c, v, n in con.execute(sql, params).fetchall()}
+    assert got == {"c1": ("16.5", 16.5), "c2": ("1", 1.0), "c3": ("31", 31.0), "c4": ("6.5", 6.5)}
+
+
+SQL_TAG = """\
+key: big_viewer
+name_zh: 浏览多
+name_en: Big viewer
+description: Views in the 60 days before the as-of date.
+value_type: {value_type}
+{extra}sql: |
+  {sql}
+"""
+
+
+def test_the_sql_form_binds_the_as_of_date_and_its_tables(tmp_path, con):
+    write(tmp_path, "a.yml", SQL_TAG.format(value_type="boolean", extra="", sql=(
+        "select customer_id from events where event_type = 'view' and event_date > $as_of - interval 60 day\n"
+        "  group by customer_id having count(*) >= 6")))
+    write(tmp_path, "b.yml", SQL_TAG.replace("big_viewer", "view_band").format(
+        value_type="enum", extra="values: {many: 多, few: 少}\n", sql=(
+            "with v as (select customer_id, count(*) as n from events where event_date <= :as_of group by 1)\n"
+            "  select customer_id, case when n >= 6 then 'many' else 'few' end as value from v")))
+    write(tmp_path, "c.yml", SQL_TAG.replace("big_viewer", "view_count").format(
+        value_type="number", extra="", sql="select customer_id, count(*) as value from events group by 1"))
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert errors == [] and sorted(t.key for t in tags) == ["big_viewer", "view_band", "view_count"]
+    by_key = {t.key: t for t in tags}
+    # views in the 60 days: c1 6, c2 5 + 1, c3 4, c4 9 + 1
+    assert {c for c, v in run(con, by_key["big_viewer"]).items() if v == "true"} == {"c1", "c2", "c4"}
+    assert run(con, by_key["view_band"]) == {"c1": "many", "c2": "many", "c3": "few", "c4": "many"}
+    assert run(con, by_key["view_count"]) == {"c1": "6", "c2": "6", "c3": "4", "c4": "10"}
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("select customer_id from customers; drop table facts", "single SELECT, found 2 statements"),
+    ("drop table facts", "must be a SELECT, not DROP"),
+    ("insert into customers select * from customers", "must be a SELECT, not INSERT"),
+    ("select customer_id from read_csv('/etc/passwd')", "is not a table a rule may read"),
+    ("select customer_id from main.customers", "is not a table a rule may read"),
+    ("select customer_id from marts.dim_customer", "is not a table a rule may read"),
+    ("select customer_id from secrets", "unknown table 'secrets'"),
+    ("select getenv('HOME') as customer_id from customers", "function getenv() is not allowed"),
+    ("select customer_id from customers where city = ?", "the only parameter is $as_of"),
+    ("select customer_id, city from customers", "must return the columns ['customer_id']"),
+    ("select customer_id from where", "cannot be parsed"),
+])
+def test_the_sql_form_refuses_anything_but_one_select_over_the_rule_tables(tmp_path, con, sql, message):
+    path = write(tmp_path, "bad.yml", SQL_TAG.format(value_type="boolean", extra="", sql=sql))
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert tags == [] and len(errors) == 1
+    assert str(errors[0]).startswith(f"{path}:7: tag 'big_viewer': sql: ") and message in str(errors[0]), errors[0]
+    assert con.execute("select count(*) from facts").fetchall() == [(4,)]  # nothing ran
+
+
+def test_a_parse_error_in_a_multi_line_sql_names_the_line_in_the_file(tmp_path):
+    path = write(tmp_path, "bad.yml", SQL_TAG.format(value_type="boolean", extra="", sql=(
+        "select customer_id\n  from customers\n  where (city = 'x'")))
+    _, errors = load_rule_tags(tmp_path, FIELDS)
+    assert len(errors) == 1 and str(errors[0]).startswith(f"{path}:9: tag 'big_viewer': sql: cannot be parsed")
+
+
+def test_rule_tags_may_compare_other_rule_tags_by_their_type(tmp_path, con):
+    write(tmp_path, "tags.yml", """\
+        tags:
+          - key: score
+            name_zh: 分
+            name_en: Score
+            description: x
+            value_type: number
+            points: [{when: {field: paid_orders_total, op: ">", value: 0}, points: 50}]
+          - key: scored_high
+            name_zh: 高分
+            name_en: High score
+            description: x
+            value_type: boolean
+            rule: {field: score, op: ">=", value: 50}
+          - key: bad_compare
+            name_zh: x
+            name_en: x
+            description: x
+            value_type: boolean
+            rule: {field: scored_high, op: ">", value: 1}
+        """)
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert [t.key for t in tags] == ["score", "scored_high"]
+    assert len(errors) == 1 and "operator '>' needs a number or date field; 'scored_high' is enum" in str(errors[0])
+    values = {c: (v, n) for c, v, n in con.execute(*compile_rule_tag(tags[0], AS_OF, "facts", "events",
+                                                                     "rule_values")).fetchall()}
+    con.executemany("insert into rule_values values (?, 'score', ?)", [(c, v) for c, (v, _) in values.items()])
+    con.execute("alter table rule_values add column numeric_value double")
+    con.execute("update rule_values set numeric_value = cast(value as double)")
+    assert run(con, tags[1]) == {"c1": "true", "c2": "false", "c3": "true", "c4": "true"}
+
+
+# ----------------------------------------------------------------------------- segments
+def test_segments_are_tag_expressions_without_events(tmp_path):
+    from orchestration.tags.rules import load_segments, rule_field_spec
+
+    rule_specs = {"predicted_churn": rule_field_spec("predicted_churn", "boolean", ("true", "false"))}
+    path = write(tmp_path, "segs.yml", """\
+        segments:
+          - key: at_risk
+            name_zh: 风险
+            name_en: At risk
+            description: x
+            rule:
+              all:
+                - {field: rfm_segment, op: in, value: [important_value, important_keep]}
+                - {field: predicted_churn, op: "=", value: true}
+          - key: with_events
+            name_zh: x
+            name_en: x
+            description: x
+            rule: {event: {type: view, min_count: 1, from_days_ago: 30, to_days_ago: 0}}
+          - key: unknown
+            name_zh: x
+            name_en: x
+            description: x
+            rule: {field: no_such_tag, op: "=", value: 1}
+        """)
+    segments, errors = load_segments(tmp_path, FIELDS, rule_specs)
+    assert [s.key for s in segments] == ["at_risk"]
+    assert segments[0].fields_used == ("rfm_segment", "predicted_churn")
+    assert segments[0].depends_on == {"predicted_churn"}
+    assert sorted(str(e) for e in errors) == [
+        f"{path}:14: segment 'with_events': a segment is an expression over tags: no event conditions "
+        "(put the event rule in a rule tag and name that tag)",
+        f"{path}:19: segment 'unknown': unknown field 'no_such_tag'"]
+
+
+def test_the_repository_rule_tags_and_segments_are_sound():
+    from orchestration.settings import DEFAULT_RULE_TAGS, DEFAULT_SEGMENTS
+    from orchestration.tags.rule_engine import rule_fields
+    from orchestration.tags.rules import load_segments, rule_tag_specs
+
+    config = load_tag_config(DEFAULT_TAGS)
+    tags, errors = load_rule_tags(DEFAULT_RULE_TAGS, rule_fields(config), {t.key for t in config.tags})
+    assert errors == [] and {t.key for t in tags} >= {"predicted_churn", "spend_band", "engagement_score"}
+    segments, seg_errors = load_segments(DEFAULT_SEGMENTS, rule_fields(config), rule_tag_specs(tags))
+    assert seg_errors == [] and len(segments) >= 3

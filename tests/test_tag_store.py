@@ -31,7 +31,7 @@ from orchestration.settings import REPO_ROOT, Settings
 
 D2 = date(2026, 6, 30)
 D1 = date(2026, 3, 31)
-CRM_HEADER = "客户编号,姓名,手机,邮箱,性别,生日,省份,城市,公司名称,客户级别,线索来源,负责人,行业,身份证号,地址,邮编,创建时间,更新时间"
+CRM_HEADER = "客户编号,姓名,手机,邮箱,性别,生日,省份,城市,公司名称,客户级别,线索来源,负责人,行业,身份证号,地址,邮编,创建时间,更新时间,营销许可"
 
 #        id     name   mobile         R    F   M       segment (as of D2)  state      value class
 BUYERS = [
@@ -56,7 +56,7 @@ BUYERS = [
 
 
 def crm_row(cid: str, name: str, mobile: str, birthday: str) -> str:
-    return f"{cid},{name},{mobile},,,{birthday},浙江,杭州,,A,官网,李销售,,,,,2024-01-01 10:00:00,"
+    return f"{cid},{name},{mobile},,,{birthday},浙江,杭州,,A,官网,李销售,,,,,2024-01-01 10:00:00,,"
 
 
 def _orders() -> tuple[pa.Table, pa.Table]:
@@ -259,12 +259,27 @@ def test_tag_changes_between_snapshots(store):
 def test_the_tag_catalogue_and_the_360_view(store):
     defs = _rows(store["a"], "select layer, count(*), count(distinct rule_version) from marts.tag_definitions "
                              "group by 1 order by 1")
-    assert defs == [("fact", 32, 32), ("model", 8, 8)]
+    assert defs == [("fact", 32, 32), ("model", 8, 8), ("predictive", 1, 1), ("rule", 3, 3)]
     row = _rows(store["a"], "select rfm_segment, rfm_segment_name, customer_state_name, mobile_masked, "
                             "paid_orders_total, net_amount_total from marts.customer_360 where customer_id = ?",
                 [store["ids"]["K1"]])[0]
     assert row[:4] == ("important_value", "重要价值", "活跃", "138****2258")
     assert row[4] == 10 and float(row[5]) == 1300.0
+
+
+def test_segment_changes_are_the_difference_of_consecutive_snapshots(store):
+    """Members on D1 and D2 (the run and its backfill), and entered / exited between them."""
+    members = {(d, k, c) for d, k, c in _rows(store["a"], "select as_of_date, segment_key, customer_id "
+                                                          "from marts.segment_members")}
+    assert {d for d, _, _ in members} == {D1, D2}
+    changes = set(_rows(store["a"], "select segment_key, customer_id, change from marts.segment_changes "
+                                    "where as_of_date = ? and previous_as_of_date = ?", [D2, D1]))
+    before = {(k, c) for d, k, c in members if d == D1}
+    after = {(k, c) for d, k, c in members if d == D2}
+    assert changes == {(k, c, "entered") for k, c in after - before} | {(k, c, "exited") for k, c in before - after}
+    assert changes  # buyers appear between the two dates
+    rule_changes = _rows(store["a"], "select count(*) from marts.tag_changes where tag_key = 'spend_band'")
+    assert rule_changes[0][0] > 0
 
 
 def test_model_tag_checks_ran_and_passed(store):

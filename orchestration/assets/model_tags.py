@@ -302,10 +302,12 @@ def _build_checks(name: str, config: TagConfig) -> list[AssetChecksDefinition]:
 
 
 def _build_catalogue_asset(config: TagConfig, dbt_project_dir: Path) -> AssetsDefinition:
+    rule_catalogue_key = model_tag_key("rule_tag_catalogue")
     specs = [
-        AssetSpec(model_tag_key("tag_catalogue"), group_name=GROUP, deps=[FACTS_KEY], kinds={"python", "duckdb"},
-                  description=f"The tag catalogue from {config.path.name}: definitions with the "
-                              "version hash of each tag's rule."),
+        AssetSpec(model_tag_key("tag_catalogue"), group_name=GROUP, deps=[FACTS_KEY, rule_catalogue_key],
+                  kinds={"python", "duckdb"},
+                  description=f"The tag catalogue: the tags of {config.path.name} and the rule tags that built, "
+                              "with the version hash of each tag's rule."),
         AssetSpec(model_tag_key("tag_value_labels"), group_name=GROUP, kinds={"python", "duckdb"},
                   description="The Chinese label of each value of each enumerated tag."),
     ]
@@ -324,11 +326,19 @@ def _build_catalogue_asset(config: TagConfig, dbt_project_dir: Path) -> AssetsDe
                 "tag_key": t.key, "name_zh": t.name_zh, "name_en": t.name_en, "layer": t.layer,
                 "value_type": t.value_type, "source": t.source, "description": t.description,
                 "owner": t.owner, "tracks_changes": t.tracks_changes, "rule_version": versions[t.key],
-                "position": i,
+                "position": i, "defined_in": str(config.path),
+                "definition": json.dumps(t.entry(), sort_keys=True, ensure_ascii=False),
             } for i, t in enumerate(config.tags, start=1)])
             labels = pd.DataFrame([{"tag_key": t.key, "value": code, "value_label": label}
                                    for t in config.tags for code, label in t.values],
                                   columns=["tag_key", "value", "value_label"])
+            rules = con.execute("select * from model_tags.rule_tag_catalogue order by position").fetch_df()
+            if len(rules):
+                labels = pd.concat([labels, pd.DataFrame(
+                    [{"tag_key": r.tag_key, "value": code, "value_label": label}
+                     for r in rules.itertuples() for code, label in json.loads(r.value_labels)],
+                    columns=labels.columns)], ignore_index=True)
+                defs = pd.concat([defs, rules[defs.columns]], ignore_index=True)
             write_table(con, "tag_catalogue", defs, order_by="position")
             write_table(con, "tag_value_labels", labels, order_by="tag_key, value")
         yield MaterializeResult(asset_key=model_tag_key("tag_catalogue"), metadata={

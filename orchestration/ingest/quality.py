@@ -29,6 +29,17 @@ ORDER_STATUS_SPELLINGS = [
 EVENT_TYPES = ["view", "search", "favourite", "favorite", "add_to_cart", "login", "share",
                "referral"]
 GENDER_SPELLINGS = ["M", "F", "U", "m", "f", "u", "男", "女", "male", "female", "1", "2", "0"]
+# The spellings normalize_marketing_consent (dbt_project/macros/normalise/values.sql) reads,
+# lower case; the raw check accepts them in lower, upper and title case.
+MARKETING_CONSENT_WORDS = [
+    "true", "t", "1", "yes", "y", "on", "opt-in", "opt_in", "optin", "agree", "agreed", "accept",
+    "accepted", "subscribed", "是", "同意", "已同意", "允许", "接受", "愿意", "订阅", "已订阅",
+    "false", "f", "0", "no", "n", "off", "opt-out", "opt_out", "optout", "disagree", "refuse",
+    "refused", "declined", "unsubscribed", "否", "拒绝", "已拒绝", "不同意", "不允许", "不接受", "不愿意",
+    "退订", "已退订", "取消订阅",
+]
+MARKETING_CONSENT_SPELLINGS = sorted({form for w in MARKETING_CONSENT_WORDS
+                                      for form in (w, w.upper(), w.title())})
 ROLES = ["registrant", "decision_maker", "user"]
 PHONE_CHARS = r"^[0-9０-９+＋()（）\- 　]{5,25}$"
 DATE_LIKE = r"^(19|20)[0-9]{2}([-/.]?[0-9]{1,2}([-/.]?[0-9]{1,2})?)?([ T].*)?$"
@@ -90,6 +101,8 @@ def build_specs(table: TableConfig) -> list[ExpectationSpec]:
         add("ExpectColumnValuesToMatchRegex", "email", regex=r"@", mostly=0.9)
         add("ExpectColumnValuesToMatchRegex", "birth_date", regex=DATE_LIKE, mostly=0.9)
         add("ExpectColumnValuesToBeInSet", "gender", value_set=GENDER_SPELLINGS, mostly=0.99)
+        add("ExpectColumnValuesToBeInSet", "marketing_consent", value_set=MARKETING_CONSENT_SPELLINGS,
+            mostly=0.99)
         add("ExpectColumnValuesToNotBeNull", "created_at", mostly=0.9)
     elif table.kind == "accounts":
         add("ExpectColumnValuesToNotBeNull", "source_record_id", mostly=0.99)

@@ -30,6 +30,29 @@
     end
 {%- endmacro %}
 
+{#- The spellings of a marketing consent (营销许可) that sources write, lower case and
+    half-width: consent given, or refused / withdrawn (PIPL: marketing needs consent). -#}
+{% macro marketing_consent_spellings() -%}
+    {{ return({
+        'yes': ['true', 't', '1', 'yes', 'y', 'on', 'opt-in', 'opt_in', 'optin', 'agree', 'agreed',
+                'accept', 'accepted', 'subscribed', '是', '同意', '已同意', '允许', '接受', '愿意',
+                '订阅', '已订阅'],
+        'no': ['false', 'f', '0', 'no', 'n', 'off', 'opt-out', 'opt_out', 'optout', 'disagree',
+               'refuse', 'refused', 'declined', 'unsubscribed', '否', '拒绝', '已拒绝', '不同意',
+               '不允许', '不接受', '不愿意', '退订', '已退订', '取消订阅'],
+    }) }}
+{%- endmacro %}
+
+{#- true (consent given) | false (refused or withdrawn), or NULL when empty or unknown; the raw
+    text stays beside it (marketing_consent_raw), as for gender. -#}
+{% macro normalize_marketing_consent(expr) -%}
+    {%- set spellings = marketing_consent_spellings() -%}
+    case
+        when lower({{ clean_text(expr) }}) in ('{{ spellings.yes | join("', '") }}') then true
+        when lower({{ clean_text(expr) }}) in ('{{ spellings.no | join("', '") }}') then false
+    end
+{%- endmacro %}
+
 {#- view | search | favourite | add_to_cart | login | share | referral | purchase, else as given. -#}
 {% macro normalize_event_type(expr) -%}
     case

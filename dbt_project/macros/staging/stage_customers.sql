@@ -1,5 +1,6 @@
 {#- A customer-record source, staged: one row per raw row, names cleaned, phones classified and
-    in E.164, emails lower-cased, dates parsed; the raw text kept beside every parsed value. -#}
+    in E.164, emails lower-cased, dates parsed, marketing consent read as true / false; the raw
+    text kept beside every parsed value. -#}
 {% macro stage_customers(source_name, table_name, extra_columns=[]) %}
 with src as (
     select * from {{ source(source_name, table_name) }}
@@ -74,6 +75,8 @@ select
          then concat('{{ source_name }}', ':', {{ clean_text('account_ref') }}) end as account_key,
     lower({{ clean_text('xref_source') }}) as xref_source,
     {{ clean_text('xref_record_id') }} as xref_record_id,
+    {{ normalize_marketing_consent('marketing_consent') }} as marketing_consent,
+    marketing_consent as marketing_consent_raw,
     {{ extras_and_lineage(extra_columns) }}
 from classified
 {% endmacro %}

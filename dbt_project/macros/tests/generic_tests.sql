@@ -55,3 +55,11 @@ select per_customer.*, expected.n as expected_tags
 from per_customer cross join expected
 where per_customer.n_rows <> expected.n or per_customer.n_tags <> expected.n
 {% endtest %}
+
+{#- The column sums to 1 (within 1e-6) within each group: shares of a whole. -#}
+{% test sums_to_one(model, column_name, group_by) %}
+select {{ group_by | join(', ') }}, sum({{ column_name }}) as total
+from {{ model }}
+group by {{ group_by | join(', ') }}
+having abs(sum({{ column_name }}) - 1) > 0.000001
+{% endtest %}

@@ -9,7 +9,9 @@
       * city, province, address, postcode: the most recently updated record first (people
         move), then source priority;
       * company: an enterprise contact record first, then recency;
-      * level: source priority, then recency; lead source: the oldest record (first touch).
+      * level: source priority, then recency; lead source: the oldest record (first touch);
+      * marketing consent (PIPL: an opt-out wins): false when any record refuses, else true
+        when any record consents, else NULL; then the most recently updated such record.
     Ties end on the record key, so the choice is deterministic. -#}
 {%- set recency = "coalesce(r.updated_at, r.created_at) desc nulls last" -%}
 {%- set fields = [
@@ -32,6 +34,8 @@
      'order': "case when r.account_key is not null then 0 else 1 end, " ~ recency},
     {'name': 'level', 'expr': 'r.level', 'order': "r.source_priority, " ~ recency},
     {'name': 'lead_source', 'expr': 'r.lead_source', 'order': "r.created_at asc nulls last, r.source_priority"},
+    {'name': 'marketing_consent', 'expr': 'r.marketing_consent',
+     'order': "case when r.marketing_consent then 1 else 0 end, " ~ recency ~ ", r.source_priority"},
 ] -%}
 
 with base as (
@@ -42,6 +46,7 @@ with base as (
         v.company_name,
         v.level,
         v.lead_source,
+        v.marketing_consent,
         mk.is_person_key as mobile_is_person_key,
         ek.is_person_key as email_is_person_key
     from {{ ref('int_identity_records') }} as r

@@ -1,7 +1,8 @@
 {#- One row per customer for BI: the golden record (int_customer_golden) with personal data
     masked - the name as its family name and stars, the mobile as 138****5678, the e-mail only
     as an md5 hash, birth date as year and month, no address or id number - plus the
-    household and the enterprise account the customer belongs to. <field>_source names the
+    household and the enterprise account the customer belongs to, and whether we may market to
+    them (marketing_consent: an opt-out in any record wins). <field>_source names the
     source record of each chosen value (provenance; record keys are not personal data). -#}
 with golden as (
     select * from {{ ref('int_customer_golden') }}
@@ -30,6 +31,7 @@ select
     golden.company_name,
     golden.level,
     golden.lead_source,
+    golden.marketing_consent,
     households.household_id,
     households.role as household_role,
     accounts.account_id,
@@ -44,7 +46,8 @@ select
     golden.mobile_source,
     golden.email_source,
     golden.company_name_source,
-    golden.level_source
+    golden.level_source,
+    golden.marketing_consent_source
 from golden
 left join households on households.customer_id = golden.customer_id
 left join accounts on accounts.customer_id = golden.customer_id

@@ -1,5 +1,6 @@
 {#- Every tag of every customer, one snapshot per as-of date (long format): the fact tags of
-    int_customer_fact_tags and the model tags of the model_tags tables, with the rule version
+    int_customer_fact_tags, the model tags of the model_tags tables and the rule tags of
+    model_tags.rule_tag_values (config/rule_tags), with the rule version
     of each tag and the inputs that explain model-tag values.
 
     Incremental, delete+insert by as_of_date: a run replaces exactly its own as-of date's
@@ -57,10 +58,17 @@ long as (
         {{ json_object_text(inputs) }} as inputs
     from {{ source('model_tags', table) }} as m
     inner join as_of on as_of.as_of_date = m.as_of_date
-    {%- if not loop.last %}
     union all
-    {%- endif %}
     {%- endfor %}
+    select
+        r.customer_id,
+        r.as_of_date,
+        r.tag_key,
+        cast(r.value as {{ type_text() }}) as value,
+        cast(r.numeric_value as {{ type_double() }}) as numeric_value,
+        cast(null as {{ type_text() }}) as inputs
+    from {{ source('model_tags', 'rule_tag_values') }} as r
+    inner join as_of on as_of.as_of_date = r.as_of_date
 )
 
 select

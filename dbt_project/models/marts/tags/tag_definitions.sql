@@ -1,4 +1,4 @@
-{#- The tag catalogue (config/tags.yml): key, names, layer, value type, description, owner and
+{#- The tag catalogue (config/tags.yml and the rule tags of config/rule_tags): key, names, layer, value type, description, owner and
     the version hash of each tag's rule (its entry, its parameters, its code), plus how many
     customers carry a value on the newest as-of date. -#}
 with coverage as (
@@ -19,6 +19,8 @@ select
     catalogue.tracks_changes,
     catalogue.rule_version,
     catalogue.position,
+    catalogue.defined_in,
+    catalogue.definition,
     coalesce(coverage.customers, 0) as customers,
     coalesce(coverage.customers_with_value, 0) as customers_with_value
 from {{ source('model_tags', 'tag_catalogue') }} as catalogue

@@ -1,0 +1,72 @@
+"""The assets that leave files for people and tools at the end of a run.
+
+* `exports/segment_files`: every segment's newest members as CSV and Parquet for campaign tools;
+* `exports/bi_warehouse`: the BI copy (a separate DuckDB file and Parquet files, masked PII only);
+* `exports/portrait_report`: the portrait report, one HTML file that opens offline.
+
+Where they go comes from the settings (`outputs`: beside the warehouse by default).
+"""
+
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from orchestration.assets.ingest import WAREHOUSE_POOL
+from orchestration.exports.bi import BI_TABLES, export_bi
+from orchestration.exports.segments import export_all_segments
+from orchestration.reports.portrait_data import load_portrait_data
+from orchestration.reports.portrait_html import render_portrait_report
+from orchestration.resources import DuckDBWarehouse
+
+GROUP = "exports"
+
+
+def _mart(name: str) -> AssetKey:
+    return AssetKey(["marts", name])
+
+
+def build_export_assets(outputs: Path) -> list:
+    segments_dir = outputs / "exports" / "segments"
+    bi_dir = outputs / "bi"
+    report_path = outputs / "reports" / "portrait_report.html"
+
+    @asset(key=["exports", "segment_files"], group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"csv", "parquet"},
+           deps=[_mart("segment_members"), _mart("segment_definitions"), _mart("dim_customer")],
+           description=f"Every segment's newest members as CSV and Parquet in {segments_dir}: customer id, masked "
+                       "contact, consent flag and the tags that put them in.")
+    def segment_files(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:
+        with warehouse.connect(read_only=True) as con:
+            written = export_all_segments(con, segments_dir)
+        return MaterializeResult(metadata={
+            "folder": MetadataValue.path(str(segments_dir)),
+            "files": MetadataValue.json({e.path.name: e.rows for e in written})})
+
+    @asset(key=["exports", "bi_warehouse"], group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"duckdb", "parquet"},
+           deps=[_mart(t.split(".")[1]) for t in BI_TABLES],
+           description=f"The BI copy in {bi_dir}: only the BI-facing marts, masked personal data, replaced in one "
+                       "rename at the end of each run; safe to open read-only from a BI tool.")
+    def bi_warehouse(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:
+        with warehouse.connect(read_only=True) as con:
+            result = export_bi(con, bi_dir)
+        return MaterializeResult(metadata={
+            "database": MetadataValue.path(str(result.database)),
+            "parquet": MetadataValue.path(str(result.parquet_dir)),
+            "tables": MetadataValue.json(result.tables)})
+
+    @asset(key=["exports", "portrait_report"], group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"html"},
+           deps=[_mart(n) for n in ("portrait_distribution", "portrait_cross", "portrait_spend_pareto",
+                                    "portrait_tag_trend", "segment_definitions", "customer_360")],
+           description=f"The portrait report {report_path}: lifecycle funnel, RFM segments, cities, spend Pareto "
+                       "curve, state over time, segments; one HTML file that opens offline.")
+    def portrait_report(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:
+        with warehouse.connect(read_only=True) as con:
+            data = load_portrait_data(con)
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = report_path.with_name(report_path.name + ".tmp")
+        tmp.write_text(render_portrait_report(data), encoding="utf-8")
+        tmp.replace(report_path)
+        return MaterializeResult(metadata={
+            "path": MetadataValue.path(str(report_path)), "as_of_date": data.as_of_date,
+            "customers": data.customers, "segments": len(data.segments)})
+
+    return [segment_files, bi_warehouse, portrait_report]

@@ -1,0 +1,112 @@
+"""The BI copy: a separate DuckDB file (and Parquet files) holding only the BI-facing marts.
+
+Why a copy: a BI tool pointed at the pipeline's own warehouse would hold its file lock while
+a run writes (DuckDB allows one writer), and would see the internal schemas with raw
+personal data. The copy is rebuilt at the end of each run into a new file that replaces the
+old one in one rename, so a reader sees either the last copy or the new one, never half.
+
+Every table is checked before it is copied: a column named like raw personal data (mobile,
+email, full name, id number, address ...) stops the export with the table and column named.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+# table in the warehouse -> columns left out of the BI copy (provenance that names source
+# records or files: not personal, but of no use to BI and one step closer to the sources)
+BI_TABLES: dict[str, tuple[str, ...]] = {
+    "marts.customer_360": (),
+    "marts.customer_tags": ("inputs",),
+    "marts.tag_definitions": (),
+    "marts.tag_changes": (),
+    "marts.rfm_threshold_history": (),
+    "marts.segment_definitions": (),
+    "marts.segment_members": (),
+    "marts.segment_changes": (),
+    "marts.segment_snapshots": (),
+    "marts.portrait_distribution": (),
+    "marts.portrait_cross": (),
+    "marts.portrait_segment_distribution": (),
+    "marts.portrait_segment_cross": (),
+    "marts.portrait_spend_pareto": (),
+    "marts.portrait_tag_trend": (),
+    "marts.dim_customer": ("name_source", "gender_source", "birth_year_source", "city_source", "mobile_source",
+                           "email_source", "company_name_source", "level_source"),
+    "marts.dim_household": (),
+    "marts.dim_account": (),
+    "marts.fct_orders": ("source_customer_ref", "customer_record_key", "_source_file", "_row_number"),
+}
+
+# column names that hold raw personal data in the internal schemas
+PII_COLUMN = re.compile(r"^(mobile|phone|email|full_name|name|nickname|id_number|address|postcode|"
+                        r"wechat_unionid|device_id|birth_date)$")
+
+
+class BIExportError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class BIExport:
+    database: Path
+    parquet_dir: Path
+    tables: dict[str, int]  # BI table name -> rows
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    schema, name = table.split(".")
+    return [r[0] for r in con.execute("select column_name from information_schema.columns where table_schema = ? "
+                                      "and table_name = ? order by ordinal_position", [schema, name]).fetchall()]
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def export_bi(con: duckdb.DuckDBPyConnection, folder: Path, name: str = "huaxiang_bi") -> BIExport:
+    """Write `<folder>/<name>.duckdb` (schema main) and `<folder>/parquet/<table>.parquet`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / f"{name}.duckdb"
+    tmp = folder / f".{name}.{os.getpid()}.tmp.duckdb"
+    parquet_dir = folder / "parquet"
+    parquet_tmp = folder / f".parquet.{os.getpid()}.tmp"
+    for p in (tmp, Path(str(tmp) + ".wal")):
+        p.unlink(missing_ok=True)
+    parquet_tmp.mkdir(parents=True, exist_ok=True)
+    selects: dict[str, str] = {}
+    for table, dropped in BI_TABLES.items():
+        columns = _columns(con, table)
+        if not columns:
+            raise BIExportError(f"{table} does not exist: the BI copy needs every BI table (run the pipeline)")
+        kept = [c for c in columns if c not in dropped]
+        leaking = [c for c in kept if PII_COLUMN.match(c)]
+        if leaking:
+            raise BIExportError(f"{table} has column(s) {leaking} named like raw personal data: "
+                                "mask them in the mart, or leave them out of BI_TABLES")
+        selects[table.split(".")[1]] = f"select {', '.join(chr(34) + c + chr(34) for c in kept)} from {table}"
+    con.execute(f"attach {_quoted(tmp)} as bi_copy (read_only false)")
+    rows: dict[str, int] = {}
+    try:
+        for bi_name, select in selects.items():
+            con.execute(f"create table bi_copy.main.{bi_name} as {select}")
+            rows[bi_name] = con.execute(f"select count(*) from bi_copy.main.{bi_name}").fetchall()[0][0]
+            con.sql(f"select * from bi_copy.main.{bi_name}").write_parquet(str(parquet_tmp / f"{bi_name}.parquet"))
+    finally:
+        con.execute("detach bi_copy")
+    tmp.replace(database)
+    if parquet_dir.exists():
+        old = folder / f".parquet.{os.getpid()}.old"
+        parquet_dir.replace(old)
+        parquet_tmp.replace(parquet_dir)
+        for f in old.iterdir():
+            f.unlink()
+        old.rmdir()
+    else:
+        parquet_tmp.replace(parquet_dir)
+    return BIExport(database, parquet_dir, rows)
