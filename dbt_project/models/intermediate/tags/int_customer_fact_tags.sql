@@ -86,7 +86,7 @@ select
     end as age_band,
     cast(ages.birth_month as integer) as birth_month,
     ages.city,
-    ages.province,
+    coalesce(ages.province, tiers.province) as province,
     case when ages.city is null then null else coalesce(tiers.city_tier, '其他') end as city_tier,
     ages.has_contact,
     ages.is_member,
