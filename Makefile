@@ -30,8 +30,11 @@ run: setup
 
 demo: generate run
 
+# test files run in parallel (pytest-xdist, one file per worker: a file's pipeline fixture is
+# built once); TEST_ARGS for more, e.g. make test TEST_ARGS="-k rule"
+TEST_WORKERS ?= auto
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile $(TEST_ARGS)
 
 validate: setup
 	$(BIN)/dagster definitions validate -m orchestration.definitions

@@ -12,6 +12,7 @@ from orchestration.assets.dbt import (
     build_dbt_assets,
     dbt_resource,
     ensure_manifest,
+    use_target_dir,
     write_profile,
 )
 from orchestration.assets.identity import build_identity_checks
@@ -34,7 +35,8 @@ def build_definitions(settings: Settings) -> Definitions:
     profiles_dir = write_profile(settings.work_dir / "dbt_profile", settings.warehouse,
                                  memory_limit=settings.duckdb_memory_limit)
     as_of = settings.as_of.isoformat() if settings.as_of else None
-    manifest = ensure_manifest(project_dir, profiles_dir, as_of)
+    target = use_target_dir(settings.work_dir / "dbt_target")
+    manifest = ensure_manifest(project_dir, profiles_dir, as_of, target)
     dbt_assets_defs = build_dbt_assets(manifest, default_as_of=as_of)
     tag_config = load_tag_config(settings.tags_file)
     tag_assets, tag_checks = build_model_tag_assets(tag_config, project_dir)

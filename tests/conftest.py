@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+
+# Runs in tests use ephemeral Dagster instances: `make test` exports DAGSTER_HOME for the UI,
+# and test workers running in parallel must not share its run storage.
+os.environ.pop("DAGSTER_HOME", None)
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

@@ -8,6 +8,7 @@ the warehouse so that the warehouse path is configuration, not a constant in pro
 
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -69,15 +70,29 @@ def dbt_vars(as_of: str | None) -> list[str]:
     return ["--vars", json.dumps({"as_of_date": as_of})] if as_of else []
 
 
-def ensure_manifest(project_dir: Path, profiles_dir: Path, as_of: str | None = None) -> Path:
+def use_target_dir(target: Path) -> Path:
+    """Make `target` the dbt target folder of this process (parse, and every build's own
+    sub-folder, which dagster-dbt derives from DBT_TARGET_PATH).
+
+    One per warehouse (beside it, in the settings' work_dir) rather than the project's
+    `target/`: two processes building two warehouses (tests in parallel, a CLI run beside
+    `dagster dev`) would otherwise overwrite each other's manifest and partial-parse file."""
+    target.mkdir(parents=True, exist_ok=True)
+    os.environ["DBT_TARGET_PATH"] = str(target)
+    return target
+
+
+def ensure_manifest(project_dir: Path, profiles_dir: Path, as_of: str | None = None,
+                    target: Path | None = None) -> Path:
     """`dbt parse` when the project, the profile or the vars changed since the last manifest;
     returns manifest.json.
 
-    The parse also leaves target/partial_parse.msgpack, which dagster-dbt copies into each
-    build's target: dbt reuses it only when the profile and the vars are the ones it was made
-    with, so they are part of the fingerprint (otherwise every build re-parses the project).
+    The parse also leaves partial_parse.msgpack in `target` (default: the project's target/),
+    which dagster-dbt copies into each build's target: dbt reuses it only when the profile and
+    the vars are the ones it was made with, so they are part of the fingerprint (otherwise
+    every build re-parses the project).
     """
-    target = project_dir / "target"
+    target = target or project_dir / "target"
     manifest = target / "manifest.json"
     stamp = target / "huaxiang_fingerprint.txt"
     fingerprint = _project_fingerprint(project_dir) + hashlib.sha256(
