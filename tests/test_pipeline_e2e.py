@@ -269,7 +269,7 @@ def test_bi_tables_hold_no_raw_contact_details(run):
 def test_the_tag_store_is_complete(run):
     n_customers = q(run, "select count(*) from marts.dim_customer")[0][0]
     n_tags = q(run, "select count(*) from marts.tag_definitions")[0][0]
-    assert n_tags == 40 + len(list((REPO_ROOT / "config" / "rule_tags").glob("*.yml")))  # catalogue + rule tags
+    assert n_tags == 45 + len(list((REPO_ROOT / "config" / "rule_tags").glob("*.yml")))  # catalogue + rule tags
     assert q(run, "select count(*), count(distinct customer_id) from marts.customer_360")[0] == (n_customers, n_customers)
     assert q(run, "select count(*) from marts.customer_tags")[0][0] == n_customers * n_tags
     # one snapshot although the job ran twice: a rerun of the same as-of date replaces it
@@ -294,6 +294,26 @@ def test_model_tags_are_consistent_with_the_facts(run):
     assert q(run, "select sum(net_amount_total) from marts.customer_360")[0][0] == q(
         run, "select sum(net_amount) from marts.fct_orders where customer_id is not null "
              "and order_date <= (select as_of_date from intermediate.int_data_window)")[0][0]
+
+
+def test_the_customer_base_model_tags(run):
+    """P(alive) and expected purchases for every buyer, empty for those who never bought; the
+    fitted model's version is stored with every value."""
+    bad = q(run, """select count(*) from marts.customer_360 where
+        (p_alive is null) <> (paid_orders_total = 0)
+        or p_alive < 0 or p_alive > 1
+        or expected_purchases_30d < 0 or expected_purchases_30d > expected_purchases_90d + 1e-9
+        or expected_purchases_90d > expected_purchases_180d + 1e-9 or expected_spend_90d < 0""")
+    assert bad == [(0,)]
+    fit = json.loads(q(run, "select fit from model_tags.clv_fit")[0][0])
+    assert fit["status"] == "fitted" and fit["model"] == "mbgnbd" and len(fit["version"]) == 12
+    versions = q(run, "select distinct json_extract_string(inputs, '$.model_version') from marts.customer_tags "
+                      "where tag_key = 'p_alive'")
+    assert versions == [(fit["version"],)]
+    # recent repeat buyers are more alive than long-gone ones
+    means = dict(q(run, "select customer_state, avg(p_alive) from marts.customer_360 "
+                        "where p_alive is not null group by 1"))
+    assert means["active"] > means["churned"]
 
 
 def test_buyers_and_spend_match_the_ground_truth(run):

@@ -14,9 +14,10 @@ from orchestration.tags.catalogue import TagConfigError, load_tag_config, rule_v
 
 def test_the_shipped_catalogue_loads():
     config = load_tag_config(DEFAULT_TAGS)
-    assert len(config.tags) == 40
-    assert {t.layer for t in config.tags} == {"fact", "model"}
+    assert len(config.tags) == 45
+    assert {t.layer for t in config.tags} == {"fact", "model", "predictive"}
     assert config.rfm.window_days == 365 and config.loyalty.n_periods == 12
+    assert config.clv.model == "mbgnbd" and config.clv.horizons_days == (30, 90, 180)
     assert dict(config.tag("rfm_segment").values)["important_value"] == "重要价值"
 
 

@@ -31,6 +31,7 @@ from dagster import (
     multi_asset,
 )
 
+from models.clv import clv_scores
 from models.lifecycle import lifecycle_stages
 from models.loyalty import loyalty_scores
 from models.rfm import score_rfm
@@ -46,8 +47,11 @@ FACT_TAGS = "intermediate.int_customer_fact_tags"
 ORDER_DAYS = "intermediate.int_customer_order_days"
 FACTS_KEY = AssetKey(["intermediate", "int_customer_fact_tags"])
 ORDER_DAYS_KEY = AssetKey(["intermediate", "int_customer_order_days"])
+PURCHASE_HISTORY = "intermediate.int_customer_purchase_history"
+PURCHASE_HISTORY_KEY = AssetKey(["intermediate", "int_customer_purchase_history"])
 HISTORY_TABLE = "marts.customer_tag_history"
 LOYALTY_BINS = [(0, 0), (0, 25), (25, 50), (50, 75), (75, 100)]
+PROBABILITY_BINS = [(0.0, 0.1), (0.1, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.0)]
 
 
 def model_tag_key(name: str) -> AssetKey:
@@ -92,6 +96,15 @@ def loyalty_bin(score: float) -> str:
         if (lo == hi == 0 and score == 0) or lo < score <= hi:
             return "0" if lo == hi else f"({lo},{hi}]"
     return "(null)"
+
+
+def probability_bin(p: float) -> str:
+    if p is None or p != p:  # NaN: not scored
+        return "(null)"
+    for lo, hi in PROBABILITY_BINS:
+        if lo <= p < hi or (hi == 1.0 and p == 1.0):
+            return f"[{lo},{hi})" if hi < 1.0 else f"[{lo},{hi}]"
+    return "(out of range)"
 
 
 # ----------------------------------------------------------------------------- computations
@@ -169,6 +182,24 @@ def compute_value_class(con: duckdb.DuckDBPyConnection, config: TagConfig) -> di
     return {"value_class": out}
 
 
+def compute_clv(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, pd.DataFrame]:
+    """P(alive), expected purchases and spend for the buyers; NULL for customers who never bought."""
+    customers = con.execute(f"select customer_id, as_of_date from {FACT_TAGS} order by customer_id").fetch_df()
+    history = con.execute(f"select customer_id, frequency, recency, t_days, monetary_repeat from {PURCHASE_HISTORY} "
+                          "order by customer_id").fetch_df()
+    result = clv_scores(history, config.clv)
+    out = customers.merge(result.customers, on="customer_id", how="left")
+    missing = [t.key for t in config.of_source("clv") if t.key not in out.columns]
+    if missing:
+        raise ValueError(f"{config.path}: clv tag(s) {missing} are not computed with parameters.clv "
+                         f"(horizons_days {list(config.clv.horizons_days)})")
+    out["model_version"] = result.version
+    fit = pd.DataFrame([{"as_of_date": customers["as_of_date"].iloc[0] if len(customers) else None,
+                         "model_version": result.version,
+                         "fit": json.dumps(result.fit, sort_keys=True, default=str)}])
+    return {"clv": out, "clv_fit": fit}
+
+
 @dataclass(frozen=True)
 class ModelTag:
     compute: Callable[[duckdb.DuckDBPyConnection, TagConfig], dict[str, pd.DataFrame]]
@@ -176,6 +207,8 @@ class ModelTag:
     tag_key: str  # the catalogue tag it becomes
     binner: Callable[[float], str] | None = None  # numbers are watched in bins
     extra_tables: tuple[str, ...] = ()  # written besides model_tags.<name>
+    nullable: bool = False  # NULL is a legitimate value (a predictive tag of a customer who never bought)
+    inputs: tuple[AssetKey, ...] = (FACTS_KEY, ORDER_DAYS_KEY)
 
     def watched(self, values: pd.Series) -> pd.Series:
         return values.map(self.binner) if self.binner else values
@@ -187,6 +220,8 @@ MODEL_TAGS: dict[str, ModelTag] = {
     "customer_state": ModelTag(compute_state, "state", "customer_state"),
     "lifecycle_stage": ModelTag(compute_lifecycle, "stage", "lifecycle_stage"),
     "value_class": ModelTag(compute_value_class, "value_class", "value_class"),
+    "clv": ModelTag(compute_clv, "p_alive", "p_alive", binner=probability_bin, extra_tables=("clv_fit",),
+                    nullable=True, inputs=(FACTS_KEY, PURCHASE_HISTORY_KEY)),
 }
 
 
@@ -195,7 +230,7 @@ def _build_model_asset(name: str, config: TagConfig) -> AssetsDefinition:
     tag_key = model.tag_key
     params = asdict(config.params(name))
     tag = config.tag(tag_key)
-    specs = [AssetSpec(model_tag_key(name), group_name=GROUP, deps=[FACTS_KEY, ORDER_DAYS_KEY],
+    specs = [AssetSpec(model_tag_key(name), group_name=GROUP, deps=list(model.inputs),
                        kinds={"python", "duckdb"},
                        description=f"Model tag `{tag_key}` ({tag.name_zh}): {tag.description} "
                                    f"Parameters: {json.dumps(params, ensure_ascii=False)}.")]
@@ -209,7 +244,8 @@ def _build_model_asset(name: str, config: TagConfig) -> AssetsDefinition:
             as_of = _as_of(con)
             frames = model.compute(con, config)
             for table, df in frames.items():
-                write_table(con, table, df, order_by="customer_id" if "customer_id" in df else "dimension")
+                order = "customer_id" if "customer_id" in df else "dimension" if "dimension" in df else "1"
+                write_table(con, table, df, order_by=order)
         main = frames[name]
         metadata = {
             "as_of_date": as_of,
@@ -221,6 +257,11 @@ def _build_model_asset(name: str, config: TagConfig) -> AssetsDefinition:
             th = frames["rfm_thresholds"]
             metadata["thresholds"] = MetadataValue.md(markdown_table(th.drop(columns=["as_of_date"])))
             metadata["scored"] = int(main["scored"].sum())
+        if name == "clv":
+            fit = json.loads(frames["clv_fit"]["fit"].iloc[0])
+            metadata["model_version"] = fit.get("version", "")
+            metadata["fit"] = MetadataValue.json(fit)
+            metadata["scored"] = int(main["p_alive"].notna().sum())
         context.log.info("%s as of %s: %d customers", name, as_of, len(main))
         yield MaterializeResult(asset_key=model_tag_key(name), metadata=metadata)
         for extra in model.extra_tables:
@@ -268,13 +309,14 @@ def _build_checks(name: str, config: TagConfig) -> list[AssetChecksDefinition]:
                             select 1 from {SCHEMA}.{name} t2 where t2.customer_id = f.customer_id)),
                        count(*) - count(t.{column})
                 from {SCHEMA}.{name} t""").fetchall()[0]
-        passed = n == n_ids == n_facts and missing == 0 and nulls == 0
+        passed = n == n_ids == n_facts and missing == 0 and (nulls == 0 or model.nullable)
         return AssetCheckResult(
             passed=passed, severity=AssetCheckSeverity.ERROR,
             metadata={"customers": n_facts, "rows": n, "missing_customers": missing, "null_values": nulls,
                       "coverage": MetadataValue.float(round((n_facts - missing) / max(1, n_facts), 6))},
             description=None if passed else
-            f"{missing} customers without a {tag_key}, {nulls} null values, {n - n_ids} duplicate rows")
+            f"{missing} customers without a {tag_key}, {nulls} null values, {n - n_ids} duplicate rows"
+            + (" (null values are allowed for this tag)" if model.nullable else ""))
 
     @asset_check(asset=key, name="distribution", pool=WAREHOUSE_POOL,
                  description=f"Shares of each `{tag_key}` value; fails (warn) when they moved more than "

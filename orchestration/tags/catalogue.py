@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from models import lifecycle, loyalty, rfm, scoring, state, value_class
+from models import bgnbd, clv, gamma_gamma, lifecycle, loyalty, rfm, scoring, state, value_class
+from models.clv import CLVParams
 from models.lifecycle import LifecycleParams
 from models.loyalty import LoyaltyParams
 from models.rfm import RFMParams
@@ -35,6 +36,7 @@ MODELS: dict[str, tuple[type, tuple]] = {
     "customer_state": (StateParams, (state,)),
     "lifecycle_stage": (LifecycleParams, (lifecycle,)),
     "value_class": (ValueClassParams, (value_class,)),
+    "clv": (CLVParams, (clv, bgnbd, gamma_gamma)),
 }
 # dbt models whose SQL defines the fact tags
 FACT_TAG_SQL = ("int_customer_orders_as_of", "int_customer_order_facts",
@@ -76,6 +78,7 @@ class TagConfig:
     customer_state: StateParams
     lifecycle_stage: LifecycleParams
     value_class: ValueClassParams
+    clv: CLVParams
     max_distribution_shift: float
 
     def params(self, model: str):

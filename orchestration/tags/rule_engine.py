@@ -50,6 +50,11 @@ MODEL_TAG_COLUMNS: dict[str, tuple[str, str]] = {
     "customer_state": ("customer_state", "state"),
     "lifecycle_stage": ("lifecycle_stage", "stage"),
     "value_class": ("value_class", "value_class"),
+    "p_alive": ("clv", "p_alive"),
+    "expected_purchases_30d": ("clv", "expected_purchases_30d"),
+    "expected_purchases_90d": ("clv", "expected_purchases_90d"),
+    "expected_purchases_180d": ("clv", "expected_purchases_180d"),
+    "expected_spend_90d": ("clv", "expected_spend_90d"),
 }
 
 # golden-record field -> (kind, SQL over marts.dim_customer c and marts.dim_account a).

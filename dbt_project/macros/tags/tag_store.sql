@@ -38,6 +38,12 @@
         ['referrals_365d', 'm.referrals_365d'], ['has_contact', 'm.has_contact'], ['events_total', 'm.events_total']]),
     'value_class': ('value_class', 'm.value_class', 'null', [
         ['revenue', 'm.revenue'], ['revenue_share_before', 'm.revenue_share_before'], ['window_days', 'm.window_days']]),
+    'p_alive': ('clv', 'round(m.p_alive, 6)', 'm.p_alive', [
+        ['frequency', 'm.frequency'], ['recency', 'm.recency'], ['t_days', 'm.t_days'], ['model_version', 'm.model_version']]),
+    'expected_purchases_30d': ('clv', 'round(m.expected_purchases_30d, 6)', 'm.expected_purchases_30d', [['model_version', 'm.model_version']]),
+    'expected_purchases_90d': ('clv', 'round(m.expected_purchases_90d, 6)', 'm.expected_purchases_90d', [['model_version', 'm.model_version']]),
+    'expected_purchases_180d': ('clv', 'round(m.expected_purchases_180d, 6)', 'm.expected_purchases_180d', [['model_version', 'm.model_version']]),
+    'expected_spend_90d': ('clv', 'round(m.expected_spend_90d, 2)', 'm.expected_spend_90d', [['model_version', 'm.model_version']]),
 }) }}
 {%- endmacro %}
 
