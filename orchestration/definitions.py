@@ -16,6 +16,7 @@ from orchestration.assets.dbt import (
     write_profile,
 )
 from orchestration.assets.identity import build_identity_checks
+from orchestration.assets.churn_backtest import build_churn_backtest_asset
 from orchestration.assets.exports import build_export_assets
 from orchestration.assets.ingest import build_ingest_assets
 from orchestration.assets.model_tags import build_model_tag_assets
@@ -41,9 +42,10 @@ def build_definitions(settings: Settings) -> Definitions:
     tag_config = load_tag_config(settings.tags_file)
     tag_assets, tag_checks = build_model_tag_assets(tag_config, project_dir)
     rule_assets = build_rule_tag_assets(tag_config, settings.rule_tags_dir)
+    backtest = build_churn_backtest_asset(tag_config, settings.rule_tags_dir)
     segment_assets = build_segment_assets(tag_config, settings.rule_tags_dir, settings.segments_dir)
     return Definitions(
-        assets=[*build_ingest_assets(config), *dbt_assets_defs, *tag_assets, *rule_assets, *segment_assets,
+        assets=[*build_ingest_assets(config), *dbt_assets_defs, *tag_assets, *rule_assets, *segment_assets, backtest,
                 *build_export_assets(settings.outputs)],
         asset_checks=[*build_identity_checks(settings, config.landing_dir), *tag_checks],
         jobs=[full_refresh_job],

@@ -316,6 +316,19 @@ def test_the_customer_base_model_tags(run):
     assert means["active"] > means["churned"]
 
 
+def test_the_churn_backtest_compares_the_models_with_the_rule(run):
+    rows = {r[0]: r[1:] for r in q(run, "select model, customers, churned, roc_auc, brier, cutoff_date, as_of_date "
+                                        "from marts.churn_backtests")}
+    assert set(rows) == {"mbgnbd_p_alive", "rule:predicted_churn"}
+    model, rule = rows["mbgnbd_p_alive"], rows["rule:predicted_churn"]
+    assert model[0] == rule[0] > 0 and 0 < model[1] < model[0]
+    assert (model[5] - model[4]).days == 90
+    assert model[2] > 0.7 and model[2] > rule[2]  # P(alive) at the cutoff beats the browsing rule
+    # the population: everyone who had bought by the cutoff
+    assert model[0] == q(run, "select count(*) from intermediate.int_customer_purchase_history "
+                              "where t_days >= 90")[0][0]
+
+
 def test_buyers_and_spend_match_the_ground_truth(run):
     """Persons whose records form exactly one customer (and nobody else's): is a buyer in the
     truth <=> has a paid order in the tags; total paid amount equal to the cent. Orders the

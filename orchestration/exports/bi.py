@@ -26,6 +26,7 @@ BI_TABLES: dict[str, tuple[str, ...]] = {
     "marts.tag_definitions": (),
     "marts.tag_changes": (),
     "marts.rfm_threshold_history": (),
+    "marts.churn_backtests": (),
     "marts.segment_definitions": (),
     "marts.segment_members": (),
     "marts.segment_changes": (),

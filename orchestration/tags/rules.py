@@ -155,6 +155,7 @@ class RuleTag:
     base: float = 0.0
     sql: "SqlRule | None" = None
     values: tuple[tuple[str, str], ...] = ()  # enum values and their labels
+    fields_used: tuple[str, ...] = ()  # the tags and fields its conditions name (events are not fields)
 
     @property
     def value_labels(self) -> tuple[tuple[str, str], ...]:
@@ -476,7 +477,7 @@ def _parse_tag(path: Path, raw: Any, fields: dict[str, FieldSpec], rule_keys: di
                    description=str(raw["description"]).strip(), owner=str(raw.get("owner") or "运营"),
                    value_type=value_type, path=str(path), line=line or 0, buckets=buckets,
                    depends_on=frozenset(p.depends_on), definition=definition, layer=layer,
-                   numeric_deps=frozenset(p.numeric_deps),
+                   numeric_deps=frozenset(p.numeric_deps), fields_used=tuple(p.fields_used),
                    points=points, base=base, sql=sql_rule, values=values)
 
 

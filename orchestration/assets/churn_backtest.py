@@ -1,0 +1,135 @@
+"""The churn backtest: how well each churn score would have done, on the data we already have.
+
+Cutoff = as-of date minus H days (`parameters.clv.backtest_horizon_days`, default 90). The
+population is every customer who had bought by the cutoff; a customer *churned* when they
+made no paid order in the H days after it. Each model sees only what was known at the cutoff:
+
+* `mbgnbd_p_alive`: the MBG/NBD (or BG/NBD) fitted on the purchase days up to the cutoff;
+  churn probability = 1 - P(alive);
+* `rule:<baseline>`: the baseline rule tag (the canonical predicted-churn rule) evaluated as
+  of the cutoff over the events up to it. A rule that names tags or golden fields is not
+  backtested: those hold today's values, which would leak the future.
+
+ROC AUC, PR AUC, top-decile lift and Brier score (models/backtest.py) land in
+`model_tags.churn_backtest` (kept per as-of date in `marts.churn_backtests`) and in the
+asset's metadata, side by side. The learned classifier joins them in a later step.
+"""
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from models.backtest import evaluate
+from models.clv import clv_scores
+from orchestration.assets.ingest import WAREHOUSE_POOL
+from orchestration.assets.model_tags import (
+    FACTS_KEY,
+    GROUP,
+    ORDER_DAYS,
+    ORDER_DAYS_KEY,
+    _as_of,
+    markdown_table,
+    model_tag_key,
+    write_table,
+)
+from orchestration.assets.rule_tags import load_rules
+from orchestration.resources import DuckDBWarehouse
+from orchestration.tags.catalogue import TagConfig
+from orchestration.tags.rule_engine import EVENTS_VIEW, ORDERS_VIEW, VALUES_TABLE, prepare_relations
+from orchestration.tags.rules import RuleTag, compile_rule_tag
+
+POPULATION = "_backtest_population"
+
+
+def cutoff_history(con: duckdb.DuckDBPyConnection, horizon: int) -> pd.DataFrame:
+    """Per customer who had bought by the cutoff: frequency, recency, T (days, at the cutoff),
+    monetary of the repeat days before it, and whether they churned in the horizon after it."""
+    return con.execute(f"""
+        with days as (
+            select customer_id, days_ago, net_amount,
+                   max(days_ago) over (partition by customer_id) as first_days_ago
+            from {ORDER_DAYS}
+        )
+        select customer_id,
+               count(*) filter (where days_ago >= $h) - 1 as frequency,
+               max(days_ago) - min(days_ago) filter (where days_ago >= $h) as recency,
+               max(days_ago) - $h as t_days,
+               cast(sum(net_amount) filter (where days_ago >= $h and days_ago < first_days_ago) as double)
+                   / nullif(count(*) filter (where days_ago >= $h) - 1, 0) as monetary_repeat,
+               count(*) filter (where days_ago < $h) = 0 as churned
+        from days
+        group by customer_id
+        having max(days_ago) >= $h
+        order by customer_id""", {"h": horizon}).fetch_df()
+
+
+def rule_at_cutoff(con: duckdb.DuckDBPyConnection, rule: RuleTag, cutoff) -> pd.Series:
+    """The baseline rule's verdict per customer of the population, as of the cutoff."""
+    prepare_relations(con, cutoff)
+    sql, params = compile_rule_tag(rule, cutoff, POPULATION, EVENTS_VIEW, VALUES_TABLE, ORDERS_VIEW)
+    rows = con.execute(sql, params).fetchall()
+    return pd.Series({c: v == "true" for c, v, _ in rows}, dtype=bool)
+
+
+def run_backtest(con: duckdb.DuckDBPyConnection, config: TagConfig, rule_tags_dir: Path) -> tuple[pd.DataFrame, dict]:
+    p = config.clv
+    as_of = pd.Timestamp(_as_of(con)).date()
+    cutoff = as_of - timedelta(days=p.backtest_horizon_days)
+    history = cutoff_history(con, p.backtest_horizon_days)
+    y = history["churned"].to_numpy(dtype=bool)
+    base = {"as_of_date": as_of, "cutoff_date": cutoff, "horizon_days": p.backtest_horizon_days}
+    rows = []
+    fit = clv_scores(history, p)
+    if fit.fit.get("status") == "fitted":
+        churn = 1.0 - fit.customers["p_alive"].to_numpy()
+        rows.append({**base, "model": f"{p.model}_p_alive", "model_version": fit.version,
+                     **evaluate(y, churn, is_probability=True), "note": "churn probability = 1 - P(alive)"})
+    else:
+        rows.append({**base, "model": f"{p.model}_p_alive", "model_version": fit.version, "note": fit.fit["status"]})
+    rules, _ = load_rules(config, rule_tags_dir)
+    rule = next((t for t in rules if t.key == p.baseline_rule), None)
+    if rule is None:
+        rows.append({**base, "model": f"rule:{p.baseline_rule}", "note": f"no sound rule tag {p.baseline_rule!r}"})
+    elif rule.fields_used or rule.sql is not None or rule.depends_on:
+        rows.append({**base, "model": f"rule:{rule.key}", "model_version": rule.rule_version,
+                     "note": "not backtested: the rule reads tags or fields of today (only event rules can be "
+                             "evaluated at a past cutoff)"})
+    else:
+        con.register("backtest_history", history[["customer_id"]])
+        try:
+            con.execute(f"create or replace temp table {POPULATION} as select customer_id from backtest_history")
+        finally:
+            con.unregister("backtest_history")
+        verdict = rule_at_cutoff(con, rule, cutoff).reindex(history["customer_id"]).fillna(False).to_numpy()
+        rows.append({**base, "model": f"rule:{rule.key}", "model_version": rule.rule_version,
+                     **evaluate(y, verdict.astype(float), is_probability=True),
+                     "note": f"{int(verdict.sum())} customers flagged at the cutoff"})
+    columns = ["as_of_date", "cutoff_date", "horizon_days", "model", "model_version", "customers", "churned",
+               "churn_rate", "roc_auc", "pr_auc", "top_decile_lift", "brier", "note"]
+    return pd.DataFrame(rows).reindex(columns=columns), fit.fit
+
+
+def build_churn_backtest_asset(config: TagConfig, rule_tags_dir: Path):
+    @asset(key=model_tag_key("churn_backtest"), group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"python", "duckdb"},
+           deps=[FACTS_KEY, ORDER_DAYS_KEY, AssetKey(["marts", "fct_customer_events"])],
+           description="The churn backtest: each churn score (MBG/NBD P(alive), the baseline rule) fitted or "
+                       f"evaluated {config.clv.backtest_horizon_days} days before the as-of date and judged on who "
+                       "bought since: ROC AUC, PR AUC, top-decile lift, Brier score.")
+    def churn_backtest(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:
+        with warehouse.connect() as con:
+            results, fit = run_backtest(con, config, rule_tags_dir)
+            write_table(con, "churn_backtest", results, order_by="model")
+        shown = results.drop(columns=["as_of_date", "model_version"])
+        return MaterializeResult(metadata={
+            "cutoff_date": str(results["cutoff_date"].iloc[0]),
+            "results": MetadataValue.md(markdown_table(shown)),
+            "fit_at_cutoff": MetadataValue.json(json.loads(json.dumps(fit, default=str))),
+            **{f"roc_auc {m}": MetadataValue.float(float(a)) for m, a in zip(results["model"], results["roc_auc"])
+               if a == a},
+        })
+
+    return churn_backtest
