@@ -319,8 +319,11 @@ def test_the_customer_base_model_tags(run):
 def test_the_churn_backtest_compares_the_models_with_the_rule(run):
     rows = {r[0]: r[1:] for r in q(run, "select model, customers, churned, roc_auc, brier, cutoff_date, as_of_date "
                                         "from marts.churn_backtests")}
-    assert set(rows) == {"mbgnbd_p_alive", "rule:predicted_churn"}
+    assert set(rows) == {"mbgnbd_p_alive", "hgb_classifier", "rule:predicted_churn"}
     model, rule = rows["mbgnbd_p_alive"], rows["rule:predicted_churn"]
+    classifier = rows["hgb_classifier"]
+    assert classifier[0] == model[0] and classifier[2] > 0.7 and classifier[2] > rule[2]
+    assert 0 < classifier[3] < 0.25  # calibrated probabilities: a Brier score well below the rule's
     assert model[0] == rule[0] > 0 and 0 < model[1] < model[0]
     assert (model[5] - model[4]).days == 90
     assert model[2] > 0.7 and model[2] > rule[2]  # P(alive) at the cutoff beats the browsing rule

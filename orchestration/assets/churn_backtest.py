@@ -6,24 +6,30 @@ made no paid order in the H days after it. Each model sees only what was known a
 
 * `mbgnbd_p_alive`: the MBG/NBD (or BG/NBD) fitted on the purchase days up to the cutoff;
   churn probability = 1 - P(alive);
+* `hgb_classifier`: histogram gradient boosting (models/churn_classifier.py) trained at as-of
+  minus 2H on who bought in the H days after that (all before the evaluation cutoff), applied
+  at the cutoff to what was known then;
 * `rule:<baseline>`: the baseline rule tag (the canonical predicted-churn rule) evaluated as
   of the cutoff over the events up to it. A rule that names tags or golden fields is not
   backtested: those hold today's values, which would leak the future.
 
 ROC AUC, PR AUC, top-decile lift and Brier score (models/backtest.py) land in
 `model_tags.churn_backtest` (kept per as-of date in `marts.churn_backtests`) and in the
-asset's metadata, side by side. The learned classifier joins them in a later step.
+asset's metadata, side by side.
 """
 
+import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from models.backtest import evaluate
+from models.churn_classifier import train_churn_classifier
 from models.clv import clv_scores
 from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.assets.model_tags import (
@@ -45,26 +51,53 @@ from orchestration.tags.rules import RuleTag, compile_rule_tag
 POPULATION = "_backtest_population"
 
 
-def cutoff_history(con: duckdb.DuckDBPyConnection, horizon: int) -> pd.DataFrame:
-    """Per customer who had bought by the cutoff: frequency, recency, T (days, at the cutoff),
-    monetary of the repeat days before it, and whether they churned in the horizon after it."""
+def cutoff_features(con: duckdb.DuckDBPyConnection, at_days_ago: int, horizon: int, cutoff) -> pd.DataFrame:
+    """Per customer who had bought by the cutoff (`at_days_ago` days before the as-of date):
+    what was known then (purchase history in days at the cutoff, behaviour before it), and
+    whether they churned: no paid order in the `horizon` days after the cutoff."""
     return con.execute(f"""
         with days as (
             select customer_id, days_ago, net_amount,
                    max(days_ago) over (partition by customer_id) as first_days_ago
             from {ORDER_DAYS}
+            where days_ago >= $at - $h
+        ),
+        history as (
+            select customer_id,
+                   count(*) filter (where days_ago >= $at) - 1 as frequency,
+                   max(days_ago) - min(days_ago) filter (where days_ago >= $at) as recency,
+                   max(days_ago) - $at as t_days,
+                   min(days_ago) filter (where days_ago >= $at) - $at as days_since_last_purchase,
+                   cast(sum(net_amount) filter (where days_ago >= $at) as double) as net_amount,
+                   cast(sum(net_amount) filter (where days_ago >= $at and days_ago < first_days_ago) as double)
+                       / nullif(count(*) filter (where days_ago >= $at) - 1, 0) as monetary_repeat,
+                   count(*) filter (where days_ago >= $at and days_ago < $at + 90) as purchase_days_90d,
+                   count(*) filter (where days_ago >= $at and days_ago < $at + 365) as purchase_days_365d,
+                   count(*) filter (where days_ago < $at) = 0 as churned
+            from days
+            group by customer_id
+            having max(days_ago) >= $at
+        ),
+        behaviour as (
+            select customer_id,
+                   count(*) filter (where event_type = 'view' and event_date > $cutoff - 30) as views_30d,
+                   count(*) filter (where event_type = 'view' and event_date > $cutoff - 90) as views_90d,
+                   count(*) filter (where event_type = 'add_to_cart' and event_date > $cutoff - 30) as add_to_cart_30d,
+                   count(*) filter (where event_type = 'favourite' and event_date > $cutoff - 90) as favourites_90d,
+                   count(*) filter (where event_type = 'login' and event_date > $cutoff - 30) as logins_30d,
+                   count(distinct event_date) filter (where event_date > $cutoff - 30) as event_days_30d,
+                   $cutoff - max(event_date) as days_since_last_event
+            from marts.fct_customer_events
+            where customer_id is not null and event_date <= $cutoff
+            group by customer_id
         )
-        select customer_id,
-               count(*) filter (where days_ago >= $h) - 1 as frequency,
-               max(days_ago) - min(days_ago) filter (where days_ago >= $h) as recency,
-               max(days_ago) - $h as t_days,
-               cast(sum(net_amount) filter (where days_ago >= $h and days_ago < first_days_ago) as double)
-                   / nullif(count(*) filter (where days_ago >= $h) - 1, 0) as monetary_repeat,
-               count(*) filter (where days_ago < $h) = 0 as churned
-        from days
-        group by customer_id
-        having max(days_ago) >= $h
-        order by customer_id""", {"h": horizon}).fetch_df()
+        select history.*,
+               coalesce(b.views_30d, 0) as views_30d, coalesce(b.views_90d, 0) as views_90d,
+               coalesce(b.add_to_cart_30d, 0) as add_to_cart_30d, coalesce(b.favourites_90d, 0) as favourites_90d,
+               coalesce(b.logins_30d, 0) as logins_30d, coalesce(b.event_days_30d, 0) as event_days_30d,
+               b.days_since_last_event
+        from history left join behaviour as b on b.customer_id = history.customer_id
+        order by history.customer_id""", {"at": at_days_ago, "h": horizon, "cutoff": cutoff}).fetch_df()
 
 
 def rule_at_cutoff(con: duckdb.DuckDBPyConnection, rule: RuleTag, cutoff) -> pd.Series:
@@ -77,19 +110,22 @@ def rule_at_cutoff(con: duckdb.DuckDBPyConnection, rule: RuleTag, cutoff) -> pd.
 
 def run_backtest(con: duckdb.DuckDBPyConnection, config: TagConfig, rule_tags_dir: Path) -> tuple[pd.DataFrame, dict]:
     p = config.clv
+    h = p.backtest_horizon_days
     as_of = pd.Timestamp(_as_of(con)).date()
-    cutoff = as_of - timedelta(days=p.backtest_horizon_days)
-    history = cutoff_history(con, p.backtest_horizon_days)
+    cutoff = as_of - timedelta(days=h)
+    history = cutoff_features(con, h, h, cutoff)
     y = history["churned"].to_numpy(dtype=bool)
-    base = {"as_of_date": as_of, "cutoff_date": cutoff, "horizon_days": p.backtest_horizon_days}
+    base = {"as_of_date": as_of, "cutoff_date": cutoff, "horizon_days": h}
     rows = []
     fit = clv_scores(history, p)
+    history["p_alive"] = fit.customers["p_alive"].to_numpy()
     if fit.fit.get("status") == "fitted":
         churn = 1.0 - fit.customers["p_alive"].to_numpy()
         rows.append({**base, "model": f"{p.model}_p_alive", "model_version": fit.version,
                      **evaluate(y, churn, is_probability=True), "note": "churn probability = 1 - P(alive)"})
     else:
         rows.append({**base, "model": f"{p.model}_p_alive", "model_version": fit.version, "note": fit.fit["status"]})
+    rows.append({**base, **_classifier_row(con, p, h, as_of, history, y)})
     rules, _ = load_rules(config, rule_tags_dir)
     rule = next((t for t in rules if t.key == p.baseline_rule), None)
     if rule is None:
@@ -111,6 +147,27 @@ def run_backtest(con: duckdb.DuckDBPyConnection, config: TagConfig, rule_tags_di
     columns = ["as_of_date", "cutoff_date", "horizon_days", "model", "model_version", "customers", "churned",
                "churn_rate", "roc_auc", "pr_auc", "top_decile_lift", "brier", "note"]
     return pd.DataFrame(rows).reindex(columns=columns), fit.fit
+
+
+def _classifier_row(con: duckdb.DuckDBPyConnection, p, h: int, as_of, evaluation: pd.DataFrame,
+                    y: np.ndarray) -> dict:
+    """Train at as-of minus 2h (labels: the h days after it, all before the evaluation cutoff),
+    score at as-of minus h."""
+    train_cutoff = as_of - timedelta(days=2 * h)
+    train = cutoff_features(con, 2 * h, h, train_cutoff)
+    train_fit = clv_scores(train, p)
+    train["p_alive"] = train_fit.customers["p_alive"].to_numpy()
+    name = "hgb_classifier"
+    try:
+        classifier = train_churn_classifier(train, train["churned"].to_numpy(dtype=bool))
+    except ValueError as exc:
+        return {"model": name, "note": f"not trained at {train_cutoff}: {exc}"}
+    version = hashlib.sha256(json.dumps([str(train_cutoff), h, list(classifier.features), classifier.n_train,
+                                         train_fit.version]).encode()).hexdigest()[:12]
+    return {"model": name, "model_version": version,
+            **evaluate(y, classifier.predict_proba(evaluation), is_probability=True),
+            "note": f"trained at {train_cutoff} on {classifier.n_train} customers "
+                    f"(churn rate {classifier.train_churn_rate:.3f}); isotonic calibration"}
 
 
 def build_churn_backtest_asset(config: TagConfig, rule_tags_dir: Path):
