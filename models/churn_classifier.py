@@ -23,6 +23,29 @@ FEATURES = ("frequency", "recency", "t_days", "days_since_last_purchase", "net_a
             "favourites_90d", "logins_30d", "event_days_30d", "days_since_last_event", "p_alive")
 
 
+RISK_BANDS = ("high", "medium", "low", "none")
+
+
+@dataclass(frozen=True)
+class ChurnParams:
+    horizon_days: int = 90  # churned = no paid order in this many days after the cutoff
+    high_cut: float = 0.7  # churn probability >= high_cut: high risk
+    medium_cut: float = 0.4  # >= medium_cut: medium; below: low
+
+    def __post_init__(self) -> None:
+        if self.horizon_days <= 0:
+            raise ValueError("churn.horizon_days must be a positive number of days")
+        if not 0 < self.medium_cut < self.high_cut < 1:
+            raise ValueError("churn cut points must satisfy 0 < medium_cut < high_cut < 1")
+
+
+def risk_band(probability: np.ndarray, params: ChurnParams) -> np.ndarray:
+    """high / medium / low by the configured cut points; none where there is no probability."""
+    p = np.asarray(probability, dtype=float)
+    return np.select([np.isnan(p), p >= params.high_cut, p >= params.medium_cut], ["none", "high", "medium"],
+                     default="low")
+
+
 @dataclass(frozen=True)
 class ChurnClassifier:
     model: CalibratedClassifierCV

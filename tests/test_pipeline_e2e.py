@@ -269,7 +269,7 @@ def test_bi_tables_hold_no_raw_contact_details(run):
 def test_the_tag_store_is_complete(run):
     n_customers = q(run, "select count(*) from marts.dim_customer")[0][0]
     n_tags = q(run, "select count(*) from marts.tag_definitions")[0][0]
-    assert n_tags == 45 + len(list((REPO_ROOT / "config" / "rule_tags").glob("*.yml")))  # catalogue + rule tags
+    assert n_tags == 47 + len(list((REPO_ROOT / "config" / "rule_tags").glob("*.yml")))  # catalogue + rule tags
     assert q(run, "select count(*), count(distinct customer_id) from marts.customer_360")[0] == (n_customers, n_customers)
     assert q(run, "select count(*) from marts.customer_tags")[0][0] == n_customers * n_tags
     # one snapshot although the job ran twice: a rerun of the same as-of date replaces it
@@ -310,6 +310,13 @@ def test_the_customer_base_model_tags(run):
     versions = q(run, "select distinct json_extract_string(inputs, '$.model_version') from marts.customer_tags "
                       "where tag_key = 'p_alive'")
     assert versions == [(fit["version"],)]
+    bad = q(run, """select count(*) from marts.customer_360 where
+        (churn_risk = 'none') <> (paid_orders_total = 0) or (churn_probability is null) <> (paid_orders_total = 0)
+        or churn_probability < 0 or churn_probability > 1""")
+    assert bad == [(0,)]
+    risk = dict(q(run, "select customer_state, avg(churn_probability) from marts.customer_360 "
+                       "where churn_probability is not null group by 1"))
+    assert risk["churned"] > risk["active"]
     # recent repeat buyers are more alive than long-gone ones
     means = dict(q(run, "select customer_state, avg(p_alive) from marts.customer_360 "
                         "where p_alive is not null group by 1"))

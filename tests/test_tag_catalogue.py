@@ -14,7 +14,7 @@ from orchestration.tags.catalogue import TagConfigError, load_tag_config, rule_v
 
 def test_the_shipped_catalogue_loads():
     config = load_tag_config(DEFAULT_TAGS)
-    assert len(config.tags) == 45
+    assert len(config.tags) == 47
     assert {t.layer for t in config.tags} == {"fact", "model", "predictive"}
     assert config.rfm.window_days == 365 and config.loyalty.n_periods == 12
     assert config.clv.model == "mbgnbd" and config.clv.horizons_days == (30, 90, 180)
@@ -34,11 +34,11 @@ def _write(tmp_path: Path, mutate) -> Path:
     (lambda d: d["tags"].append(dict(d["tags"][0])), "tag 'gender': defined twice"),
     (lambda d: d["tags"][0].pop("values"), "tag 'gender': an enum tag needs its values"),
     (lambda d: d["tags"][0].update(key="Gender; drop table x"), "key 'Gender; drop table x' must be"),
-    (lambda d: d["tags"][0].update(source="churn"), "source 'churn' is neither 'facts' nor a model"),
+    (lambda d: d["tags"][0].update(source="crystal_ball"), "source 'crystal_ball' is neither 'facts' nor a model"),
     (lambda d: d["parameters"]["rfm"].update(window=30), "parameters.rfm: unknown parameter(s) ['window']"),
     (lambda d: d["parameters"]["rfm"].update(threshold_method="avg"), "parameters.rfm: rfm.threshold_method"),
     (lambda d: d["parameters"]["customer_state"].update(silent_multiple=1), "active < silent < sleeping"),
-    (lambda d: d["parameters"].update(churn={}), "parameters: unknown model(s) ['churn']"),
+    (lambda d: d["parameters"].update(crystal_ball={}), "parameters: unknown model(s) ['crystal_ball']"),
 ])
 def test_problems_name_the_file_and_the_place(tmp_path, mutate, message):
     path = _write(tmp_path, mutate)

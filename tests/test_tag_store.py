@@ -259,7 +259,7 @@ def test_tag_changes_between_snapshots(store):
 def test_the_tag_catalogue_and_the_360_view(store):
     defs = _rows(store["a"], "select layer, count(*), count(distinct rule_version) from marts.tag_definitions "
                              "group by 1 order by 1")
-    assert defs == [("fact", 32, 32), ("model", 8, 8), ("predictive", 6, 6), ("rule", 3, 3)]
+    assert defs == [("fact", 32, 32), ("model", 8, 8), ("predictive", 8, 8), ("rule", 3, 3)]
     row = _rows(store["a"], "select rfm_segment, rfm_segment_name, customer_state_name, mobile_masked, "
                             "paid_orders_total, net_amount_total from marts.customer_360 where customer_id = ?",
                 [store["ids"]["K1"]])[0]

@@ -9,6 +9,7 @@ customer known on the as-of date has exactly one value) and distribution (shares
 as metadata; a shift beyond the configured bound from the previous snapshot fails, warn).
 """
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -31,6 +32,7 @@ from dagster import (
     multi_asset,
 )
 
+from models.churn_classifier import risk_band, train_churn_classifier
 from models.clv import clv_scores
 from models.lifecycle import lifecycle_stages
 from models.loyalty import loyalty_scores
@@ -200,6 +202,32 @@ def compute_clv(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, 
     return {"clv": out, "clv_fit": fit}
 
 
+def compute_churn(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, pd.DataFrame]:
+    """Churn probability and risk band of every buyer on the as-of date: the classifier is
+    trained at as-of minus the horizon, on who bought since, and applied to what is known now."""
+    from orchestration.tags.churn_features import cutoff_features
+
+    p = config.churn
+    customers = con.execute(f"select customer_id, as_of_date from {FACT_TAGS} order by customer_id").fetch_df()
+    as_of = pd.Timestamp(customers["as_of_date"].iloc[0]).date()
+    train = cutoff_features(con, p.horizon_days, p.horizon_days, as_of - pd.Timedelta(days=p.horizon_days))
+    now = cutoff_features(con, 0, 0, as_of)
+    for frame in (train, now):
+        frame["p_alive"] = clv_scores(frame, config.clv).customers["p_alive"].to_numpy()
+    try:
+        classifier = train_churn_classifier(train, train["churned"].to_numpy(dtype=bool))
+        now["churn_probability"] = classifier.predict_proba(now)
+        version = hashlib.sha256(json.dumps([str(as_of), p.horizon_days, classifier.n_train,
+                                             list(classifier.features)]).encode()).hexdigest()[:12]
+    except ValueError:  # too few buyers, or one class only: no probability
+        now["churn_probability"] = float("nan")
+        version = "not_trained"
+    out = customers.merge(now[["customer_id", "churn_probability"]], on="customer_id", how="left")
+    out["churn_risk"] = risk_band(out["churn_probability"].to_numpy(dtype=float), p)
+    out["model_version"] = version
+    return {"churn": out}
+
+
 @dataclass(frozen=True)
 class ModelTag:
     compute: Callable[[duckdb.DuckDBPyConnection, TagConfig], dict[str, pd.DataFrame]]
@@ -222,6 +250,8 @@ MODEL_TAGS: dict[str, ModelTag] = {
     "value_class": ModelTag(compute_value_class, "value_class", "value_class"),
     "clv": ModelTag(compute_clv, "p_alive", "p_alive", binner=probability_bin, extra_tables=("clv_fit",),
                     nullable=True, inputs=(FACTS_KEY, PURCHASE_HISTORY_KEY)),
+    "churn": ModelTag(compute_churn, "churn_risk", "churn_risk",
+                      inputs=(FACTS_KEY, ORDER_DAYS_KEY, AssetKey(["marts", "fct_customer_events"]))),
 }
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from models import bgnbd, clv, gamma_gamma, lifecycle, loyalty, rfm, scoring, state, value_class
+from models import bgnbd, churn_classifier, clv, gamma_gamma, lifecycle, loyalty, rfm, scoring, state, value_class
+from models.churn_classifier import ChurnParams
 from models.clv import CLVParams
 from models.lifecycle import LifecycleParams
 from models.loyalty import LoyaltyParams
@@ -37,6 +38,7 @@ MODELS: dict[str, tuple[type, tuple]] = {
     "lifecycle_stage": (LifecycleParams, (lifecycle,)),
     "value_class": (ValueClassParams, (value_class,)),
     "clv": (CLVParams, (clv, bgnbd, gamma_gamma)),
+    "churn": (ChurnParams, (churn_classifier, clv, bgnbd)),
 }
 # dbt models whose SQL defines the fact tags
 FACT_TAG_SQL = ("int_customer_orders_as_of", "int_customer_order_facts",
@@ -79,6 +81,7 @@ class TagConfig:
     lifecycle_stage: LifecycleParams
     value_class: ValueClassParams
     clv: CLVParams
+    churn: ChurnParams
     max_distribution_shift: float
 
     def params(self, model: str):

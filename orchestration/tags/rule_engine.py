@@ -55,6 +55,8 @@ MODEL_TAG_COLUMNS: dict[str, tuple[str, str]] = {
     "expected_purchases_90d": ("clv", "expected_purchases_90d"),
     "expected_purchases_180d": ("clv", "expected_purchases_180d"),
     "expected_spend_90d": ("clv", "expected_spend_90d"),
+    "churn_probability": ("churn", "churn_probability"),
+    "churn_risk": ("churn", "churn_risk"),
 }
 
 # golden-record field -> (kind, SQL over marts.dim_customer c and marts.dim_account a).

@@ -44,6 +44,9 @@
     'expected_purchases_90d': ('clv', 'round(m.expected_purchases_90d, 6)', 'm.expected_purchases_90d', [['model_version', 'm.model_version']]),
     'expected_purchases_180d': ('clv', 'round(m.expected_purchases_180d, 6)', 'm.expected_purchases_180d', [['model_version', 'm.model_version']]),
     'expected_spend_90d': ('clv', 'round(m.expected_spend_90d, 2)', 'm.expected_spend_90d', [['model_version', 'm.model_version']]),
+    'churn_probability': ('churn', 'round(m.churn_probability, 6)', 'm.churn_probability', [['model_version', 'm.model_version']]),
+    'churn_risk': ('churn', 'm.churn_risk', 'null', [
+        ['churn_probability', 'm.churn_probability'], ['model_version', 'm.model_version']]),
 }) }}
 {%- endmacro %}
 
