@@ -30,7 +30,6 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from models.backtest import evaluate
 from models.churn_classifier import train_churn_classifier
-from models.clv import clv_scores
 from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.assets.model_tags import (
     FACTS_KEY,
@@ -42,7 +41,7 @@ from orchestration.assets.model_tags import (
     write_table,
 )
 from orchestration.assets.rule_tags import load_rules
-from orchestration.tags.churn_features import cutoff_features
+from orchestration.tags.churn_features import features_with_p_alive
 from orchestration.resources import DuckDBWarehouse
 from orchestration.tags.catalogue import TagConfig
 from orchestration.tags.rule_engine import EVENTS_VIEW, ORDERS_VIEW, VALUES_TABLE, prepare_relations
@@ -64,12 +63,10 @@ def run_backtest(con: duckdb.DuckDBPyConnection, config: TagConfig, rule_tags_di
     h = p.backtest_horizon_days
     as_of = pd.Timestamp(_as_of(con)).date()
     cutoff = as_of - timedelta(days=h)
-    history = cutoff_features(con, h, h, cutoff)
+    history, fit = features_with_p_alive(con, h, h, cutoff, p)
     y = history["churned"].to_numpy(dtype=bool)
     base = {"as_of_date": as_of, "cutoff_date": cutoff, "horizon_days": h}
     rows = []
-    fit = clv_scores(history, p)
-    history["p_alive"] = fit.customers["p_alive"].to_numpy()
     if fit.fit.get("status") == "fitted":
         churn = 1.0 - fit.customers["p_alive"].to_numpy()
         rows.append({**base, "model": f"{p.model}_p_alive", "model_version": fit.version,
@@ -105,9 +102,7 @@ def _classifier_row(con: duckdb.DuckDBPyConnection, p, h: int, as_of, evaluation
     """Train at as-of minus 2h (labels: the h days after it, all before the evaluation cutoff),
     score at as-of minus h."""
     train_cutoff = as_of - timedelta(days=2 * h)
-    train = cutoff_features(con, 2 * h, h, train_cutoff)
-    train_fit = clv_scores(train, p)
-    train["p_alive"] = train_fit.customers["p_alive"].to_numpy()
+    train, train_fit = features_with_p_alive(con, 2 * h, h, train_cutoff, p)
     name = "hgb_classifier"
     try:
         classifier = train_churn_classifier(train, train["churned"].to_numpy(dtype=bool))

@@ -42,6 +42,8 @@ from models.value_class import value_classes
 from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.resources import DuckDBWarehouse
 from orchestration.tags.catalogue import FACTS, TagConfig, rule_versions
+from orchestration.tags.churn_features import features_with_p_alive
+from orchestration.warehouse_schema import table_columns, table_exists
 
 SCHEMA = "model_tags"
 GROUP = "model_tags"
@@ -205,15 +207,12 @@ def compute_clv(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, 
 def compute_churn(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, pd.DataFrame]:
     """Churn probability and risk band of every buyer on the as-of date: the classifier is
     trained at as-of minus the horizon, on who bought since, and applied to what is known now."""
-    from orchestration.tags.churn_features import cutoff_features
-
     p = config.churn
     customers = con.execute(f"select customer_id, as_of_date from {FACT_TAGS} order by customer_id").fetch_df()
     as_of = pd.Timestamp(customers["as_of_date"].iloc[0]).date()
-    train = cutoff_features(con, p.horizon_days, p.horizon_days, as_of - pd.Timedelta(days=p.horizon_days))
-    now = cutoff_features(con, 0, 0, as_of)
-    for frame in (train, now):
-        frame["p_alive"] = clv_scores(frame, config.clv).customers["p_alive"].to_numpy()
+    train, _ = features_with_p_alive(con, p.horizon_days, p.horizon_days,
+                                     as_of - pd.Timedelta(days=p.horizon_days), config.clv)
+    now, _ = features_with_p_alive(con, 0, 0, as_of, config.clv)
     try:
         classifier = train_churn_classifier(train, train["churned"].to_numpy(dtype=bool))
         now["churn_probability"] = classifier.predict_proba(now)
@@ -304,9 +303,7 @@ def _build_model_asset(name: str, config: TagConfig) -> AssetsDefinition:
 def previous_distribution(con: duckdb.DuckDBPyConnection, model: ModelTag, as_of: str
                           ) -> tuple[str | None, dict[str, float]]:
     """The tag's value shares in the newest history snapshot before `as_of` (none: {})."""
-    exists = con.execute("select count(*) from information_schema.tables "
-                         "where table_schema = 'marts' and table_name = 'customer_tag_history'").fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, HISTORY_TABLE):
         return None, {}
     prev = con.execute(f"select max(as_of_date) from {HISTORY_TABLE} where tag_key = ? and as_of_date < ?",
                        [model.tag_key, as_of]).fetchall()[0][0]
@@ -388,9 +385,7 @@ def _build_catalogue_asset(config: TagConfig, dbt_project_dir: Path) -> AssetsDe
     def tag_catalogue(context: AssetExecutionContext, warehouse: DuckDBWarehouse):
         versions = rule_versions(config, dbt_project_dir)
         with warehouse.connect() as con:
-            columns = {r[0] for r in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'intermediate' and table_name = 'int_customer_fact_tags'").fetchall()}
+            columns = set(table_columns(con, FACT_TAGS))
             missing = [t.key for t in config.tags if t.source == FACTS and t.key not in columns]
             if missing:
                 raise ValueError(f"{config.path}: fact tag(s) {missing} are not columns of {FACT_TAGS}")

@@ -32,6 +32,7 @@ from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.assets.model_tags import FACTS_KEY, MODEL_TAGS, model_tag_key, write_table
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import REPO_ROOT
+from orchestration.warehouse_schema import table_exists
 from orchestration.tags.catalogue import TagConfig
 from orchestration.tags.rule_engine import (
     VALUES_TABLE,
@@ -83,17 +84,11 @@ def catalogue_rows(tags: list[RuleTag], first_position: int) -> pd.DataFrame:
         "tracks_changes", "rule_version", "position", "defined_in", "definition", "value_labels"])
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? "
-                            "and table_name = ?", [schema, table]).fetchall()[0][0])
-
-
 def change_since_previous(con: duckdb.DuckDBPyConnection, key: str, as_of, current: str,
                           history: str = HISTORY_TABLE) -> dict:
     """Entered / exited customers of tag `key` against its newest snapshot before `as_of` in
     the history; `current` is the relation of this run's values (customer_id, tag_key, value)."""
-    schema, table = history.split(".")
-    if not _table_exists(con, schema, table):
+    if not table_exists(con, history):
         return {"previous_snapshot": "none"}
     prev = con.execute(f"select max(as_of_date) from {history} where tag_key = ? and as_of_date < ?",
                        [key, as_of]).fetchall()[0][0]

@@ -32,6 +32,7 @@ from orchestration.resources import DuckDBWarehouse
 from orchestration.tags.catalogue import TagConfig
 from orchestration.tags.rule_engine import TAG_INPUTS, inputs_as_of, membership_sql, rule_fields
 from orchestration.tags.rules import RuleError, Segment, load_segments, rule_tag_specs
+from orchestration.warehouse_schema import table_exists
 
 GROUP = "segments"
 MEMBERSHIP_KEY = model_tag_key("segment_membership")
@@ -90,9 +91,7 @@ def catalogue_rows(segments: list[Segment]) -> pd.DataFrame:
 
 
 def _previous_members(con: duckdb.DuckDBPyConnection, key: str, as_of) -> dict:
-    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'marts' "
-                         "and table_name = 'segment_members'").fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, MEMBERS_HISTORY):
         return {"previous_snapshot": "none"}
     prev = con.execute(f"select max(as_of_date) from {MEMBERS_HISTORY} where segment_key = ? and as_of_date < ?",
                        [key, as_of]).fetchall()[0][0]

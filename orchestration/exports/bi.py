@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.warehouse_schema import table_columns
+
 # table in the warehouse -> columns left out of the BI copy (provenance that names source
 # records or files: not personal, but of no use to BI and one step closer to the sources)
 BI_TABLES: dict[str, tuple[str, ...]] = {
@@ -60,12 +62,6 @@ class BIExport:
     tables: dict[str, int]  # BI table name -> rows
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    schema, name = table.split(".")
-    return [r[0] for r in con.execute("select column_name from information_schema.columns where table_schema = ? "
-                                      "and table_name = ? order by ordinal_position", [schema, name]).fetchall()]
-
-
 def _quoted(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -82,7 +78,7 @@ def export_bi(con: duckdb.DuckDBPyConnection, folder: Path, name: str = "huaxian
     parquet_tmp.mkdir(parents=True, exist_ok=True)
     selects: dict[str, str] = {}
     for table, dropped in BI_TABLES.items():
-        columns = _columns(con, table)
+        columns = table_columns(con, table)
         if not columns:
             raise BIExportError(f"{table} does not exist: the BI copy needs every BI table (run the pipeline)")
         kept = [c for c in columns if c not in dropped]

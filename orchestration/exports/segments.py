@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.tags.rules import KEY_PATTERN
+from orchestration.warehouse_schema import table_columns
 
 FORMATS = ("csv", "parquet")
 CONTACT_COLUMNS = ("name_masked", "mobile_masked", "email_hash", "has_mobile", "has_email")
@@ -29,11 +30,6 @@ class SegmentExport:
     as_of_date: date
     path: Path
     rows: int
-
-
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
-    return [r[0] for r in con.execute("select column_name from information_schema.columns where table_schema = ? "
-                                      "and table_name = ? order by ordinal_position", [schema, table]).fetchall()]
 
 
 def segment_export_sql(con: duckdb.DuckDBPyConnection, key: str, as_of: date | None = None
@@ -57,7 +53,7 @@ def segment_export_sql(con: duckdb.DuckDBPyConnection, key: str, as_of: date | N
         as_of = dates[-1]
     elif as_of not in dates:
         raise ExportError(f"segment {key!r} has no snapshot on {as_of}; snapshots: {[d.isoformat() for d in dates]}")
-    consent = ("c.marketing_consent" if "marketing_consent" in _columns(con, "marts", "dim_customer")
+    consent = ("c.marketing_consent" if "marketing_consent" in table_columns(con, "marts.dim_customer")
                else "cast(null as boolean)")
     reason_columns = "".join(
         f", json_extract_string(m.reasons, ?) as \"{f}\"" for f in fields if KEY_PATTERN.match(f))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from models.clv import CLVParams, CLVResult, clv_scores
+
 ORDER_DAYS = "intermediate.int_customer_order_days"
 
 
@@ -57,3 +59,13 @@ def cutoff_features(con: duckdb.DuckDBPyConnection, at_days_ago: int, horizon: i
                b.days_since_last_event
         from history left join behaviour as b on b.customer_id = history.customer_id
         order by history.customer_id""", {"at": at_days_ago, "h": horizon, "cutoff": cutoff}).fetch_df()
+
+
+def features_with_p_alive(con: duckdb.DuckDBPyConnection, at_days_ago: int, horizon: int, cutoff,
+                          clv: CLVParams) -> tuple[pd.DataFrame, CLVResult]:
+    """`cutoff_features` plus the MBG/NBD P(alive) fitted on the same cutoff (a feature of the
+    classifier), and that fit."""
+    features = cutoff_features(con, at_days_ago, horizon, cutoff)
+    fit = clv_scores(features, clv)
+    features["p_alive"] = fit.customers["p_alive"].to_numpy()
+    return features, fit

@@ -21,6 +21,7 @@ from orchestration.tags.rule_engine import (
     prepare_relations,
 )
 from orchestration.tags.rules import RuleError, RuleTag, Segment
+from orchestration.warehouse_schema import table_exists
 
 SAMPLE_COLUMNS = ("name_masked", "mobile_masked")
 
@@ -55,9 +56,7 @@ def _closure(keys: set[str], tags: list[RuleTag]) -> list[RuleTag]:
 
 
 def _require_inputs(con: duckdb.DuckDBPyConnection) -> None:
-    found = con.execute("select count(*) from information_schema.tables where table_schema = 'model_tags' "
-                        "and table_name = 'tag_inputs'").fetchall()[0][0]
-    if not found:
+    if not table_exists(con, TAG_INPUTS):
         raise PreviewError("the warehouse has no model_tags.tag_inputs yet: run `huaxiang run` once first")
 
 
