@@ -24,6 +24,7 @@ FEATURES = ("frequency", "recency", "t_days", "days_since_last_purchase", "net_a
 
 
 RISK_BANDS = ("high", "medium", "low", "none")
+MIN_PER_CLASS = 10  # fewer churned (or kept) customers at the training cutoff: no model is trained
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,16 @@ class ChurnParams:
     horizon_days: int = 90  # churned = no paid order in this many days after the cutoff
     high_cut: float = 0.7  # churn probability >= high_cut: high risk
     medium_cut: float = 0.4  # >= medium_cut: medium; below: low
+    baseline_rule: str = "predicted_churn"  # the rule tag every churn model must beat in the backtest
+    max_model_age_days: int = 14  # a model trained longer before the as-of date than this is stale (warn)
 
     def __post_init__(self) -> None:
         if self.horizon_days <= 0:
             raise ValueError("churn.horizon_days must be a positive number of days")
         if not 0 < self.medium_cut < self.high_cut < 1:
             raise ValueError("churn cut points must satisfy 0 < medium_cut < high_cut < 1")
+        if self.max_model_age_days <= 0:
+            raise ValueError("churn.max_model_age_days must be a positive number of days")
 
 
 def risk_band(probability: np.ndarray, params: ChurnParams) -> np.ndarray:
@@ -61,8 +66,10 @@ class ChurnClassifier:
 def train_churn_classifier(frame: pd.DataFrame, churned: np.ndarray, seed: int = 0) -> ChurnClassifier:
     x = frame[list(FEATURES)].to_numpy(dtype=float)
     y = np.asarray(churned, dtype=bool)
-    if y.all() or not y.any():
-        raise ValueError("the training cutoff has only one class: nothing to learn")
+    churned_n, kept_n = int(y.sum()), int((~y).sum())
+    if min(churned_n, kept_n) < MIN_PER_CLASS:
+        raise ValueError(f"too few customers to learn from at the training cutoff: {churned_n} churned and "
+                         f"{kept_n} kept buying (at least {MIN_PER_CLASS} of each are needed)")
     base = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.08, max_leaf_nodes=31,
                                           l2_regularization=1.0, random_state=seed)
     model = CalibratedClassifierCV(base, method="isotonic", cv=3)

@@ -32,8 +32,6 @@ class CLVParams:
     spend_horizon_days: int = 90
     penalizer: float = 0.0
     min_customers: int = 20  # below: too few buyers to fit; the tags stay NULL
-    backtest_horizon_days: int = 90  # backtest: fit at as-of minus this, churned = no purchase since
-    baseline_rule: str = "predicted_churn"  # the rule tag every churn model must beat in the backtest
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -42,8 +40,6 @@ class CLVParams:
             raise ValueError("clv.horizons_days must be positive whole numbers of days")
         if self.spend_horizon_days not in self.horizons_days:
             raise ValueError("clv.spend_horizon_days must be one of clv.horizons_days")
-        if self.backtest_horizon_days <= 0:
-            raise ValueError("clv.backtest_horizon_days must be a positive number of days")
         object.__setattr__(self, "horizons_days", tuple(int(h) for h in self.horizons_days))
 
 

@@ -5,6 +5,7 @@ import hashlib
 import json
 
 from dagster import (
+    AssetKey,
     AssetSelection,
     DefaultScheduleStatus,
     DefaultSensorStatus,
@@ -21,22 +22,53 @@ from orchestration.ingest.loader import list_files
 from orchestration.sources_config import SourcesConfig
 
 FULL_REFRESH_JOB = "full_refresh"
+DAILY_REFRESH_JOB = "daily_refresh"
+WEEKLY_TRAINING_JOB = "weekly_churn_training"
+# the weekly training: the churn classifier artefact and the backtest (orchestration/assets/churn_training.py)
+TRAINING = AssetSelection.assets(AssetKey(["model_tags", "churn_model"]), AssetKey(["model_tags", "churn_backtest"]))
 
 # In-process: the steps share one DuckDB file, which one process writes at a time.
 full_refresh_job = define_asset_job(
     FULL_REFRESH_JOB,
     selection=AssetSelection.all(),
     executor_def=in_process_executor,
-    description="Load every landing file, then build and test every dbt model.",
+    description="Everything: load every landing file, build and test every dbt model, train the churn classifier, "
+                "compute every tag and segment, write the exports. `huaxiang run` runs this job.",
+)
+
+daily_refresh_job = define_asset_job(
+    DAILY_REFRESH_JOB,
+    selection=AssetSelection.all() - TRAINING,
+    executor_def=in_process_executor,
+    description="Everything but the weekly training: the churn tags are scored with the newest stored classifier "
+                "(one is trained if none is stored yet).",
+)
+
+weekly_training_job = define_asset_job(
+    WEEKLY_TRAINING_JOB,
+    selection=TRAINING,
+    executor_def=in_process_executor,
+    description="Train the churn classifier on the warehouse as the last refresh left it, store it as a versioned "
+                "artefact, and backtest it against MBG/NBD and the baseline rule.",
 )
 
 daily_schedule = ScheduleDefinition(
     name="daily_full_refresh",
-    job=full_refresh_job,
+    job=daily_refresh_job,
     cron_schedule="0 2 * * *",
     execution_timezone="Asia/Shanghai",
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Every day at 02:00 China time.",
+    description="Every day at 02:00 China time: load, build, score.",
+)
+
+weekly_training_schedule = ScheduleDefinition(
+    name="weekly_churn_training",
+    job=weekly_training_job,
+    cron_schedule="0 5 * * 1",
+    execution_timezone="Asia/Shanghai",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Every Monday at 05:00 China time, after the daily refresh: retrain the churn classifier; the "
+                "next daily refresh scores with it.",
 )
 
 
@@ -53,7 +85,7 @@ def landing_signature(config: SourcesConfig) -> dict[str, list[int]]:
 def build_landing_sensor(config: SourcesConfig):
     @sensor(
         name="landing_files_sensor",
-        job=full_refresh_job,
+        job=daily_refresh_job,
         minimum_interval_seconds=60,
         default_status=DefaultSensorStatus.RUNNING,
         description=f"Starts a refresh when a file appears or changes under {config.landing_dir}.",

@@ -16,13 +16,20 @@ from orchestration.assets.dbt import (
     write_profile,
 )
 from orchestration.assets.identity import build_identity_checks
-from orchestration.assets.churn_backtest import build_churn_backtest_asset
+from orchestration.assets.churn_training import build_churn_training_asset
 from orchestration.assets.exports import build_export_assets
 from orchestration.assets.ingest import build_ingest_assets
 from orchestration.assets.model_tags import build_model_tag_assets
 from orchestration.assets.rule_tags import build_rule_tag_assets
 from orchestration.assets.segments import build_segment_assets
-from orchestration.automation import build_landing_sensor, daily_schedule, full_refresh_job
+from orchestration.automation import (
+    build_landing_sensor,
+    daily_refresh_job,
+    daily_schedule,
+    full_refresh_job,
+    weekly_training_job,
+    weekly_training_schedule,
+)
 from orchestration.dbt_codegen import prepare_dbt_project
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import Settings
@@ -40,16 +47,16 @@ def build_definitions(settings: Settings) -> Definitions:
     manifest = ensure_manifest(project_dir, profiles_dir, as_of, target)
     dbt_assets_defs = build_dbt_assets(manifest, default_as_of=as_of)
     tag_config = load_tag_config(settings.tags_file)
-    tag_assets, tag_checks = build_model_tag_assets(tag_config, project_dir)
+    tag_assets, tag_checks = build_model_tag_assets(tag_config, project_dir, settings.models)
     rule_assets = build_rule_tag_assets(tag_config, settings.rule_tags_dir)
-    backtest = build_churn_backtest_asset(tag_config, settings.rule_tags_dir)
+    training = build_churn_training_asset(tag_config, settings.rule_tags_dir, settings.models)
     segment_assets = build_segment_assets(tag_config, settings.rule_tags_dir, settings.segments_dir)
     return Definitions(
-        assets=[*build_ingest_assets(config), *dbt_assets_defs, *tag_assets, *rule_assets, *segment_assets, backtest,
+        assets=[*build_ingest_assets(config), *dbt_assets_defs, *tag_assets, *rule_assets, *segment_assets, training,
                 *build_export_assets(settings.outputs)],
         asset_checks=[*build_identity_checks(settings, config.landing_dir), *tag_checks],
-        jobs=[full_refresh_job],
-        schedules=[daily_schedule],
+        jobs=[full_refresh_job, daily_refresh_job, weekly_training_job],
+        schedules=[daily_schedule, weekly_training_schedule],
         sensors=[build_landing_sensor(config)],
         resources={
             "warehouse": DuckDBWarehouse(

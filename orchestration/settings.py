@@ -28,6 +28,7 @@ class Settings:
     rule_tags_dir: Path = DEFAULT_RULE_TAGS
     segments_dir: Path = DEFAULT_SEGMENTS
     outputs_dir: Path | None = None  # None: beside the warehouse (exports/, bi/, reports/)
+    models_dir: Path | None = None  # None: models/ beside the warehouse (versioned model artefacts)
     warehouse: Path = DEFAULT_WAREHOUSE
     landing_dir: Path | None = None  # None: the sources file's own landing_dir
     as_of: date | None = None  # None: the end of the loaded data
@@ -42,6 +43,11 @@ class Settings:
     def outputs(self) -> Path:
         """Where a run leaves files for people and tools: segment exports, the BI copy, the report."""
         return self.outputs_dir or self.warehouse.parent
+
+    @property
+    def models(self) -> Path:
+        """Where trained models are kept between runs (the weekly training, the daily scoring)."""
+        return self.models_dir or self.warehouse.parent / "models"
 
     @property
     def work_dir(self) -> Path:
@@ -59,6 +65,7 @@ class Settings:
             rule_tags_dir=Path(env.get("HUAXIANG_RULE_TAGS", DEFAULT_RULE_TAGS)).resolve(),
             segments_dir=Path(env.get("HUAXIANG_SEGMENTS", DEFAULT_SEGMENTS)).resolve(),
             outputs_dir=Path(env["HUAXIANG_OUTPUTS_DIR"]).resolve() if env.get("HUAXIANG_OUTPUTS_DIR") else None,
+            models_dir=Path(env["HUAXIANG_MODELS_DIR"]).resolve() if env.get("HUAXIANG_MODELS_DIR") else None,
             warehouse=Path(env.get("HUAXIANG_WAREHOUSE", DEFAULT_WAREHOUSE)).resolve(),
             landing_dir=Path(env["HUAXIANG_LANDING_DIR"]).resolve()
             if env.get("HUAXIANG_LANDING_DIR") else None,
@@ -73,7 +80,7 @@ class Settings:
 
     def with_overrides(self, **changes) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}
-        for key in ("sources_file", "tags_file", "rule_tags_dir", "segments_dir", "outputs_dir", "warehouse",
+        for key in ("sources_file", "tags_file", "rule_tags_dir", "segments_dir", "outputs_dir", "models_dir", "warehouse",
                     "landing_dir", "identity_truth"):
             if key in clean:
                 clean[key] = Path(clean[key]).resolve()

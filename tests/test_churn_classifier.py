@@ -32,7 +32,11 @@ def test_it_learns_the_signal_and_is_calibrated():
     assert np.array_equal(p, train_churn_classifier(train, y_train).predict_proba(test))  # deterministic
 
 
-def test_one_class_is_refused():
+def test_one_class_or_too_few_of_a_class_is_refused():
     train, _ = customers(100, 3)
-    with pytest.raises(ValueError, match="one class"):
+    with pytest.raises(ValueError, match="0 churned and 100 kept buying"):
         train_churn_classifier(train, np.zeros(100, dtype=bool))
+    few = np.zeros(100, dtype=bool)
+    few[:9] = True
+    with pytest.raises(ValueError, match="at least 10 of each"):
+        train_churn_classifier(train, few)

@@ -43,6 +43,21 @@ def test_job_and_daily_schedule(defs):
     schedule = defs.resolve_schedule_def("daily_full_refresh")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"
+    assert schedule.job_name == "daily_refresh"
+
+
+def test_training_is_weekly_and_scoring_daily(defs):
+    graph = defs.resolve_asset_graph()
+    training = {AssetKey(["model_tags", "churn_model"]), AssetKey(["model_tags", "churn_backtest"])}
+    daily = set(defs.resolve_job_def("daily_refresh").asset_layer.selected_asset_keys)
+    assert AssetKey(["model_tags", "churn"]) in daily and not daily & training
+    assert set(defs.resolve_job_def("weekly_churn_training").asset_layer.selected_asset_keys) == training
+    weekly = defs.resolve_schedule_def("weekly_churn_training")
+    assert weekly.cron_schedule == "0 5 * * 1" and weekly.job_name == "weekly_churn_training"
+    # the full refresh trains before it scores
+    assert AssetKey(["model_tags", "churn_model"]) in graph.get(AssetKey(["model_tags", "churn"])).parent_keys
+    checks = {k.name for k in graph.asset_check_keys if k.asset_key == AssetKey(["model_tags", "churn"])}
+    assert "model_age" in checks
     assert defs.resolve_sensor_def("landing_files_sensor") is not None
 
 

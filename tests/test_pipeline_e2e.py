@@ -4,6 +4,7 @@ definitions as Dagster), and check the warehouse against the generator's ground 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -12,8 +13,13 @@ import duckdb
 import pytest
 
 from datagen import generate
+from models.churn_classifier import FEATURES
+from orchestration.assets.model_tags import compute_churn
+from orchestration.model_store import ModelStore
 from orchestration.runner import run_full_refresh
 from orchestration.settings import REPO_ROOT, Settings
+from orchestration.tags.catalogue import load_tag_config
+from orchestration.tags.churn_truth import truth_metrics
 
 SCHEMAS = ("raw", "staging", "intermediate", "model_tags", "marts")
 CUSTOMERS = 2000
@@ -337,6 +343,50 @@ def test_the_churn_backtest_compares_the_models_with_the_rule(run):
     # the population: everyone who had bought by the cutoff
     assert model[0] == q(run, "select count(*) from intermediate.int_customer_purchase_history "
                               "where t_days >= 90")[0][0]
+
+
+def test_the_churn_classifier_is_a_versioned_artefact_that_the_scoring_loads(run):
+    reg = q(run, "select model_version, trained_as_of, training_cutoff, horizon_days, sha256, file, validation, "
+                 "features from model_tags.churn_model_registry")
+    assert len(reg) == 1, reg  # two runs on the same data: the same bytes, the same version
+    version, trained, cutoff, h, sha, file, validation, features = reg[0]
+    assert file == f"churn_classifier/{version}.joblib"
+    path = run["settings"].models / file
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sha and sha.startswith(version)
+    manifest = json.loads(path.with_suffix(".json").read_text())
+    assert manifest["training_cutoff"] == cutoff.isoformat() and (trained - cutoff).days == h == 90
+    assert json.loads(features) == list(FEATURES) == manifest["features"]
+    scores = json.loads(validation)["models"]
+    assert set(scores) == {"hgb_classifier", "mbgnbd_p_alive", "rule:predicted_churn"}
+    assert scores["hgb_classifier"]["roc_auc"] == q(
+        run, "select roc_auc from model_tags.churn_backtest where model = 'hgb_classifier'")[0][0]
+    # the full refresh trains before it scores: the scoring loaded the stored model
+    assert q(run, "select model_version, how, model_age_days from model_tags.churn_scoring") == [(version, "loaded", 0)]
+    assert q(run, "select distinct json_extract_string(inputs, '$.model_version') from marts.customer_tags "
+                  "where tag_key = 'churn_probability'") == [(version,)]
+
+
+def test_without_a_stored_model_the_scoring_trains_the_same_one(run, tmp_path):
+    """The daily job on a fresh install (no weekly training yet) trains and stores a model; on
+    the same data it is byte for byte the one the training asset stored."""
+    stored = q(run, "select model_version from model_tags.churn_model_registry")[0][0]
+    frames = compute_churn(run["con"], load_tag_config(run["settings"].tags_file), ModelStore(tmp_path))
+    used = frames["churn_scoring"].iloc[0]
+    assert used["how"] == "trained now" and used["model_version"] == stored
+    assert (tmp_path / "churn_classifier" / f"{stored}.joblib").exists()
+    scored = q(run, "select customer_id, churn_probability from model_tags.churn where churn_probability is not null "
+                    "order by 1")
+    again = frames["churn"].dropna(subset=["churn_probability"]).sort_values("customer_id")
+    assert [c for c, _ in scored] == again["customer_id"].tolist()
+    assert max(abs(a - b) for (_, a), b in zip(scored, again["churn_probability"])) < 1e-12
+
+
+def test_against_the_true_churn_dates_the_classifier_beats_mbgnbd_and_the_rules(run):
+    table = truth_metrics(run["con"], run["truth"], "predicted_churn").set_index("model")
+    auc = table["roc_auc"]
+    assert table["customers"].iloc[0] > 0.7 * CUSTOMERS
+    assert auc["hgb_classifier"] > auc["mbgnbd_p_alive"] > auc["rule:predicted_churn"], table
+    assert auc["hgb_classifier"] > auc["customer_state"] and auc["hgb_classifier"] > 0.85, table
 
 
 def test_buyers_and_spend_match_the_ground_truth(run):

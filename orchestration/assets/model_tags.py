@@ -9,10 +9,10 @@ customer known on the as-of date has exactly one value) and distribution (shares
 as metadata; a shift beyond the configured bound from the previous snapshot fails, warn).
 """
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -32,7 +32,7 @@ from dagster import (
     multi_asset,
 )
 
-from models.churn_classifier import risk_band, train_churn_classifier
+from models.churn_classifier import risk_band
 from models.clv import clv_scores
 from models.lifecycle import lifecycle_stages
 from models.loyalty import loyalty_scores
@@ -42,7 +42,9 @@ from models.value_class import value_classes
 from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.resources import DuckDBWarehouse
 from orchestration.tags.catalogue import FACTS, TagConfig, rule_versions
+from orchestration.model_store import ModelStore
 from orchestration.tags.churn_features import features_with_p_alive
+from orchestration.tags.churn_model import load_or_train
 from orchestration.warehouse_schema import table_columns, table_exists
 
 SCHEMA = "model_tags"
@@ -53,6 +55,7 @@ FACTS_KEY = AssetKey(["intermediate", "int_customer_fact_tags"])
 ORDER_DAYS_KEY = AssetKey(["intermediate", "int_customer_order_days"])
 PURCHASE_HISTORY = "intermediate.int_customer_purchase_history"
 PURCHASE_HISTORY_KEY = AssetKey(["intermediate", "int_customer_purchase_history"])
+CHURN_MODEL_KEY = AssetKey([SCHEMA, "churn_model"])
 HISTORY_TABLE = "marts.customer_tag_history"
 LOYALTY_BINS = [(0, 0), (0, 25), (25, 50), (50, 75), (75, 100)]
 PROBABILITY_BINS = [(0.0, 0.1), (0.1, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.0)]
@@ -72,12 +75,17 @@ def _as_of(con: duckdb.DuckDBPyConnection) -> str:
     return low.isoformat()
 
 
+DATE_COLUMNS = ("as_of_date", "trained_as_of", "training_cutoff", "cutoff_date")
+
+
 def write_table(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame,
                 order_by: str = "customer_id") -> None:
-    """Replace model_tags.<table> with `df`, rows in a fixed order (byte-identical reruns)."""
+    """Replace model_tags.<table> with `df`, rows in a fixed order (byte-identical reruns);
+    the date columns typed DATE whatever pandas made of them."""
     con.execute(f"create schema if not exists {SCHEMA}")
     con.register("frame_to_write", df)
-    star = "* replace (cast(as_of_date as date) as as_of_date)" if "as_of_date" in df.columns else "*"
+    dates = [c for c in DATE_COLUMNS if c in df.columns]
+    star = ("* replace (" + ", ".join(f"cast({c} as date) as {c}" for c in dates) + ")") if dates else "*"
     try:
         con.execute(f"create or replace table {SCHEMA}.{table} as "
                     f"select {star} from frame_to_write order by {order_by}")
@@ -204,27 +212,37 @@ def compute_clv(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, 
     return {"clv": out, "clv_fit": fit}
 
 
-def compute_churn(con: duckdb.DuckDBPyConnection, config: TagConfig) -> dict[str, pd.DataFrame]:
-    """Churn probability and risk band of every buyer on the as-of date: the classifier is
-    trained at as-of minus the horizon, on who bought since, and applied to what is known now."""
+def compute_churn(con: duckdb.DuckDBPyConnection, config: TagConfig, store: ModelStore) -> dict[str, pd.DataFrame]:
+    """Churn probability and risk band of every buyer on the as-of date, from the newest stored
+    classifier trained on data up to the as-of date (the weekly training), applied to what is
+    known now; without one (the first run, a changed horizon) a model is trained now and stored."""
     p = config.churn
     customers = con.execute(f"select customer_id, as_of_date from {FACT_TAGS} order by customer_id").fetch_df()
     as_of = pd.Timestamp(customers["as_of_date"].iloc[0]).date()
-    train, _ = features_with_p_alive(con, p.horizon_days, p.horizon_days,
-                                     as_of - pd.Timedelta(days=p.horizon_days), config.clv)
     now, _ = features_with_p_alive(con, 0, 0, as_of, config.clv)
     try:
-        classifier = train_churn_classifier(train, train["churned"].to_numpy(dtype=bool))
-        now["churn_probability"] = classifier.predict_proba(now)
-        version = hashlib.sha256(json.dumps([str(as_of), p.horizon_days, classifier.n_train,
-                                             list(classifier.features)]).encode()).hexdigest()[:12]
-    except ValueError:  # too few buyers, or one class only: no probability
+        classifier, artefact, how = load_or_train(con, config, as_of, store)
+    except ValueError as exc:  # too few buyers, or one class only: no probability
         now["churn_probability"] = float("nan")
-        version = "not_trained"
+        version, scoring = "not_trained", {"model_version": "not_trained", "trained_as_of": None,
+                                           "training_cutoff": None, "how": f"not trained: {exc}", "file": None}
+    else:
+        now["churn_probability"] = classifier.predict_proba(now)
+        version = artefact.version
+        scoring = {"model_version": version, "trained_as_of": artefact.trained_as_of,
+                   "training_cutoff": date.fromisoformat(artefact.manifest["training_cutoff"]), "how": how,
+                   "file": f"{artefact.name}/{artefact.path.name}"}  # relative to the models folder
     out = customers.merge(now[["customer_id", "churn_probability"]], on="customer_id", how="left")
     out["churn_risk"] = risk_band(out["churn_probability"].to_numpy(dtype=float), p)
     out["model_version"] = version
-    return {"churn": out}
+    age = (as_of - scoring["trained_as_of"]).days if scoring["trained_as_of"] else None
+    used = pd.DataFrame([{"as_of_date": as_of, **scoring, "model_age_days": age,
+                          "max_model_age_days": p.max_model_age_days,
+                          "scored": int(out["churn_probability"].notna().sum())}])
+    # typed even when no model was trained (all NULL would make an untyped column)
+    used = used.astype({"trained_as_of": "datetime64[s]", "training_cutoff": "datetime64[s]", "file": "string",
+                        "model_age_days": "Int64"})
+    return {"churn": out, "churn_scoring": used}
 
 
 @dataclass(frozen=True)
@@ -236,6 +254,7 @@ class ModelTag:
     extra_tables: tuple[str, ...] = ()  # written besides model_tags.<name>
     nullable: bool = False  # NULL is a legitimate value (a predictive tag of a customer who never bought)
     inputs: tuple[AssetKey, ...] = (FACTS_KEY, ORDER_DAYS_KEY)
+    uses_model_store: bool = False  # compute(con, config, store): scores with a stored model
 
     def watched(self, values: pd.Series) -> pd.Series:
         return values.map(self.binner) if self.binner else values
@@ -249,12 +268,13 @@ MODEL_TAGS: dict[str, ModelTag] = {
     "value_class": ModelTag(compute_value_class, "value_class", "value_class"),
     "clv": ModelTag(compute_clv, "p_alive", "p_alive", binner=probability_bin, extra_tables=("clv_fit",),
                     nullable=True, inputs=(FACTS_KEY, PURCHASE_HISTORY_KEY)),
-    "churn": ModelTag(compute_churn, "churn_risk", "churn_risk",
-                      inputs=(FACTS_KEY, ORDER_DAYS_KEY, AssetKey(["marts", "fct_customer_events"]))),
+    "churn": ModelTag(compute_churn, "churn_risk", "churn_risk", extra_tables=("churn_scoring",),
+                      inputs=(FACTS_KEY, ORDER_DAYS_KEY, AssetKey(["marts", "fct_customer_events"]), CHURN_MODEL_KEY),
+                      uses_model_store=True),
 }
 
 
-def _build_model_asset(name: str, config: TagConfig) -> AssetsDefinition:
+def _build_model_asset(name: str, config: TagConfig, models_dir: Path) -> AssetsDefinition:
     model = MODEL_TAGS[name]
     tag_key = model.tag_key
     params = asdict(config.params(name))
@@ -271,7 +291,8 @@ def _build_model_asset(name: str, config: TagConfig) -> AssetsDefinition:
     def model_tag_asset(context: AssetExecutionContext, warehouse: DuckDBWarehouse):
         with warehouse.connect() as con:
             as_of = _as_of(con)
-            frames = model.compute(con, config)
+            frames = (model.compute(con, config, ModelStore(models_dir)) if model.uses_model_store
+                      else model.compute(con, config))
             for table, df in frames.items():
                 order = "customer_id" if "customer_id" in df else "dimension" if "dimension" in df else "1"
                 write_table(con, table, df, order_by=order)
@@ -291,6 +312,13 @@ def _build_model_asset(name: str, config: TagConfig) -> AssetsDefinition:
             metadata["model_version"] = fit.get("version", "")
             metadata["fit"] = MetadataValue.json(fit)
             metadata["scored"] = int(main["p_alive"].notna().sum())
+        if name == "churn":
+            used = frames["churn_scoring"].iloc[0]
+            metadata.update({"model_version": used["model_version"], "model": used["how"],
+                             "trained_as_of": str(used["trained_as_of"])[:10],
+                             "model_age_days": str(used["model_age_days"]), "scored": int(used["scored"])})
+            if not pd.isna(used["file"]):
+                metadata["artefact"] = MetadataValue.path(str(models_dir / used["file"]))
         context.log.info("%s as of %s: %d customers", name, as_of, len(main))
         yield MaterializeResult(asset_key=model_tag_key(name), metadata=metadata)
         for extra in model.extra_tables:
@@ -367,7 +395,31 @@ def _build_checks(name: str, config: TagConfig) -> list[AssetChecksDefinition]:
             passed=shift <= bound, severity=AssetCheckSeverity.WARN, metadata=metadata,
             description=f"{tag_key} moved {shift:.3f} (total variation) since {prev_date}; bound {bound}")
 
-    return [coverage, distribution]
+    if name != "churn":
+        return [coverage, distribution]
+
+    @asset_check(asset=key, name="model_age", pool=WAREHOUSE_POOL,
+                 description="The churn classifier used for scoring was trained at most "
+                             f"{config.churn.max_model_age_days} days before the as-of date (warn): the weekly "
+                             "training job keeps it fresh.")
+    def model_age(context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> AssetCheckResult:
+        with warehouse.connect(read_only=True) as con:
+            used = con.execute(f"select * from {SCHEMA}.churn_scoring").fetch_df().iloc[0]
+        age = used["model_age_days"]
+        limit = config.churn.max_model_age_days
+        metadata = {"model_version": str(used["model_version"]), "trained_as_of": str(used["trained_as_of"]),
+                    "model_age_days": str(age), "max_model_age_days": limit, "how": str(used["how"])}
+        age = None if pd.isna(age) else int(age)
+        if age is None:
+            return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN, metadata=metadata,
+                                    description=f"no churn classifier: {used['how']}")
+        return AssetCheckResult(
+            passed=bool(age <= limit), severity=AssetCheckSeverity.WARN, metadata=metadata,
+            description=None if age <= limit else
+            f"the churn classifier {used['model_version']} was trained on the data of {used['trained_as_of']}, "
+            f"{int(age)} days before the as-of date (limit {limit}): run the weekly_churn_training job")
+
+    return [coverage, distribution, model_age]
 
 
 def _build_catalogue_asset(config: TagConfig, dbt_project_dir: Path) -> AssetsDefinition:
@@ -416,11 +468,11 @@ def _build_catalogue_asset(config: TagConfig, dbt_project_dir: Path) -> AssetsDe
     return tag_catalogue
 
 
-def build_model_tag_assets(config: TagConfig, dbt_project_dir: Path
+def build_model_tag_assets(config: TagConfig, dbt_project_dir: Path, models_dir: Path
                            ) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
     assets = [_build_catalogue_asset(config, dbt_project_dir)]
     checks: list[AssetChecksDefinition] = []
     for name in MODEL_TAGS:
-        assets.append(_build_model_asset(name, config))
+        assets.append(_build_model_asset(name, config, models_dir))
         checks += _build_checks(name, config)
     return assets, checks
