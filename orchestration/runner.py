@@ -35,6 +35,8 @@ class RunOutcome:
     tags: dict | None = None  # newest tag snapshot: as-of date, counts, distributions
     segments: list[tuple[str, str, int, int, int]] = field(default_factory=list)  # key, name, members, in, out
     outputs: dict[str, str] = field(default_factory=dict)  # what the run left for people and tools
+    steps: list[dict] = field(default_factory=list)  # each Dagster step: key, start (epoch s), seconds, status
+    run_id: str = ""
 
     def render(self) -> str:
         lines = ["", "huaxiang full refresh: " + ("OK" if self.success else "FAILED"),
@@ -176,6 +178,25 @@ def _summarise_tags(outcome: RunOutcome, q) -> None:
     outcome.tags = tags
 
 
+def step_timings(entries) -> list[dict]:
+    """Wall time of every step of a run (from its event log entries), in the order they
+    started: where the time went."""
+    started: dict[str, float] = {}
+    out = []
+    for entry in entries:
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == DagsterEventType.STEP_START:
+            started[event.step_key] = entry.timestamp
+        elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE) \
+                and event.step_key in started:
+            begin = started[event.step_key]
+            out.append({"step": event.step_key, "start": begin, "seconds": round(entry.timestamp - begin, 3),
+                        "status": "ok" if event.event_type == DagsterEventType.STEP_SUCCESS else "failed"})
+    return sorted(out, key=lambda s: s["start"])
+
+
 def run_full_refresh(settings: Settings, run_config: dict | None = None,
                      log_level: str = "INFO") -> RunOutcome:
     started = time.perf_counter()
@@ -187,6 +208,8 @@ def run_full_refresh(settings: Settings, run_config: dict | None = None,
                                         run_config=config)
         outcome = RunOutcome(success=result.success, seconds=0.0,
                              warehouse=str(settings.warehouse))
+        outcome.run_id = result.run_id
+        outcome.steps = step_timings(instance.all_logs(result.run_id))
         for event in result.all_events:
             if event.event_type == DagsterEventType.STEP_FAILURE:
                 outcome.failed_steps.append(f"{event.step_key}: "

@@ -1,0 +1,362 @@
+"""The benchmark suite: a full refresh at a chosen size, the time of every stage, the peak memory
+of the whole process tree, floors in bare DuckDB for the heaviest steps, and a pandas
+baseline for RFM and customer state. Results go to a JSON file and are printed as tables.
+
+    .venv/bin/python bench/suite.py --customers 100000 [--memory-limit 8GB] [--threads 2]
+                                    [--data bench/data] [--work bench/work] [--out bench/results]
+
+The data set is generated once per size and seed (`<data>/<customers>-<seed>`; the time is
+reported but is not part of the pipeline). The full refresh starts from an empty warehouse
+and runs in this process, as `huaxiang run` does (dbt runs as a child process; both count).
+
+Floors, each on the same data, in a fresh DuckDB connection with the same memory limit and
+threads, measured after the run:
+* ingestion of orders: read the orders' Parquet files into a table (`raw__oms__orders` does
+  that plus lineage columns, text typing, row hashes and the Great Expectations batch check);
+* per-customer aggregation behind RFM: paid order lines up to the as-of date grouped per
+  customer and day, from `marts.fct_orders` (ours: `int_customer_orders_as_of` +
+  `int_customer_order_days`);
+* identity clustering: the same label propagation, the same passes, over the same edges
+  copied into a bare table (ours: `int_identity_clusters`).
+
+Baseline: RFM segments and customer states from the staged order lines in plain pandas, as a
+user would write them (group-bys, `qcut`, a per-customer apply for the purchase cycle),
+against our path (the two aggregation models + the `rfm` and `customer_state` assets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from datagen import generate  # noqa: E402
+from orchestration.runner import run_full_refresh  # noqa: E402
+from orchestration.settings import Settings  # noqa: E402
+
+
+# ----------------------------------------------------------------------------- memory
+class TreeMemory:
+    """Peak resident memory of this process and all its descendants, sampled from /proc."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _tree_rss() -> int:
+        children: dict[int, list[int]] = {}
+        rss: dict[int, int] = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            pid = int(entry.name)
+            children.setdefault(int(fields[1]), []).append(pid)
+            rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        total, todo = 0, [os.getpid()]
+        while todo:
+            pid = todo.pop()
+            total += rss.get(pid, 0)
+            todo += children.get(pid, [])
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._tree_rss())
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "TreeMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._tree_rss())
+
+
+# ----------------------------------------------------------------------------- stages
+STAGES = [  # (stage, predicate on a step key), first match wins
+    ("ingestion", lambda k: k.startswith("raw__")),
+    ("dbt: staging → marts", lambda k: k == "huaxiang_dbt"),
+    ("identity check", lambda k: k.endswith("identity_quality")),
+    ("model tags", lambda k: k.startswith("model_tag_")),
+    ("churn training + backtest", lambda k: k == "churn_training"),
+    ("rule tags", lambda k: k == "rule_tags"),
+    ("segments", lambda k: k == "segments"),
+    ("tag catalogue", lambda k: k == "tag_catalogue"),
+    ("dbt: tag store, segments, portraits", lambda k: k == "huaxiang_dbt_tag_store"),
+    ("exports (segment files, BI copy, report)", lambda k: k.startswith("exports")),
+]
+
+DBT_GROUPS = [  # (group, predicate on the model's file path)
+    ("staging", lambda p: "/staging/" in p),
+    ("identity", lambda p: "/identity/" in p),
+    ("fact-tag inputs", lambda p: "/intermediate/tags/" in p),
+    ("validation + other intermediate", lambda p: "/intermediate/" in p),
+    ("portraits", lambda p: "/portraits/" in p),
+    ("marts", lambda p: "/marts/" in p),
+]
+
+
+def stage_of(step: str) -> str:
+    return next((name for name, match in STAGES if match(step)), "other")
+
+
+def dbt_timings(target: Path, since: float) -> pd.DataFrame:
+    """Every dbt node (models and tests) of the invocations that finished after `since`."""
+    manifest = json.loads((target / "manifest.json").read_text())
+    paths = {uid: n.get("original_file_path", "") for uid, n in manifest["nodes"].items()}
+    rows = []
+    for results in target.glob("*/run_results.json"):
+        if results.stat().st_mtime < since:
+            continue
+        invocation = results.parent.name.split("-")[0]
+        for r in json.loads(results.read_text())["results"]:
+            uid = r["unique_id"]
+            rows.append({"invocation": invocation, "node": uid, "kind": uid.split(".")[0],
+                         "path": "/" + paths.get(uid, ""), "seconds": float(r.get("execution_time") or 0)})
+    return pd.DataFrame(rows, columns=["invocation", "node", "kind", "path", "seconds"])
+
+
+# ----------------------------------------------------------------------------- floors
+def connect(memory_limit: str | None, threads: int | None, path: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(path)
+    if memory_limit:
+        con.execute(f"set memory_limit = '{memory_limit}'")
+    if threads:
+        con.execute(f"set threads = {threads}")
+    return con
+
+
+def timed(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> float:
+    started = time.perf_counter()
+    con.execute(sql, params or []).fetchall()
+    return time.perf_counter() - started
+
+
+def floors(settings: Settings, landing: Path, memory_limit: str | None, threads: int | None,
+           passes: int) -> dict[str, float]:
+    out = {}
+    scratch = settings.warehouse.parent / "floor.duckdb"
+    scratch.unlink(missing_ok=True)
+    con = connect(memory_limit, threads, str(scratch))
+    orders = (landing / "oms" / "orders").as_posix()
+    out["ingestion of orders"] = timed(
+        con, f"create or replace table orders as select * from read_parquet('{orders}/*.parquet', filename = true)")
+    con.execute(f"attach '{settings.warehouse.as_posix()}' as w (read_only)")
+    out["per-customer aggregation behind RFM"] = timed(con, """
+        create or replace table order_days as
+        select customer_id, order_date, count(distinct order_id) as paid_orders, sum(net_amount) as net_amount
+        from w.marts.fct_orders
+        where is_paid and customer_id is not null
+          and order_date <= (select as_of_date from w.intermediate.int_data_window)
+        group by customer_id, order_date""")
+    # the identity graph, copied bare: nodes and edges only
+    con.execute("create or replace table cc_nodes as select record_key as node from w.intermediate.int_identity_records")
+    con.execute("""create or replace table cc_edges as
+        select record_key_a as node_a, record_key_b as node_b from w.intermediate.int_identity_edges_deterministic
+        union all
+        select record_key_a, record_key_b from w.intermediate.int_identity_edges_probabilistic""")
+    con.execute("detach w")
+    ctes = ["cc_neighbours as (select node_a as node, node_b as other from cc_edges union all "
+            "select node_b, node_a from cc_edges union all select node, node from cc_nodes)",
+            "cc_l0 as (select node, node as label from cc_nodes)"]
+    ctes += [f"cc_l{i} as (select n.node, min(p.label) as label from cc_neighbours n "
+             f"join cc_l{i - 1} p on p.node = n.other group by n.node)" for i in range(1, passes + 1)]
+    out["identity clustering"] = timed(
+        con, "create or replace table clusters as with " + ", ".join(ctes) + f" select * from cc_l{passes}")
+    con.close()
+    scratch.unlink(missing_ok=True)
+    return out
+
+
+# ----------------------------------------------------------------------------- pandas baseline
+def pandas_baseline(settings: Settings) -> dict:
+    """RFM segments and customer states by hand in pandas, from the staged order lines."""
+    from orchestration.tags.catalogue import load_tag_config
+
+    config = load_tag_config(settings.tags_file)
+    rfm_p, state_p = config.rfm, config.params("customer_state")
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    started = time.perf_counter()
+    lines = con.execute("select customer_id, order_id, order_date, is_paid, net_amount from marts.fct_orders "
+                        "where customer_id is not null").fetch_df()
+    as_of = pd.Timestamp(con.execute("select as_of_date from intermediate.int_data_window").fetchall()[0][0])
+    customers = con.execute("select customer_id from intermediate.int_customer_fact_tags").fetch_df()
+    ours = con.execute("select r.customer_id, r.segment_code, s.state from model_tags.rfm r "
+                       "join model_tags.customer_state s using (customer_id)").fetch_df()
+    con.close()
+    load_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    lines["order_date"] = pd.to_datetime(lines["order_date"])
+    lines["net_amount"] = lines["net_amount"].astype(float)
+    paid = lines[lines["is_paid"] & (lines["order_date"] <= as_of)]
+    days = paid.groupby(["customer_id", "order_date"]).agg(orders=("order_id", "nunique"),
+                                                           net=("net_amount", "sum")).reset_index()
+    recent = days[days["order_date"] > as_of - pd.Timedelta(days=rfm_p.window_days)]
+    rfm = recent.groupby("customer_id").agg(last=("order_date", "max"), f=("orders", "sum"), m=("net", "sum"))
+    rfm["r"] = (as_of - rfm["last"]).dt.days
+    for dim, reverse in (("r", True), ("f", False), ("m", False)):
+        ranks = (-rfm[dim] if reverse else rfm[dim]).rank(method="first")
+        rfm[f"{dim}_score"] = pd.qcut(ranks, 5, labels=False) + 1
+        rfm[f"{dim}_high"] = rfm[f"{dim}_score"] > round(rfm[f"{dim}_score"].mean(), rfm_p.threshold_decimals)
+    rfm["segment"] = rfm.apply(lambda row: ("important_" if row["m_high"] else "general_")
+                               + {(True, True): "value", (False, True): "keep", (True, False): "develop",
+                                  (False, False): "winback"}[(bool(row["r_high"]), bool(row["f_high"]))], axis=1)
+
+    def cycle(dates: pd.Series) -> float:
+        gaps = dates.sort_values().diff().dt.days.dropna()
+        if len(gaps) < state_p.min_intervals:
+            return state_p.default_cycle_days
+        return float(np.clip(gaps.mean(), state_p.min_cycle_days, state_p.max_cycle_days))
+
+    per = days.groupby("customer_id").agg(first=("order_date", "min"), last=("order_date", "max"))
+    per["cycle"] = days.groupby("customer_id")["order_date"].apply(cycle)
+    since = (as_of - per["last"]).dt.days / per["cycle"]
+    per["state"] = np.select(
+        [(as_of - per["first"]).dt.days < state_p.new_days, since <= state_p.active_multiple,
+         since <= state_p.silent_multiple, since <= state_p.sleeping_multiple],
+        ["new", "active", "silent", "sleeping"], default="churned")
+    result = customers.set_index("customer_id")
+    result["state"] = per["state"].reindex(result.index).fillna("prospect")
+    result["segment"] = rfm["segment"].reindex(result.index).fillna("not_scored")
+    seconds = time.perf_counter() - started
+
+    merged = ours.set_index("customer_id").join(result, rsuffix="_pandas")
+    return {"seconds": seconds, "load_seconds": load_seconds, "order_lines": len(lines),
+            "state_agreement": float((merged["state"] == merged["state_pandas"]).mean()),
+            "segment_agreement_scored": float(
+                (merged["segment_code"] == merged["segment"])[merged["segment"] != "not_scored"].mean())}
+
+
+# ----------------------------------------------------------------------------- main
+def ensure_data(data: Path, customers: int, seed: int) -> tuple[Path, float | None, dict]:
+    folder = data / f"{customers}-{seed}"
+    marker = folder / "landing" / "DATASET.json"
+    if marker.exists() and json.loads(marker.read_text()).get("customers") == customers:
+        generated = None
+    else:
+        started = time.perf_counter()
+        generate(folder, customers=customers, seed=seed, progress=True)
+        generated = time.perf_counter() - started
+    rows = json.loads(marker.read_text())["files"]
+    counts: dict[str, int] = {}
+    for file, n in rows.items():
+        table = "orders" if file.startswith("oms/orders") else "order lines" if file.startswith("oms/order_items") \
+            else "events" if file.startswith("app/events") else "customer records" if "members" in file \
+            or "contacts" in file else "other"
+        counts[table] = counts.get(table, 0) + int(n)
+    return folder, generated, counts
+
+
+def markdown(rows: list[tuple], head: tuple) -> str:
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--data", type=Path, default=REPO / "bench" / "data")
+    parser.add_argument("--work", type=Path, default=REPO / "bench" / "work")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    parser.add_argument("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB")
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+
+    folder, generated, counts = ensure_data(args.data, args.customers, args.seed)
+    work = args.work / f"{args.customers}-{args.seed}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    settings = Settings(landing_dir=folder / "landing", warehouse=work / "warehouse.duckdb",
+                        duckdb_memory_limit=args.memory_limit, duckdb_threads=args.threads,
+                        identity_truth=folder / "ground_truth" / "records.csv")
+
+    started_at = time.time()
+    with TreeMemory() as memory:
+        started = time.perf_counter()
+        outcome = run_full_refresh(settings, log_level="WARNING")
+        total = time.perf_counter() - started
+    print(outcome.render())
+
+    steps = pd.DataFrame(outcome.steps)
+    steps["stage"] = steps["step"].map(stage_of)
+    stages = steps.groupby("stage", sort=False)["seconds"].sum()
+    dbt = dbt_timings(settings.work_dir / "dbt_target", started_at)
+    models = dbt[dbt["kind"] == "model"].copy()
+    models["group"] = models["path"].map(lambda p: next((g for g, m in DBT_GROUPS if m(p)), "other"))
+    by_group = models.groupby(["invocation", "group"])["seconds"].sum()
+    tests = dbt[dbt["kind"] == "test"].groupby("invocation")["seconds"].sum()
+
+    passes = int(yaml.safe_load((settings.dbt_project_dir / "dbt_project.yml").read_text())
+                 ["vars"]["identity_cluster_passes"])
+    floor = floors(settings, folder / "landing", args.memory_limit, args.threads, passes)
+    model_time = dict(zip(models["node"].str.split(".").str[-1], models["seconds"]))
+    step_time = dict(zip(steps["step"], steps["seconds"]))
+    ours = {"ingestion of orders": step_time.get("raw__oms__orders", float("nan")),
+            "per-customer aggregation behind RFM": model_time.get("int_customer_orders_as_of", 0)
+            + model_time.get("int_customer_order_days", 0),
+            "identity clustering": model_time.get("int_identity_clusters", float("nan"))}
+    baseline = pandas_baseline(settings)
+    ours_rfm_state = (ours["per-customer aggregation behind RFM"] + step_time.get("model_tag_rfm", 0)
+                      + step_time.get("model_tag_customer_state", 0))
+
+    result = {
+        "customers": args.customers, "seed": args.seed, "rows": counts, "generated_seconds": generated,
+        "memory_limit": args.memory_limit, "threads": args.threads, "success": outcome.success,
+        "full_refresh_seconds": round(total, 1), "peak_memory_bytes": memory.peak,
+        "stages": {k: round(v, 2) for k, v in stages.items()},
+        "steps": outcome.steps, "dbt_groups": {f"{i}: {g}": round(v, 2) for (i, g), v in by_group.items()},
+        "dbt_tests": {k: round(v, 2) for k, v in tests.items()},
+        "slowest_dbt_models": models.nlargest(10, "seconds")[["node", "seconds"]].to_dict("records"),
+        "floors": {k: {"ours": round(ours[k], 2), "floor": round(v, 2), "ratio": round(ours[k] / v, 2)}
+                   for k, v in floor.items()},
+        "pandas_baseline": {**baseline, "ours_seconds": round(ours_rfm_state, 2),
+                            "speedup": round(baseline["seconds"] / ours_rfm_state, 2)},
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"suite-{args.customers}-{datetime.now():%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(result, indent=2, default=str))
+
+    print(f"\nhuaxiang benchmark: {args.customers:,} customers ({', '.join(f'{v:,} {k}' for k, v in counts.items())})")
+    print(f"full refresh {'OK' if outcome.success else 'FAILED'} in {total:.1f} s; "
+          f"peak memory of the process tree {memory.peak / 2**30:.2f} GiB\n")
+    print(markdown([(k, f"{v:.1f}") for k, v in stages.items()], ("stage", "seconds")))
+    print("\n" + markdown([(f"{i}: {g}", f"{v:.1f}") for (i, g), v in by_group.items()]
+                          + [(f"{i}: tests", f"{v:.1f}") for i, v in tests.items()], ("dbt", "seconds")))
+    print("\n" + markdown([(k, f"{v['ours']:.2f}", f"{v['floor']:.2f}", f"{v['ratio']:.2f}")
+                           for k, v in result["floors"].items()], ("step", "ours s", "bare DuckDB s", "ratio")))
+    b = result["pandas_baseline"]
+    print(f"\nRFM + customer state: ours {b['ours_seconds']:.2f} s, pandas by hand {b['seconds']:.2f} s "
+          f"({b['speedup']:.1f}x; agreement: state {b['state_agreement']:.3f}, "
+          f"segment {b['segment_agreement_scored']:.3f})")
+    print(f"\nresults: {path}")
+    return 0 if outcome.success else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
