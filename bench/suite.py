@@ -251,14 +251,15 @@ def pandas_baseline(settings: Settings) -> dict:
 
 
 # ----------------------------------------------------------------------------- main
-def ensure_data(data: Path, customers: int, seed: int) -> tuple[Path, float | None, dict]:
-    folder = data / f"{customers}-{seed}"
+def ensure_data(data: Path, customers: int, seed: int, activity: float) -> tuple[Path, float | None, dict]:
+    folder = data / (f"{customers}-{seed}" + (f"-a{activity:g}" if activity != 1.0 else ""))
     marker = folder / "landing" / "DATASET.json"
-    if marker.exists() and json.loads(marker.read_text()).get("customers") == customers:
+    if marker.exists() and json.loads(marker.read_text()).get("customers") == customers \
+            and json.loads(marker.read_text()).get("activity", 1.0) == activity:
         generated = None
     else:
         started = time.perf_counter()
-        generate(folder, customers=customers, seed=seed, progress=True)
+        generate(folder, customers=customers, seed=seed, progress=True, activity=activity)
         generated = time.perf_counter() - started
     rows = json.loads(marker.read_text())["files"]
     counts: dict[str, int] = {}
@@ -280,19 +281,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--activity", type=float, default=1.6,
+                        help="generator activity (default 1.6: about 9 orders, 17 order lines and 32 events "
+                             "per customer, the mix of issue 7)")
     parser.add_argument("--data", type=Path, default=REPO / "bench" / "data")
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "work")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--temp-dir", type=Path, default=None,
+                        help="where DuckDB spills past the memory limit (default: beside the warehouse)")
     args = parser.parse_args()
 
-    folder, generated, counts = ensure_data(args.data, args.customers, args.seed)
-    work = args.work / f"{args.customers}-{args.seed}"
+    folder, generated, counts = ensure_data(args.data, args.customers, args.seed, args.activity)
+    work = args.work / folder.name
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     settings = Settings(landing_dir=folder / "landing", warehouse=work / "warehouse.duckdb",
                         duckdb_memory_limit=args.memory_limit, duckdb_threads=args.threads,
+                        duckdb_temp_dir=args.temp_dir.resolve() if args.temp_dir else None,
                         identity_truth=folder / "ground_truth" / "records.csv")
 
     started_at = time.time()
@@ -325,7 +332,7 @@ def main() -> int:
                       + step_time.get("model_tag_customer_state", 0))
 
     result = {
-        "customers": args.customers, "seed": args.seed, "rows": counts, "generated_seconds": generated,
+        "customers": args.customers, "seed": args.seed, "activity": args.activity, "rows": counts, "generated_seconds": generated,
         "memory_limit": args.memory_limit, "threads": args.threads, "success": outcome.success,
         "full_refresh_seconds": round(total, 1), "peak_memory_bytes": memory.peak,
         "stages": {k: round(v, 2) for k, v in stages.items()},
@@ -342,7 +349,8 @@ def main() -> int:
     path = args.out / f"suite-{args.customers}-{datetime.now():%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(result, indent=2, default=str))
 
-    print(f"\nhuaxiang benchmark: {args.customers:,} customers ({', '.join(f'{v:,} {k}' for k, v in counts.items())})")
+    print(f"\nhuaxiang benchmark: {args.customers:,} customers, activity {args.activity:g} "
+          f"({', '.join(f'{v:,} {k}' for k, v in counts.items())})")
     print(f"full refresh {'OK' if outcome.success else 'FAILED'} in {total:.1f} s; "
           f"peak memory of the process tree {memory.peak / 2**30:.2f} GiB\n")
     print(markdown([(k, f"{v:.1f}") for k, v in stages.items()], ("stage", "seconds")))

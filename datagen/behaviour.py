@@ -134,7 +134,7 @@ def make_profiles(rng: np.random.Generator, n: int) -> Profiles:
     return Profiles(is_buyer=is_buyer, is_loyal=is_loyal, spend=spend, pref=pref, activity=activity)
 
 
-def make_purchases(rng: np.random.Generator, prof: Profiles, tl: Timeline) -> Purchases:
+def make_purchases(rng: np.random.Generator, prof: Profiles, tl: Timeline, rate_scale: float = 1.0) -> Purchases:
     """Simulate each buyer's purchase times with dropout (vectorised over all purchases).
 
     Gaps are Gamma(k, 1/(kλ)): k = 1 (Poisson-like) for most, k = 6 (regular cycles) for
@@ -148,6 +148,8 @@ def make_purchases(rng: np.random.Generator, prof: Profiles, tl: Timeline) -> Pu
     horizon_days = float(tl.days)
     lam = np.where(loyal, 1.0 / rng.uniform(20, 50, nb), rng.gamma(1.1, 1 / (1.1 * 38.0), nb))
     lam = np.clip(lam, 1 / 2000, 1 / 3)
+    if rate_scale != 1.0:  # the benchmark mix: more purchases per buyer (same dropout story)
+        lam = np.clip(lam * rate_scale, 1 / 2000, 1 / 2)
     p_drop = np.where(loyal, rng.beta(1.0, 150.0, nb), rng.beta(1.6, 12.0, nb))
     shape = np.where(loyal, 6.0, 1.0)
     t0 = np.where(loyal, rng.uniform(0, 0.4, nb), rng.uniform(0, 1, nb)) * horizon_days
@@ -309,8 +311,9 @@ def make_referrals(rng: np.random.Generator, records: Records, n_persons: int, t
 
 
 # --------------------------------------------------------------------------- events
+EVENTS_PER_MEMBER = 25.0
 def make_events(rng: np.random.Generator, prof: Profiles, pur: Purchases, records: Records,
-                referrals: Referrals, tl: Timeline, per_member: float = 25.0) -> Events:
+                referrals: Referrals, tl: Timeline, per_member: float = EVENTS_PER_MEMBER) -> Events:
     """Member browsing inside each person's active window, anonymous traffic and referrals.
 
     A window ending before the end of data (dropped-out buyers, lapsed browsers) gets a

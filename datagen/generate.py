@@ -30,7 +30,7 @@ OWNED_TRUTH = ["records.csv", "persons.csv", "dirt.csv", "accounts.csv"]
 
 
 def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: date = date(2026, 6, 30),
-             years: int = 3, progress: bool = True) -> dict:
+             years: int = 3, progress: bool = True, activity: float = 1.0) -> dict:
     """Generate the landing exports and ground truth for ``customers`` persons into ``out_dir``.
 
     Same arguments give byte-identical files. Returns a summary with the files written
@@ -38,6 +38,8 @@ def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: d
     """
     if customers < 1:
         raise ValueError("customers must be at least 1")
+    if not 0 < activity <= 10:
+        raise ValueError("activity must be in (0, 10]: it multiplies purchase rates and browsing")
     started = time.perf_counter()
     out_dir = Path(out_dir)
     landing, truth = out_dir / "landing", out_dir / "ground_truth"
@@ -51,7 +53,7 @@ def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: d
 
     clean_owned(landing, truth)
     step("cleaned")
-    u = build_universe(seed, customers, tl, step)
+    u = build_universe(seed, customers, tl, step, activity)
     log = DirtLog()
     files: dict[str, int] = {}
 
@@ -79,6 +81,7 @@ def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: d
     step("ground truth")
     manifest = {"seed": seed, "customers": customers, "start_date": tl.start.isoformat(),
                 "end_date": tl.end.isoformat(), "generated_by": GENERATED_BY,
+                **({"activity": activity} if activity != 1.0 else {}),
                 "files": dict(sorted(files.items()))}
     (landing / "DATASET.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     bar.close()
@@ -89,8 +92,11 @@ def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: d
             "elapsed_seconds": round(time.perf_counter() - started, 2)}
 
 
-def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[str], None]) -> X.Universe:
-    """Simulate the true world and everyone's behaviour (no files written)."""
+def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[str], None],
+                   activity: float = 1.0) -> X.Universe:
+    """Simulate the true world and everyone's behaviour (no files written). `activity`
+    multiplies every buyer's purchase rate and the members' browsing (1.0: the default mix of
+    about 7 orders and 20 events per customer; 1.6 gives about 9 orders and 32 events, the benchmark mix)."""
     rng = lambda name: T.stage_rng(seed, name)  # noqa: E731
     persons = W.make_persons(rng("persons"), customers, tl)
     accounts = W.make_accounts(rng("accounts"), persons)
@@ -100,14 +106,15 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
     family_phone = W.family_phone_households(rng("family_phone"), n_households)
     step("persons")
     profiles = B.make_profiles(rng("profiles"), customers)
-    purchases = B.make_purchases(rng("purchases"), profiles, tl)
+    purchases = B.make_purchases(rng("purchases"), profiles, tl, rate_scale=activity)
     step("purchases")
     records = W.make_records(rng("records"), persons, stores, purchases.first, tl, family_phone)
     step("records")
     orders, items = B.make_orders(rng("orders"), profiles, purchases, records, stores)
     step("orders")
     referrals = B.make_referrals(rng("referrals"), records, customers, tl)
-    events = B.make_events(rng("events"), profiles, purchases, records, referrals, tl)
+    events = B.make_events(rng("events"), profiles, purchases, records, referrals, tl,
+                           per_member=B.EVENTS_PER_MEMBER * activity)
     step("events")
     consent = W.record_consent(rng("consent"), persons, records)
     referred_by = np.full(customers, -1, np.int64)

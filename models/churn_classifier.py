@@ -34,6 +34,7 @@ class ChurnParams:
     medium_cut: float = 0.4  # >= medium_cut: medium; below: low
     baseline_rule: str = "predicted_churn"  # the rule tag every churn model must beat in the backtest
     max_model_age_days: int = 14  # a model trained longer before the as-of date than this is stale (warn)
+    max_train_customers: int = 200_000  # a larger training cutoff is sampled (fixed seed) to this many
 
     def __post_init__(self) -> None:
         if self.horizon_days <= 0:
@@ -42,6 +43,8 @@ class ChurnParams:
             raise ValueError("churn cut points must satisfy 0 < medium_cut < high_cut < 1")
         if self.max_model_age_days <= 0:
             raise ValueError("churn.max_model_age_days must be a positive number of days")
+        if self.max_train_customers < 2 * MIN_PER_CLASS:
+            raise ValueError(f"churn.max_train_customers must be at least {2 * MIN_PER_CLASS}")
 
 
 def risk_band(probability: np.ndarray, params: ChurnParams) -> np.ndarray:
@@ -63,9 +66,16 @@ class ChurnClassifier:
         return self.model.predict_proba(frame[list(self.features)].to_numpy(dtype=float))[:, 1]
 
 
-def train_churn_classifier(frame: pd.DataFrame, churned: np.ndarray, seed: int = 0) -> ChurnClassifier:
+def train_churn_classifier(frame: pd.DataFrame, churned: np.ndarray, seed: int = 0,
+                           max_rows: int | None = None) -> ChurnClassifier:
+    """Fit on `frame` (the FEATURES columns) and its labels. Beyond `max_rows` customers a
+    uniform sample (fixed seed, so the same data give the same model) is used: at a million
+    buyers the boosted trees learn no more from the rest, and training time stays bounded."""
     x = frame[list(FEATURES)].to_numpy(dtype=float)
     y = np.asarray(churned, dtype=bool)
+    if max_rows is not None and len(y) > max_rows:
+        keep = np.sort(np.random.default_rng(seed).choice(len(y), size=max_rows, replace=False))
+        x, y = x[keep], y[keep]
     churned_n, kept_n = int(y.sum()), int((~y).sum())
     if min(churned_n, kept_n) < MIN_PER_CLASS:
         raise ValueError(f"too few customers to learn from at the training cutoff: {churned_n} churned and "

@@ -41,7 +41,8 @@ def build_definitions(settings: Settings) -> Definitions:
     config = load_sources_config(settings.sources_file, settings.landing_dir)
     project_dir = prepare_dbt_project(config, settings.dbt_project_dir, settings.work_dir)
     profiles_dir = write_profile(settings.work_dir / "dbt_profile", settings.warehouse,
-                                 memory_limit=settings.duckdb_memory_limit)
+                                 memory_limit=settings.duckdb_memory_limit, duckdb_threads=settings.duckdb_threads,
+                                 temp_directory=settings.duckdb_temp_dir)
     as_of = settings.as_of.isoformat() if settings.as_of else None
     target = use_target_dir(settings.work_dir / "dbt_target")
     manifest = ensure_manifest(project_dir, profiles_dir, as_of, target)
@@ -63,6 +64,7 @@ def build_definitions(settings: Settings) -> Definitions:
                 path=str(settings.warehouse),
                 memory_limit=settings.duckdb_memory_limit,
                 threads=settings.duckdb_threads,
+                temp_directory=str(settings.duckdb_temp_dir) if settings.duckdb_temp_dir else None,
             ),
             "dbt": dbt_resource(project_dir, profiles_dir),
         },

@@ -20,6 +20,7 @@ class DuckDBWarehouse(ConfigurableResource):
     path: str
     memory_limit: str | None = None
     threads: int | None = None
+    temp_directory: str | None = None  # where DuckDB spills when a query needs more than memory_limit
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -29,6 +30,8 @@ class DuckDBWarehouse(ConfigurableResource):
             config["memory_limit"] = self.memory_limit
         if self.threads:
             config["threads"] = str(self.threads)
+        if self.temp_directory:
+            config["temp_directory"] = self.temp_directory
         con = duckdb.connect(self.path, read_only=read_only, config=config)
         try:
             yield con

@@ -35,6 +35,7 @@ class Settings:
     dbt_project_dir: Path = DBT_PROJECT_DIR
     duckdb_memory_limit: str | None = None
     duckdb_threads: int | None = None
+    duckdb_temp_dir: Path | None = None  # None: DuckDB's default (<warehouse>.tmp): where it spills past the limit
     identity_truth: Path | None = None  # None: ground_truth/records.csv beside the landing folder, if any
     identity_min_precision: float = 0.995
     identity_min_recall: float = 0.98
@@ -72,6 +73,8 @@ class Settings:
             as_of=date.fromisoformat(as_of) if as_of else None,
             duckdb_memory_limit=env.get("HUAXIANG_DUCKDB_MEMORY_LIMIT") or None,
             duckdb_threads=int(threads) if threads else None,
+            duckdb_temp_dir=Path(env["HUAXIANG_DUCKDB_TEMP_DIR"]).resolve()
+            if env.get("HUAXIANG_DUCKDB_TEMP_DIR") else None,
             identity_truth=Path(env["HUAXIANG_IDENTITY_TRUTH"]).resolve()
             if env.get("HUAXIANG_IDENTITY_TRUTH") else None,
             identity_min_precision=float(env.get("HUAXIANG_IDENTITY_MIN_PRECISION", 0.995)),
@@ -80,7 +83,7 @@ class Settings:
 
     def with_overrides(self, **changes) -> "Settings":
         clean = {k: v for k, v in changes.items() if v is not None}
-        for key in ("sources_file", "tags_file", "rule_tags_dir", "segments_dir", "outputs_dir", "models_dir", "warehouse",
+        for key in ("sources_file", "tags_file", "rule_tags_dir", "segments_dir", "outputs_dir", "models_dir", "warehouse", "duckdb_temp_dir",
                     "landing_dir", "identity_truth"):
             if key in clean:
                 clean[key] = Path(clean[key]).resolve()

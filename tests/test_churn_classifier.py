@@ -40,3 +40,12 @@ def test_one_class_or_too_few_of_a_class_is_refused():
     few[:9] = True
     with pytest.raises(ValueError, match="at least 10 of each"):
         train_churn_classifier(train, few)
+
+
+def test_a_large_training_set_is_sampled_the_same_way_each_time():
+    train, y = customers(3000, 4)
+    small = train_churn_classifier(train, y, max_rows=1000)
+    assert small.n_train == 1000
+    again = train_churn_classifier(train, y, max_rows=1000)
+    assert np.array_equal(small.predict_proba(train), again.predict_proba(train))
+    assert train_churn_classifier(train, y, max_rows=5000).n_train == 3000

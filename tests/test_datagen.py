@@ -354,3 +354,22 @@ def test_referrals_point_at_app_members(persons: pd.DataFrame, records: pd.DataF
     assert 0.02 < len(referrers) / len(persons) < 0.08
     app_persons = set(records.loc[records.source_system == "app", "person_id"])
     assert referrers <= app_persons and set(referred.person_id) <= app_persons
+
+
+def test_activity_scales_orders_and_events(tmp_path):
+    """The benchmark mix (activity 1.6) has about a third more orders and 60 % more events."""
+    def per_customer(summary: dict) -> dict[str, float]:
+        counts = {"orders": 0, "events": 0}
+        for f, n in summary["files"].items():
+            key = "orders" if "oms/orders/" in f else "events" if "app/events/" in f else None
+            if key:
+                counts[key] += n
+        return {k: v / 3000 for k, v in counts.items()}
+
+    base = per_customer(generate(tmp_path / "base", customers=3000, seed=5, progress=False))
+    busy_summary = generate(tmp_path / "busy", customers=3000, seed=5, progress=False, activity=1.6)
+    busy = per_customer(busy_summary)
+    assert 1.15 < busy["orders"] / base["orders"] < 1.6 and 1.45 < busy["events"] / base["events"] < 1.75
+    manifest = json.loads((tmp_path / "busy" / "landing" / "DATASET.json").read_text())
+    assert manifest["activity"] == 1.6
+    assert "activity" not in json.loads((tmp_path / "base" / "landing" / "DATASET.json").read_text())

@@ -74,3 +74,28 @@ def test_landing_sensor_fires_on_new_files_only(tmp_path, default_sources):
     ctx = build_sensor_context(cursor=ctx.cursor)
     again = sensor(ctx)
     assert isinstance(again, RunRequest) and "store/members_2.csv" in again.tags["huaxiang/changed_files"]
+
+
+def test_the_dbt_profile_and_the_resource_carry_the_duckdb_settings(tmp_path, monkeypatch):
+    """Memory limit, threads and the spill directory apply to dbt's DuckDB as to ours."""
+    import yaml
+
+    from orchestration.assets.dbt import write_profile
+    from orchestration.resources import DuckDBWarehouse
+
+    monkeypatch.setenv("HUAXIANG_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    monkeypatch.setenv("HUAXIANG_DUCKDB_MEMORY_LIMIT", "1GB")
+    monkeypatch.setenv("HUAXIANG_DUCKDB_THREADS", "1")
+    settings = Settings.from_env()
+    assert settings.duckdb_temp_dir == (tmp_path / "spill").resolve()
+    write_profile(tmp_path / "profile", tmp_path / "w.duckdb", memory_limit=settings.duckdb_memory_limit,
+                  duckdb_threads=settings.duckdb_threads, temp_directory=settings.duckdb_temp_dir)
+    profile = yaml.safe_load((tmp_path / "profile" / "profiles.yml").read_text())
+    assert profile["huaxiang"]["outputs"]["duckdb"]["settings"] == {
+        "memory_limit": "1GB", "threads": 1, "temp_directory": str(settings.duckdb_temp_dir)}
+    warehouse = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"), memory_limit="1GB", threads=1,
+                                temp_directory=str(settings.duckdb_temp_dir))
+    with warehouse.connect() as con:
+        temp, threads = con.execute("select current_setting('temp_directory'), "
+                                    "current_setting('threads')").fetchall()[0]
+    assert temp == str(settings.duckdb_temp_dir) and int(threads) == 1

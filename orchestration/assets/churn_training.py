@@ -88,7 +88,7 @@ def run_backtest(con: duckdb.DuckDBPyConnection, config: TagConfig, rule_tags_di
                      **evaluate(y, churn, is_probability=True), "note": "churn probability = 1 - P(alive)"})
     else:
         rows.append({**base, "model": f"{p.model}_p_alive", "model_version": fit.version, "note": fit.fit["status"]})
-    rows.append({**base, **_classifier_row(con, p, h, as_of, history, y)})
+    rows.append({**base, **_classifier_row(con, p, h, as_of, history, y, config.churn.max_train_customers)})
     rules, _ = load_rules(config, rule_tags_dir)
     baseline = config.churn.baseline_rule
     rule = next((t for t in rules if t.key == baseline), None)
@@ -114,14 +114,15 @@ def run_backtest(con: duckdb.DuckDBPyConnection, config: TagConfig, rule_tags_di
 
 
 def _classifier_row(con: duckdb.DuckDBPyConnection, p, h: int, as_of, evaluation: pd.DataFrame,
-                    y: np.ndarray) -> dict:
+                    y: np.ndarray, max_rows: int) -> dict:
     """Train at as-of minus 2h (labels: the h days after it, all before the evaluation cutoff),
     score at as-of minus h."""
     train_cutoff = as_of - timedelta(days=2 * h)
     train, train_fit = features_with_p_alive(con, 2 * h, h, train_cutoff, p)
     name = "hgb_classifier"
     try:
-        classifier = train_churn_classifier(train, train["churned"].to_numpy(dtype=bool))
+        classifier = train_churn_classifier(train, train["churned"].to_numpy(dtype=bool),
+                                            max_rows=max_rows)
     except ValueError as exc:
         return {"model": name, "note": f"not trained at {train_cutoff}: {exc}"}
     version = hashlib.sha256(json.dumps([str(train_cutoff), h, list(classifier.features), classifier.n_train,

@@ -39,16 +39,21 @@ PROJECT_FILE_GLOBS = ("dbt_project.yml", "models/**/*", "macros/**/*", "seeds/**
 
 
 def write_profile(profiles_dir: Path, warehouse: Path, threads: int = 2,
-                  memory_limit: str | None = None) -> Path:
-    """A dbt profile pointing at the configured warehouse file (and DuckDB memory limit)."""
+                  memory_limit: str | None = None, duckdb_threads: int | None = None,
+                  temp_directory: Path | None = None) -> Path:
+    """A dbt profile pointing at the configured warehouse file, with the same DuckDB settings
+    (memory limit, threads, spill directory) as the Python steps."""
     profiles_dir.mkdir(parents=True, exist_ok=True)
     content = (
         "# Written by huaxiang for this warehouse; regenerated on every load of the definitions.\n"
         "huaxiang:\n  target: duckdb\n  outputs:\n    duckdb:\n      type: duckdb\n"
         f"      path: {json.dumps(str(warehouse))}\n      threads: {threads}\n"
     )
-    if memory_limit:
-        content += f"      settings:\n        memory_limit: {json.dumps(memory_limit)}\n"
+    settings = {"memory_limit": memory_limit, "threads": duckdb_threads,
+                "temp_directory": str(temp_directory) if temp_directory else None}
+    if any(v is not None for v in settings.values()):
+        content += "      settings:\n" + "".join(
+            f"        {k}: {json.dumps(v)}\n" for k, v in settings.items() if v is not None)
     path = profiles_dir / "profiles.yml"
     if not path.exists() or path.read_text() != content:
         path.write_text(content)

@@ -35,7 +35,8 @@ def train_and_save(con: duckdb.DuckDBPyConnection, config: TagConfig, as_of: dat
     h = config.churn.horizon_days
     cutoff = as_of - timedelta(days=h)
     train, fit = features_with_p_alive(con, h, h, cutoff, config.clv)
-    classifier = train_churn_classifier(train, train["churned"].to_numpy(dtype=bool))
+    classifier = train_churn_classifier(train, train["churned"].to_numpy(dtype=bool),
+                                            max_rows=config.churn.max_train_customers)
     manifest = {
         **identity(config),
         "trained_as_of": as_of.isoformat(),

@@ -21,7 +21,7 @@ checked as (
                 ' is after the end of the loaded data (', cast(data_window.data_end_date as {{ type_text() }}), ')')
             when customer_record_key is null and device_id is null then 'neither a member nor a device'
         end as _issue
-    from (select staged.*, {{ exact_duplicate_columns() }} from staged) as staged
+    from {{ with_exact_duplicates('staged') }} as staged
     cross join data_window
 )
 

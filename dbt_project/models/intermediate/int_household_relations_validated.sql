@@ -13,7 +13,7 @@ checked as (
             when role = 'unknown' then concat('unknown role ''', coalesce(role_raw, ''),
                 ''' (expected registrant, decision_maker or user)')
         end as _issue
-    from (select staged.*, {{ exact_duplicate_columns() }} from staged) as staged
+    from {{ with_exact_duplicates('staged') }} as staged
 )
 
 select

@@ -22,16 +22,13 @@ checked as (
             when unit_price is null or unit_price < 0 then concat(
                 'unit_price ''', coalesce(unit_price_raw, ''), ''' is not a non-negative amount')
         end as _issue
-    from (select staged.*, {{ exact_duplicate_columns() }} from staged) as staged
+    from {{ with_exact_duplicates('staged') }} as staged
     left join kept_orders on kept_orders.order_id = staged.order_id
 ),
 
 versioned as (
-    select
-        checked.*,
-        {{ version_columns("concat(order_id, '#', cast(line_no as " ~ type_text() ~ "))",
-                           '_source_file desc, _row_number desc') }}
-    from checked
+    select * from {{ with_versions('checked', "concat(order_id, '#', cast(line_no as " ~ type_text() ~ "))",
+                                   '_source_file desc, _row_number desc') }} as checked
 )
 
 select

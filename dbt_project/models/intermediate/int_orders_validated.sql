@@ -26,15 +26,12 @@ checked as (
             when source_customer_ref is null or customer_source is null then 'missing customer reference'
             when status = 'unknown' then concat('unknown status ''', coalesce(status_raw, ''), '''')
         end as _issue
-    from (select staged.*, {{ exact_duplicate_columns() }} from staged) as staged
+    from {{ with_exact_duplicates('staged') }} as staged
     cross join data_window
 ),
 
 versioned as (
-    select
-        checked.*,
-        {{ version_columns('order_id', '_source_file desc, _row_number desc') }}
-    from checked
+    select * from {{ with_versions('checked', 'order_id', '_source_file desc, _row_number desc') }} as checked
 )
 
 select
