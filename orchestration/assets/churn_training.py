@@ -24,7 +24,7 @@ asset's metadata, side by side, and in the model's manifest.
 """
 import hashlib
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -42,6 +42,7 @@ from dagster import (
 
 from models.backtest import evaluate
 from models.churn_classifier import train_churn_classifier
+from models.clv import CLVResult
 from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.assets.model_tags import (
     FACTS_KEY,
@@ -73,12 +74,20 @@ def rule_at_cutoff(con: duckdb.DuckDBPyConnection, rule: RuleTag, cutoff) -> pd.
     return pd.Series({c: v == "true" for c, v, _ in rows}, dtype=bool)
 
 
-def run_backtest(con: duckdb.DuckDBPyConnection, config: TagConfig, rule_tags_dir: Path) -> tuple[pd.DataFrame, dict]:
+def backtest_cutoff(con: duckdb.DuckDBPyConnection, config: TagConfig) -> tuple[date, date]:
+    """(as-of date, cutoff = as-of date minus the horizon)."""
+    as_of = pd.Timestamp(_as_of(con)).date()
+    return as_of, as_of - timedelta(days=config.churn.horizon_days)
+
+
+def run_backtest(con: duckdb.DuckDBPyConnection, config: TagConfig, rule_tags_dir: Path,
+                 at_cutoff: tuple[pd.DataFrame, CLVResult] | None = None) -> tuple[pd.DataFrame, dict]:
+    """The backtest rows; `at_cutoff`: the features and P(alive) fit at the cutoff, when the
+    caller already has them (the weekly training also trains the stored model on them)."""
     p = config.clv
     h = config.churn.horizon_days
-    as_of = pd.Timestamp(_as_of(con)).date()
-    cutoff = as_of - timedelta(days=h)
-    history, fit = features_with_p_alive(con, h, h, cutoff, p)
+    as_of, cutoff = backtest_cutoff(con, config)
+    history, fit = at_cutoff or features_with_p_alive(con, h, h, cutoff, p)
     y = history["churned"].to_numpy(dtype=bool)
     base = {"as_of_date": as_of, "cutoff_date": cutoff, "horizon_days": h}
     rows = []
@@ -172,8 +181,9 @@ def build_churn_training_asset(config: TagConfig, rule_tags_dir: Path, models_di
     def churn_training(context: AssetExecutionContext, warehouse: DuckDBWarehouse):
         store = ModelStore(models_dir)
         with warehouse.connect() as con:
-            results, fit = run_backtest(con, config, rule_tags_dir)
-            as_of = results["as_of_date"].iloc[0]
+            as_of, cutoff = backtest_cutoff(con, config)
+            at_cutoff = features_with_p_alive(con, h, h, cutoff, config.clv)  # backtested, then trained on
+            results, fit = run_backtest(con, config, rule_tags_dir, at_cutoff)
             validation = {
                 "cutoff_date": str(results["cutoff_date"].iloc[0]),
                 "method": f"the same recipe trained at the as-of date minus {2 * h} days, evaluated at minus {h}",
@@ -183,7 +193,7 @@ def build_churn_training_asset(config: TagConfig, rule_tags_dir: Path, models_di
                            for r in results.itertuples(index=False)},
             }
             try:
-                artefact = train_and_save(con, config, as_of, store, validation=validation)
+                artefact = train_and_save(con, config, as_of, store, validation=validation, at_cutoff=at_cutoff)
             except ValueError as exc:  # too few buyers or one class: the run goes on, the scoring leaves it empty
                 artefact, reason = None, f"not trained on the data of {as_of}: {exc}"
             write_table(con, "churn_backtest", results, order_by="model")

@@ -395,31 +395,32 @@ def _build_checks(name: str, config: TagConfig) -> list[AssetChecksDefinition]:
             passed=shift <= bound, severity=AssetCheckSeverity.WARN, metadata=metadata,
             description=f"{tag_key} moved {shift:.3f} (total variation) since {prev_date}; bound {bound}")
 
-    if name != "churn":
-        return [coverage, distribution]
+    return [coverage, distribution]
 
-    @asset_check(asset=key, name="model_age", pool=WAREHOUSE_POOL,
-                 description="The churn classifier used for scoring was trained at most "
-                             f"{config.churn.max_model_age_days} days before the as-of date (warn): the weekly "
-                             "training job keeps it fresh.")
+
+def _build_model_age_check(config: TagConfig) -> AssetChecksDefinition:
+    """The churn tag's own check: how old the classifier it was scored with is."""
+    limit = config.churn.max_model_age_days
+
+    @asset_check(asset=model_tag_key("churn"), name="model_age", pool=WAREHOUSE_POOL,
+                 description=f"The churn classifier used for scoring was trained at most {limit} days before the "
+                             "as-of date (warn): the weekly training job keeps it fresh.")
     def model_age(context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
             used = con.execute(f"select * from {SCHEMA}.churn_scoring").fetch_df().iloc[0]
-        age = used["model_age_days"]
-        limit = config.churn.max_model_age_days
+        age = None if pd.isna(used["model_age_days"]) else int(used["model_age_days"])
         metadata = {"model_version": str(used["model_version"]), "trained_as_of": str(used["trained_as_of"]),
                     "model_age_days": str(age), "max_model_age_days": limit, "how": str(used["how"])}
-        age = None if pd.isna(age) else int(age)
         if age is None:
             return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN, metadata=metadata,
                                     description=f"no churn classifier: {used['how']}")
         return AssetCheckResult(
-            passed=bool(age <= limit), severity=AssetCheckSeverity.WARN, metadata=metadata,
+            passed=age <= limit, severity=AssetCheckSeverity.WARN, metadata=metadata,
             description=None if age <= limit else
             f"the churn classifier {used['model_version']} was trained on the data of {used['trained_as_of']}, "
-            f"{int(age)} days before the as-of date (limit {limit}): run the weekly_churn_training job")
+            f"{age} days before the as-of date (limit {limit}): run the weekly_churn_training job")
 
-    return [coverage, distribution, model_age]
+    return model_age
 
 
 def _build_catalogue_asset(config: TagConfig, dbt_project_dir: Path) -> AssetsDefinition:
@@ -475,4 +476,5 @@ def build_model_tag_assets(config: TagConfig, dbt_project_dir: Path, models_dir:
     for name in MODEL_TAGS:
         assets.append(_build_model_asset(name, config, models_dir))
         checks += _build_checks(name, config)
+    checks.append(_build_model_age_check(config))
     return assets, checks

@@ -13,8 +13,10 @@ from dataclasses import asdict
 from datetime import date, timedelta
 
 import duckdb
+import pandas as pd
 
 from models.churn_classifier import FEATURES, ChurnClassifier, train_churn_classifier
+from models.clv import CLVResult
 from orchestration.model_store import Artefact, ModelStore
 from orchestration.tags.catalogue import TagConfig
 from orchestration.tags.churn_features import features_with_p_alive
@@ -29,14 +31,17 @@ def identity(config: TagConfig) -> dict:
 
 
 def train_and_save(con: duckdb.DuckDBPyConnection, config: TagConfig, as_of: date, store: ModelStore,
-                   validation: dict | None = None, trained_by: str = "weekly training") -> Artefact:
+                   validation: dict | None = None, trained_by: str = "weekly training",
+                   at_cutoff: tuple[pd.DataFrame, CLVResult] | None = None) -> Artefact:
     """Train on the data of `as_of` (cutoff as_of - H) and store the artefact with its manifest.
-    Raises ValueError when the cutoff has too few buyers or one class only."""
+    `at_cutoff`: the features and P(alive) fit at that cutoff when the caller already has them
+    (the weekly training backtests on the same cutoff). Raises ValueError when the cutoff has
+    too few buyers or one class only."""
     h = config.churn.horizon_days
     cutoff = as_of - timedelta(days=h)
-    train, fit = features_with_p_alive(con, h, h, cutoff, config.clv)
+    train, fit = at_cutoff or features_with_p_alive(con, h, h, cutoff, config.clv)
     classifier = train_churn_classifier(train, train["churned"].to_numpy(dtype=bool),
-                                            max_rows=config.churn.max_train_customers)
+                                        max_rows=config.churn.max_train_customers)
     manifest = {
         **identity(config),
         "trained_as_of": as_of.isoformat(),
