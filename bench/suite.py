@@ -1,12 +1,16 @@
-"""The benchmark suite: a full refresh at a chosen size, the time of every stage, the peak memory
-of the whole process tree, floors in bare DuckDB for the heaviest steps, and a pandas
-baseline for RFM and customer state. Results go to a JSON file and are printed as tables.
+"""The benchmark suite: a full refresh at a chosen size, then an incremental refresh with one
+more day of orders and events, the time of every stage, the peak memory of the whole process
+tree, floors in bare DuckDB for the heaviest steps, and a pandas baseline for RFM and customer
+state. Results go to a JSON file and are printed as tables.
 
     .venv/bin/python bench/suite.py --customers 100000 [--memory-limit 8GB] [--threads 2]
                                     [--data bench/data] [--work bench/work] [--out bench/results]
 
-The data set is generated once per size and seed (`<data>/<customers>-<seed>`; the time is
-reported but is not part of the pipeline). The full refresh starts from an empty warehouse
+The data set is generated once per size and seed (`<data>/<customers>-<seed>-a<activity>`; the
+time is reported but is not part of the pipeline), and its last day is held out once as the
+next delivery (`next_delivery/`, datagen.holdout). The full refresh loads the rest; the
+incremental refresh adds the delivery's files to the landing folder and runs again, as the
+daily schedule would. The full refresh starts from an empty warehouse
 and runs in this process, as `huaxiang run` does (dbt runs as a child process; both count).
 
 Floors, each on the same data, in a fresh DuckDB connection with the same memory limit and
@@ -45,6 +49,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from datagen import generate  # noqa: E402
+from datagen.holdout import hold_out_last_days  # noqa: E402
 from orchestration.runner import run_full_refresh  # noqa: E402
 from orchestration.settings import Settings  # noqa: E402
 
@@ -271,10 +276,51 @@ def ensure_data(data: Path, customers: int, seed: int, activity: float) -> tuple
     return folder, generated, counts
 
 
+def ensure_delivery(folder: Path, days: int) -> tuple[Path, dict[str, int]]:
+    """The data set's last `days` days of orders, lines and events, held out once (in place)
+    as the next delivery: the full refresh loads the rest, the incremental one adds it."""
+    marker = folder / "next_delivery" / "HELD.json"
+    if marker.exists() and json.loads(marker.read_text()).get("days") == days:
+        return folder / "next_delivery" / "landing", json.loads(marker.read_text())["files"]
+    if marker.exists():
+        raise SystemExit(f"{folder} already holds out {json.loads(marker.read_text())['days']} day(s); "
+                         "delete the folder to regenerate it")
+    end = datetime.strptime(json.loads((folder / "landing" / "DATASET.json").read_text())["end_date"],
+                            "%Y-%m-%d").date()
+    delivery = folder / "next_delivery" / "landing"
+    held = hold_out_last_days(folder / "landing", delivery, end, days)
+    marker.write_text(json.dumps({"days": days, "end_date": end.isoformat(), "files": held}, indent=2))
+    return delivery, held
+
+
+def link_tree(source: Path, target: Path) -> None:
+    """Mirror `source`'s files into `target` as symbolic links (no copy of gigabytes)."""
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            link = target / path.relative_to(source)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.unlink(missing_ok=True)
+            link.symlink_to(path.resolve())
+
+
 def markdown(rows: list[tuple], head: tuple) -> str:
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(out)
+
+
+def measured_run(settings: Settings):
+    """One run of the job on the warehouse: outcome, seconds, peak memory, steps (with their
+    stage) and dbt node timings."""
+    started_at = time.time()
+    with TreeMemory() as memory:
+        started = time.perf_counter()
+        outcome = run_full_refresh(settings, log_level="WARNING")
+        seconds = time.perf_counter() - started
+    print(outcome.render())
+    steps = pd.DataFrame(outcome.steps)
+    steps["stage"] = steps["step"].map(stage_of)
+    return outcome, seconds, memory, steps, dbt_timings(settings.work_dir / "dbt_target", started_at)
 
 
 def main() -> int:
@@ -291,28 +337,24 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--temp-dir", type=Path, default=None,
                         help="where DuckDB spills past the memory limit (default: beside the warehouse)")
+    parser.add_argument("--delivery-days", type=int, default=1,
+                        help="days held out of the data set and added by the incremental refresh (0: none)")
     args = parser.parse_args()
 
     folder, generated, counts = ensure_data(args.data, args.customers, args.seed, args.activity)
+    delivery, held = ensure_delivery(folder, args.delivery_days) if args.delivery_days else (None, {})
     work = args.work / folder.name
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    settings = Settings(landing_dir=folder / "landing", warehouse=work / "warehouse.duckdb",
+    landing = work / "landing"
+    link_tree(folder / "landing", landing)
+    settings = Settings(landing_dir=landing, warehouse=work / "warehouse.duckdb",
                         duckdb_memory_limit=args.memory_limit, duckdb_threads=args.threads,
                         duckdb_temp_dir=args.temp_dir.resolve() if args.temp_dir else None,
                         identity_truth=folder / "ground_truth" / "records.csv")
 
-    started_at = time.time()
-    with TreeMemory() as memory:
-        started = time.perf_counter()
-        outcome = run_full_refresh(settings, log_level="WARNING")
-        total = time.perf_counter() - started
-    print(outcome.render())
-
-    steps = pd.DataFrame(outcome.steps)
-    steps["stage"] = steps["step"].map(stage_of)
+    outcome, total, memory, steps, dbt = measured_run(settings)
     stages = steps.groupby("stage", sort=False)["seconds"].sum()
-    dbt = dbt_timings(settings.work_dir / "dbt_target", started_at)
     models = dbt[dbt["kind"] == "model"].copy()
     models["group"] = models["path"].map(lambda p: next((g for g, m in DBT_GROUPS if m(p)), "other"))
     by_group = models.groupby(["invocation", "group"])["seconds"].sum()
@@ -328,6 +370,25 @@ def main() -> int:
             + model_time.get("int_customer_order_days", 0),
             "identity clustering": model_time.get("int_identity_clusters", float("nan"))}
     baseline = pandas_baseline(settings)
+
+    incremental = None
+    if delivery is not None:
+        link_tree(delivery, landing)
+        inc_outcome, inc_total, inc_memory, inc_steps, inc_dbt = measured_run(settings)
+        inc_models = inc_dbt[inc_dbt["kind"] == "model"]
+        new_rows = sum(held.values())
+        all_rows = sum(counts.get(k, 0) for k in ("orders", "order lines", "events"))
+        incremental = {
+            "days": args.delivery_days, "new_rows": new_rows, "new_files": held,
+            "share_of_fact_rows": round(new_rows / all_rows, 5) if all_rows else None,
+            "success": inc_outcome.success, "seconds": round(inc_total, 1),
+            "share_of_full_refresh": round(inc_total / total, 3), "peak_memory_bytes": inc_memory.peak,
+            "stages": {k: round(v, 2) for k, v in inc_steps.groupby("stage", sort=False)["seconds"].sum().items()},
+            "steps": inc_outcome.steps,
+            "dbt_models_seconds": round(float(inc_models["seconds"].sum()), 2),
+            "dbt_tests_seconds": round(float(inc_dbt[inc_dbt["kind"] == "test"]["seconds"].sum()), 2),
+            "slowest_dbt_models": inc_models.nlargest(10, "seconds")[["node", "seconds"]].to_dict("records"),
+        }
     ours_rfm_state = (ours["per-customer aggregation behind RFM"] + step_time.get("model_tag_rfm", 0)
                       + step_time.get("model_tag_customer_state", 0))
 
@@ -343,6 +404,7 @@ def main() -> int:
                    for k, v in floor.items()},
         "pandas_baseline": {**baseline, "ours_seconds": round(ours_rfm_state, 2),
                             "speedup": round(baseline["seconds"] / ours_rfm_state, 2)},
+        "incremental": incremental,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     args.out.mkdir(parents=True, exist_ok=True)
@@ -353,7 +415,18 @@ def main() -> int:
           f"({', '.join(f'{v:,} {k}' for k, v in counts.items())})")
     print(f"full refresh {'OK' if outcome.success else 'FAILED'} in {total:.1f} s; "
           f"peak memory of the process tree {memory.peak / 2**30:.2f} GiB\n")
-    print(markdown([(k, f"{v:.1f}") for k, v in stages.items()], ("stage", "seconds")))
+    if incremental:
+        inc_stages = incremental["stages"]
+        print(markdown([(k, f"{v:.1f}", f"{inc_stages.get(k, 0):.1f}") for k, v in stages.items()]
+                       + [("**total**", f"{total:.1f}", f"{incremental['seconds']:.1f}")],
+                       ("stage", "full refresh s", "incremental s")))
+        print(f"\nincremental refresh {'OK' if incremental['success'] else 'FAILED'}: "
+              f"{incremental['days']} more day(s), {incremental['new_rows']:,} new rows "
+              f"({incremental['share_of_fact_rows']:.2%} of orders, lines and events) in "
+              f"{incremental['seconds']:.1f} s = {incremental['share_of_full_refresh']:.1%} of the full refresh; "
+              f"peak memory {incremental['peak_memory_bytes'] / 2**30:.2f} GiB")
+    else:
+        print(markdown([(k, f"{v:.1f}") for k, v in stages.items()], ("stage", "seconds")))
     print("\n" + markdown([(f"{i}: {g}", f"{v:.1f}") for (i, g), v in by_group.items()]
                           + [(f"{i}: tests", f"{v:.1f}") for i, v in tests.items()], ("dbt", "seconds")))
     print("\n" + markdown([(k, f"{v['ours']:.2f}", f"{v['floor']:.2f}", f"{v['ratio']:.2f}")
@@ -363,7 +436,7 @@ def main() -> int:
           f"({b['speedup']:.1f}x; agreement: state {b['state_agreement']:.3f}, "
           f"segment {b['segment_agreement_scored']:.3f})")
     print(f"\nresults: {path}")
-    return 0 if outcome.success else 1
+    return 0 if outcome.success and (incremental is None or incremental["success"]) else 1
 
 
 if __name__ == "__main__":

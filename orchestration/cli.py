@@ -48,13 +48,28 @@ def main() -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--activity", type=click.FloatRange(min=0, min_open=True, max=10), default=1.0, show_default=True,
               help="Multiplies purchase rates and browsing (1.6: about 9 orders and 32 events per customer).")
-def generate(customers: int, seed: int, out_dir: Path, end_date, quiet: bool, activity: float) -> None:
+@click.option("--hold-out-days", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Move the orders, order lines and events of the last N days into "
+                   "OUT/next_delivery/landing (new files, same layout): tomorrow's delivery, to "
+                   "try an incremental refresh.")
+def generate(customers: int, seed: int, out_dir: Path, end_date, quiet: bool, activity: float,
+             hold_out_days: int) -> None:
     from datagen import generate as run_generator
 
     summary = run_generator(out_dir, customers=customers, seed=seed, end_date=end_date.date(),
                             progress=not quiet, activity=activity)
     click.echo(f"wrote {out_dir}/landing and {out_dir}/ground_truth for {customers:,} customers "
                f"in {summary.get('elapsed_seconds', 0):.1f}s")
+    if hold_out_days:
+        import shutil
+
+        from datagen.holdout import hold_out_last_days
+
+        delivery = out_dir / "next_delivery" / "landing"
+        shutil.rmtree(delivery, ignore_errors=True)
+        held = hold_out_last_days(out_dir / "landing", delivery, end_date.date(), hold_out_days)
+        click.echo(f"held out the last {hold_out_days} day(s) in {delivery}: " + ", ".join(
+            f"{rel} {n:,} rows" for rel, n in sorted(held.items())))
 
 
 def _settings(sources: Path | None, warehouse: Path | None, landing: Path | None,
@@ -76,14 +91,18 @@ def _settings(sources: Path | None, warehouse: Path | None, landing: Path | None
               help="Ground-truth records.csv for identity precision/recall [default: "
                    "$HUAXIANG_IDENTITY_TRUTH, else ground_truth/records.csv beside the landing folder].")
 @click.option("--verbose", is_flag=True, help="Dagster's debug events on the console too.")
+@click.option("--full-refresh", "full_refresh", is_flag=True,
+              help="Rebuild every incremental model from its inputs and skip nothing [default: only "
+                   "what new or changed files need; history tables are never rebuilt].")
 def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_of, truth: Path | None,
-        verbose: bool) -> None:
-    from orchestration.runner import run_full_refresh
+        verbose: bool, full_refresh: bool) -> None:
+    from orchestration.runner import full_refresh_config, run_full_refresh
 
     settings = _settings(sources, warehouse, landing, as_of.date() if as_of else None)
     settings = settings.with_overrides(identity_truth=truth)
     try:
-        outcome = run_full_refresh(settings, log_level="DEBUG" if verbose else "INFO")
+        outcome = run_full_refresh(settings, run_config=full_refresh_config() if full_refresh else None,
+                                   log_level="DEBUG" if verbose else "INFO")
     except SourcesConfigError as exc:
         _fail_input(str(exc))
     click.echo(outcome.render())

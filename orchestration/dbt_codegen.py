@@ -149,9 +149,20 @@ def _models_doc(tables: list[TableConfig]) -> dict:
     return {"version": 2, "models": models}
 
 
+INCREMENTAL_KINDS = ("orders", "order_items", "events")
+"""Kinds staged incrementally (only the rows of new files; see macros/incremental.sql): the
+large, append-mostly ones. Customer tables are small and rebuilt whole."""
+
+
 def _model_sql(t: TableConfig) -> str:
     extras = list(t.extra_columns)
-    return (SQL_HEADER +
+    config = ""
+    if t.kind in INCREMENTAL_KINDS:
+        config = ("{{ config(materialized='incremental', incremental_strategy='delete+insert', "
+                  "unique_key='_source_file',\n"
+                  f"          post_hook=\"{{{{ drop_rows_of_stale_files([source('{t.source}', "
+                  f"'{t.name}')]) }}}}\") }}}}\n")
+    return (SQL_HEADER + config +
             f"{{{{ stage_{t.kind}('{t.source}', '{t.name}', extra_columns={extras!r}) }}}}\n")
 
 

@@ -10,6 +10,7 @@ from dagster import Definitions
 
 from orchestration.assets.dbt import (
     build_dbt_assets,
+    project_fingerprint,
     dbt_resource,
     ensure_manifest,
     use_target_dir,
@@ -31,6 +32,7 @@ from orchestration.automation import (
     weekly_training_schedule,
 )
 from orchestration.dbt_codegen import prepare_dbt_project
+from orchestration.incremental import FACT_KINDS
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import Settings
 from orchestration.sources_config import load_sources_config
@@ -46,7 +48,9 @@ def build_definitions(settings: Settings) -> Definitions:
     as_of = settings.as_of.isoformat() if settings.as_of else None
     target = use_target_dir(settings.work_dir / "dbt_target")
     manifest = ensure_manifest(project_dir, profiles_dir, as_of, target)
-    dbt_assets_defs = build_dbt_assets(manifest, default_as_of=as_of)
+    fact_tables = {(t.source, t.name) for t in config.tables if t.kind in FACT_KINDS}
+    dbt_assets_defs = build_dbt_assets(manifest, default_as_of=as_of, fact_tables=fact_tables,
+                                       code=project_fingerprint(project_dir))
     tag_config = load_tag_config(settings.tags_file)
     tag_assets, tag_checks = build_model_tag_assets(tag_config, project_dir, settings.models)
     rule_assets = build_rule_tag_assets(tag_config, settings.rule_tags_dir)

@@ -197,6 +197,12 @@ def step_timings(entries) -> list[dict]:
     return sorted(out, key=lambda s: s["start"])
 
 
+def full_refresh_config() -> dict:
+    """Run config that rebuilds every incremental dbt model from its inputs."""
+    return {"ops": {op: {"config": {"full_refresh": True}}
+                    for op in ("huaxiang_dbt", "huaxiang_dbt_tag_store")}}
+
+
 def run_full_refresh(settings: Settings, run_config: dict | None = None,
                      log_level: str = "INFO") -> RunOutcome:
     started = time.perf_counter()

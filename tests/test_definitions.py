@@ -91,7 +91,8 @@ def test_the_dbt_profile_and_the_resource_carry_the_duckdb_settings(tmp_path, mo
     write_profile(tmp_path / "profile", tmp_path / "w.duckdb", memory_limit=settings.duckdb_memory_limit,
                   duckdb_threads=settings.duckdb_threads, temp_directory=settings.duckdb_temp_dir)
     profile = yaml.safe_load((tmp_path / "profile" / "profiles.yml").read_text())
-    assert profile["huaxiang"]["outputs"]["duckdb"]["settings"] == {
+    # config_options: given once at connect (a SET per cursor fails once DuckDB has spilled)
+    assert profile["huaxiang"]["outputs"]["duckdb"]["config_options"] == {
         "memory_limit": "1GB", "threads": 1, "temp_directory": str(settings.duckdb_temp_dir)}
     warehouse = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"), memory_limit="1GB", threads=1,
                                 temp_directory=str(settings.duckdb_temp_dir))

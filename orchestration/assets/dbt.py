@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, Config
+from dagster import AssetExecutionContext, Config, Output
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -23,6 +23,15 @@ from dagster_dbt import (
 )
 
 from orchestration.assets.ingest import WAREHOUSE_POOL
+from orchestration.incremental import (
+    REFERENCES_MODEL,
+    BuildPlan,
+    customer_side_fingerprint,
+    plan_build,
+    read_state,
+    write_state,
+)
+from orchestration.resources import DuckDBWarehouse
 
 def dbt_executable() -> str:
     """The dbt of this Python environment, so that an un-activated venv still finds it."""
@@ -49,11 +58,14 @@ def write_profile(profiles_dir: Path, warehouse: Path, threads: int = 2,
         "huaxiang:\n  target: duckdb\n  outputs:\n    duckdb:\n      type: duckdb\n"
         f"      path: {json.dumps(str(warehouse))}\n      threads: {threads}\n"
     )
-    settings = {"memory_limit": memory_limit, "threads": duckdb_threads,
-                "temp_directory": str(temp_directory) if temp_directory else None}
-    if any(v is not None for v in settings.values()):
-        content += "      settings:\n" + "".join(
-            f"        {k}: {json.dumps(v)}\n" for k, v in settings.items() if v is not None)
+    # config_options are given to duckdb.connect once; `settings` would be SET again on every
+    # cursor, and DuckDB refuses to set temp_directory again once it has spilled there
+    # ("Cannot switch temporary directory after the current one has been used")
+    options = {"memory_limit": memory_limit, "threads": duckdb_threads,
+               "temp_directory": str(temp_directory) if temp_directory else None}
+    if any(v is not None for v in options.values()):
+        content += "      config_options:\n" + "".join(
+            f"        {k}: {json.dumps(v)}\n" for k, v in options.items() if v is not None)
     path = profiles_dir / "profiles.yml"
     if not path.exists() or path.read_text() != content:
         path.write_text(content)
@@ -130,26 +142,99 @@ class DbtBuildConfig(Config):
     as_of_date: str | None = None
     """YYYY-MM-DD to compute for a past date; empty: the end of the loaded data."""
 
+    full_refresh: bool = False
+    """Rebuild every incremental model from its inputs (dbt --full-refresh; the history
+    tables and the customer-id register are never rebuilt) and skip nothing."""
+
 
 TAG_STORE_SELECTOR = "tag:tag_store"
 """The marts built after the Python model tags (marts/tags): a second dbt step."""
 
 
-def build_dbt_assets(manifest: Path, default_as_of: str | None = None) -> list:
+def project_fingerprint(project_dir: Path) -> str:
+    """The dbt project's code and seeds, hashed: a change means a full refresh."""
+    return _project_fingerprint(project_dir)
+
+
+def _incremental_build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse,
+                       plan: BuildPlan, vars_: list[str], code: str, full_refresh: bool):
+    """Phase one (the facts up to the customer references), then the rest, leaving the
+    customer side alone when its inputs are unchanged (orchestration/incremental.py)."""
+    with warehouse.connect() as con:
+        built_code = read_state(con, "project")
+        side_state = read_state(con, "customer_side")
+    if full_refresh or built_code != code:
+        # first build, code changed, or asked: everything, incremental models from scratch
+        with warehouse.connect() as con:
+            write_state(con, "customer_side", None)
+        args = ["build", *vars_] + (["--full-refresh"] if built_code is not None or full_refresh else [])
+        context.log.info("dbt: full build (%s)", "asked" if full_refresh else
+                         "first build" if built_code is None else "the dbt project changed since the last build")
+        yield from dbt.cli(args, context=context).stream()
+        with warehouse.connect() as con:
+            write_state(con, "customer_side", customer_side_fingerprint(
+                con, plan, code, vars_, f"intermediate.{REFERENCES_MODEL}"), "full build")
+            write_state(con, "project", code)
+        return
+    yield from dbt.cli(["build", *vars_, "--exclude", " ".join(plan.phase_one_exclude())],
+                       context=context).stream()
+    with warehouse.connect() as con:
+        side = customer_side_fingerprint(con, plan, code, vars_, f"intermediate.{REFERENCES_MODEL}")
+        unchanged = side == side_state
+        if not unchanged:
+            write_state(con, "customer_side", None)
+    exclude = plan.phase_two_exclude(unchanged)
+    context.log.info("dbt: customer side %s", "unchanged: %d models left alone" % len(plan.customer_side)
+                     if unchanged else "changed: rebuilt")
+    if unchanged:
+        # before phase two: Dagster wants a multi-asset's outputs in dependency order
+        for key in plan.customer_side_keys:
+            if key in context.selected_asset_keys:
+                yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
+                             metadata={"skipped": "inputs unchanged since the last build: customer files, "
+                                                  "customer references, code and vars"})
+    yield from dbt.cli(["build", *vars_, "--exclude", " ".join(exclude)], context=context).stream()
+    if not unchanged:
+        with warehouse.connect() as con:
+            write_state(con, "customer_side", side, "rebuilt")
+
+
+def build_dbt_assets(manifest: Path, default_as_of: str | None = None,
+                     fact_tables: set[tuple[str, str]] | None = None, code: str = "") -> list:
     """Two dbt steps around the Python model tags: everything up to the fact tags, then the
     tag store that reads the model tags. One @dbt_assets over both would be a cycle between
     steps (dbt -> Python -> dbt)."""
     translator = HuaxiangDbtTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+    manifest_doc = json.loads(manifest.read_text())
 
-    def make(name: str, select: str, exclude: str | None):
+    def make(name: str, select: str, exclude: str | None, plan: BuildPlan | None):
         @dbt_assets(manifest=manifest, dagster_dbt_translator=translator, name=name,
                     select=select, exclude=exclude, pool=WAREHOUSE_POOL)
-        def _dbt(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+        def _dbt(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse,
+                 config: DbtBuildConfig):
             as_of = config.as_of_date or default_as_of
-            yield from dbt.cli(["build", *dbt_vars(as_of)], context=context).stream()
+            whole = set(context.selected_asset_keys) == set(context.assets_def.keys)
+            if plan is not None and whole:
+                yield from _incremental_build(context, dbt, warehouse, plan, dbt_vars(as_of), code,
+                                              config.full_refresh)
+                return
+            args = ["build", *dbt_vars(as_of)] + (["--full-refresh"] if config.full_refresh else [])
+            yield from dbt.cli(args, context=context).stream()
 
         return _dbt
 
-    return [make("huaxiang_dbt", "fqn:*", TAG_STORE_SELECTOR),
-            make("huaxiang_dbt_tag_store", TAG_STORE_SELECTOR, None)]
+    main = make("huaxiang_dbt", "fqn:*", TAG_STORE_SELECTOR, None)
+    plan = None
+    if fact_tables is not None:
+        keys_by_id = {}
+        for u, n in manifest_doc["nodes"].items():
+            if n["resource_type"] in ("model", "seed", "snapshot"):
+                key = translator.get_asset_key(n)
+                if key in main.keys:
+                    keys_by_id[u] = key
+        plan = plan_build(manifest_doc, set(keys_by_id), fact_tables)
+        if plan is not None:
+            plan.customer_side_keys = [keys_by_id[u] for u in plan.customer_side_ids]
+            main = make("huaxiang_dbt", "fqn:*", TAG_STORE_SELECTOR, plan)
+    return [main, make("huaxiang_dbt_tag_store", TAG_STORE_SELECTOR, None, None)]

@@ -58,6 +58,7 @@ select
     {{ clean_text('store_id') }} as store_id,
     {{ extras_and_lineage(extra_columns) }}
 from {{ source(source_name, table_name) }}
+{{ only_new_files(source(source_name, table_name)) }}
 {% endmacro %}
 
 {% macro stage_order_items(source_name, table_name, extra_columns=[]) %}
@@ -75,6 +76,7 @@ select
     unit_price as unit_price_raw,
     {{ extras_and_lineage(extra_columns) }}
 from {{ source(source_name, table_name) }}
+{{ only_new_files(source(source_name, table_name)) }}
 {% endmacro %}
 
 {% macro stage_events(source_name, table_name, extra_columns=[]) %}
@@ -96,4 +98,5 @@ select
     {{ clean_text('category') }} as category,
     {{ extras_and_lineage(extra_columns) }}
 from {{ source(source_name, table_name) }}
+{{ only_new_files(source(source_name, table_name)) }}
 {% endmacro %}

@@ -1,5 +1,9 @@
 {#- Every staged behaviour event, judged. An event needs a type, a parseable time no later
-    than the end of the loaded data, and a member or a device to belong to. -#}
+    than the end of the loaded data, and a member or a device to belong to. Incremental: see
+    macros/incremental.sql. -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert',
+          unique_key=['_source_file', '_row_number'],
+          post_hook="{{ drop_rows_of_stale_files(staged_relations('events')) }}") }}
 with staged as (
     {{ union_staged('events') }}
 ),
@@ -7,6 +11,8 @@ with staged as (
 data_window as (
     select data_end_date from {{ ref('int_data_window') }}
 ),
+
+{{ judged_scope('events', ts='occurred_at') }}
 
 checked as (
     select
@@ -21,10 +27,11 @@ checked as (
                 ' is after the end of the loaded data (', cast(data_window.data_end_date as {{ type_text() }}), ')')
             when customer_record_key is null and device_id is null then 'neither a member nor a device'
         end as _issue
-    from {{ with_exact_duplicates('staged') }} as staged
+    from {{ with_exact_duplicates('scope') }} as staged
     cross join data_window
 )
 
 select
-    {{ judged_columns('events', '_issue') }}
+    {{ judged_columns('events', '_issue') }},
+    {{ run_stamp() }} as _validated_at
 from checked

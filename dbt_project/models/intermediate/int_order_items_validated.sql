@@ -1,8 +1,16 @@
 {#- Every staged order line, judged. A line must belong to a kept order and have a quantity
-    and a unit price that are non-negative numbers. -#}
+    and a unit price that are non-negative numbers. Incremental: see macros/incremental.sql;
+    the lines of a re-judged order are re-judged with it. -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert',
+          unique_key=['_source_file', '_row_number'],
+          post_hook="{{ drop_rows_of_stale_files(staged_relations('order_items')) }}") }}
 with staged as (
     {{ union_staged('order_items') }}
 ),
+
+{{ judged_scope('order_items', key='order_id', also_keys=(
+    "select order_id as _scope_key from " ~ ref('int_orders_validated') ~ " where _validated_at > ("
+    ~ "select coalesce(max(_validated_at), cast('1900-01-01' as timestamp)) from " ~ this ~ ")")) }}
 
 kept_orders as (
     select distinct order_id from {{ ref('int_orders_validated') }} where is_valid
@@ -22,7 +30,7 @@ checked as (
             when unit_price is null or unit_price < 0 then concat(
                 'unit_price ''', coalesce(unit_price_raw, ''), ''' is not a non-negative amount')
         end as _issue
-    from {{ with_exact_duplicates('staged') }} as staged
+    from {{ with_exact_duplicates('scope') }} as staged
     left join kept_orders on kept_orders.order_id = staged.order_id
 ),
 
@@ -33,5 +41,6 @@ versioned as (
 
 select
     {{ judged_columns('order_items', "coalesce(_issue, " ~ superseded_reason(
-        'order line', "concat(order_id, '#', cast(line_no as " ~ type_text() ~ "))") ~ ")") }}
+        'order line', "concat(order_id, '#', cast(line_no as " ~ type_text() ~ "))") ~ ")") }},
+    {{ run_stamp() }} as _validated_at
 from versioned

@@ -1,7 +1,11 @@
 {#- Every staged order, judged. An order must have an id, a parseable time no later than the
     end of the loaded data, a non-negative amount and a customer reference. An order id seen
     twice with different content keeps the later row. Orders whose customer reference matches
-    no customer record are kept: identity resolution counts them. -#}
+    no customer record are kept: identity resolution counts them. Incremental: see
+    macros/incremental.sql. -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert',
+          unique_key=['_source_file', '_row_number'],
+          post_hook="{{ drop_rows_of_stale_files(staged_relations('orders')) }}") }}
 with staged as (
     {{ union_staged('orders') }}
 ),
@@ -9,6 +13,8 @@ with staged as (
 data_window as (
     select data_end_date from {{ ref('int_data_window') }}
 ),
+
+{{ judged_scope('orders', key='order_id', ts='ordered_at') }}
 
 checked as (
     select
@@ -26,7 +32,7 @@ checked as (
             when source_customer_ref is null or customer_source is null then 'missing customer reference'
             when status = 'unknown' then concat('unknown status ''', coalesce(status_raw, ''), '''')
         end as _issue
-    from {{ with_exact_duplicates('staged') }} as staged
+    from {{ with_exact_duplicates('scope') }} as staged
     cross join data_window
 ),
 
@@ -35,5 +41,6 @@ versioned as (
 )
 
 select
-    {{ judged_columns('orders', "coalesce(_issue, " ~ superseded_reason('order_id', 'order_id') ~ ")") }}
+    {{ judged_columns('orders', "coalesce(_issue, " ~ superseded_reason('order_id', 'order_id') ~ ")") }},
+    {{ run_stamp() }} as _validated_at
 from versioned

@@ -1,6 +1,10 @@
 {#- One row per kept behaviour event, with the customer it belongs to: NULL for anonymous
     devices and for a member reference that names no kept customer record (kept and
-    counted, never dropped). -#}
+    counted, never dropped). Incremental (macros/incremental.sql): only the events re-judged
+    since the last build, all of them when the customer ids were rebuilt. -#}
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook="{{ delete_rebuilt_events() }}") }}
+{%- set watermark = facts_watermark() %}
 select
     events.event_id,
     xref.customer_id,
@@ -14,7 +18,9 @@ select
     events.customer_record_key,
     events.source_system,
     events._source_file,
-    events._row_number
+    events._row_number,
+    {{ run_stamp() }} as _built_at
 from {{ ref('int_events_validated') }} as events
 left join {{ ref('customer_source_xref') }} as xref on xref.record_key = events.customer_record_key
 where events.is_valid
+{%- if watermark %} and events._validated_at > {{ watermark }}{% endif %}

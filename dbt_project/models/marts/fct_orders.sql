@@ -2,13 +2,20 @@
     lines keep their gross amount but add nothing to net revenue. An order that came without
     lines is one line with no product, so its amount is not lost. customer_id is the
     resolved customer of the order's source customer reference; an order whose reference
-    names no kept customer record keeps a NULL customer_id (counted, never dropped). -#}
+    names no kept customer record keeps a NULL customer_id (counted, never dropped).
+    Incremental (macros/incremental.sql): only the orders re-judged since the last build,
+    all of them when the customer ids were rebuilt. -#}
+{{ config(materialized='incremental', incremental_strategy='append',
+          pre_hook="{{ delete_rebuilt_orders() }}") }}
+{%- set watermark = facts_watermark() %}
 with orders as (
     select * from {{ ref('int_orders_validated') }} where is_valid
+    {%- if watermark %} and order_id in ({{ rejudged_orders(watermark) }}){% endif %}
 ),
 
 items as (
     select * from {{ ref('int_order_items_validated') }} where is_valid
+    {%- if watermark %} and order_id in ({{ rejudged_orders(watermark) }}){% endif %}
 ),
 
 lines as (
@@ -60,7 +67,8 @@ select
     orders.amount as order_amount,
     orders.source_system,
     orders._source_file,
-    orders._row_number
+    orders._row_number,
+    {{ run_stamp() }} as _built_at
 from orders
 inner join lines on lines.order_id = orders.order_id
 left join {{ ref('customer_source_xref') }} as xref on xref.record_key = orders.customer_record_key

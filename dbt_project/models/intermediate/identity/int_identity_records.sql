@@ -108,23 +108,8 @@ keyed as (
     left join names as nick on nick.name_text = r.nickname
 ),
 
-{%- set customer_sources = [] %}
-{%- for src, tbl in huaxiang_tables('customers') %}{% do customer_sources.append(src) %}{% endfor %}
-
 reference_only as (
-    select distinct customer_record_key as record_key, customer_source as source_system,
-           source_customer_ref as source_record_id
-    from (
-        select customer_record_key, customer_source, source_customer_ref
-        from {{ ref('int_orders_validated') }} where is_valid
-        union all
-        select customer_record_key, customer_source, source_customer_ref
-        from {{ ref('int_events_validated') }} where is_valid
-    ) as refs
-    where customer_record_key is not null
-      {%- if customer_sources %}
-      and customer_source not in ({% for s in customer_sources | unique %}'{{ s }}'{% if not loop.last %}, {% endif %}{% endfor %})
-      {%- endif %}
+    select record_key, source_system, source_record_id from {{ ref('int_customer_references') }}
 )
 
 select *, false as is_reference_only from keyed

@@ -33,7 +33,9 @@ select
     assigned.customer_id,
     case when clusters.cluster_size = 1 then 'only_record' else coalesce(best_rule.rule, 'only_record') end as match_rule,
     records.source_table,
-    records.record_key
+    records.record_key,
+    -- the facts rebuild their customer ids whole when this is newer than they are
+    {{ run_stamp() }} as _built_at
 from records
 inner join assigned on assigned.record_key = records.record_key
 inner join clusters on clusters.record_key = records.record_key
