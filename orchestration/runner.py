@@ -204,10 +204,11 @@ def full_refresh_config() -> dict:
 
 
 def run_full_refresh(settings: Settings, run_config: dict | None = None,
-                     log_level: str = "INFO") -> RunOutcome:
+                     log_level: str = "INFO", job_name: str = FULL_REFRESH_JOB) -> RunOutcome:
+    """Run `job_name` (default: the full_refresh job, everything) in this process."""
     started = time.perf_counter()
     defs = build_definitions(settings)
-    job = defs.resolve_job_def(FULL_REFRESH_JOB)
+    job = defs.resolve_job_def(job_name)
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
     with _instance() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False,

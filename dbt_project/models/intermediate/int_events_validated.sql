@@ -3,6 +3,7 @@
     macros/incremental.sql. -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert',
           unique_key=['_source_file', '_row_number'],
+          meta={'test_rows_of_this_run': '_validated_at'},
           post_hook="{{ drop_rows_of_stale_files(staged_relations('events')) }}") }}
 with staged as (
     {{ union_staged('events') }}

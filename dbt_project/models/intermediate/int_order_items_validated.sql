@@ -3,6 +3,7 @@
     the lines of a re-judged order are re-judged with it. -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert',
           unique_key=['_source_file', '_row_number'],
+          meta={'test_rows_of_this_run': '_validated_at'},
           post_hook="{{ drop_rows_of_stale_files(staged_relations('order_items')) }}") }}
 with staged as (
     {{ union_staged('order_items') }}

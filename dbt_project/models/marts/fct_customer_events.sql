@@ -3,6 +3,7 @@
     counted, never dropped). Incremental (macros/incremental.sql): only the events re-judged
     since the last build, all of them when the customer ids were rebuilt. -#}
 {{ config(materialized='incremental', incremental_strategy='append',
+          meta={'test_rows_of_this_run': '_built_at'},
           pre_hook="{{ delete_rebuilt_events() }}") }}
 {%- set watermark = facts_watermark() %}
 select

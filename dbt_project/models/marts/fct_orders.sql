@@ -6,6 +6,7 @@
     Incremental (macros/incremental.sql): only the orders re-judged since the last build,
     all of them when the customer ids were rebuilt. -#}
 {{ config(materialized='incremental', incremental_strategy='append',
+          meta={'test_rows_of_this_run': '_built_at'},
           pre_hook="{{ delete_rebuilt_orders() }}") }}
 {%- set watermark = facts_watermark() %}
 with orders as (

@@ -13,6 +13,7 @@
     unique_key='as_of_date',
     full_refresh=false,
     on_schema_change='fail',
+    meta={'test_rows_of_this_run': 'as_of_date'},
 ) }}
 {%- set facts = fact_tag_columns() -%}
 {%- set models = model_tag_columns() -%}
