@@ -167,7 +167,9 @@ def _incremental_build(context: AssetExecutionContext, dbt: DbtCliResource, ware
         # first build, code changed, or asked: everything, incremental models from scratch
         with warehouse.connect() as con:
             write_state(con, "customer_side", None)
-        args = ["build", *vars_] + (["--full-refresh"] if built_code is not None or full_refresh else [])
+        # --full-refresh even with no state: a warehouse built before incremental models
+        # existed holds them as plain tables without their stamp columns
+        args = ["build", *vars_, "--full-refresh"]
         context.log.info("dbt: full build (%s)", "asked" if full_refresh else
                          "first build" if built_code is None else "the dbt project changed since the last build")
         yield from dbt.cli(args, context=context).stream()
