@@ -31,8 +31,7 @@ from orchestration.automation import (
     weekly_training_job,
     weekly_training_schedule,
 )
-from orchestration.dbt_codegen import prepare_dbt_project
-from orchestration.incremental import FACT_KINDS
+from orchestration.dbt_codegen import INCREMENTAL_KINDS, prepare_dbt_project
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import Settings
 from orchestration.sources_config import load_sources_config
@@ -48,7 +47,7 @@ def build_definitions(settings: Settings) -> Definitions:
     as_of = settings.as_of.isoformat() if settings.as_of else None
     target = use_target_dir(settings.work_dir / "dbt_target")
     manifest = ensure_manifest(project_dir, profiles_dir, as_of, target)
-    fact_tables = {(t.source, t.name) for t in config.tables if t.kind in FACT_KINDS}
+    fact_tables = {(t.source, t.name) for t in config.tables if t.kind in INCREMENTAL_KINDS}
     dbt_assets_defs = build_dbt_assets(manifest, default_as_of=as_of, fact_tables=fact_tables,
                                        code=project_fingerprint(project_dir))
     tag_config = load_tag_config(settings.tags_file)

@@ -29,7 +29,6 @@ from typing import Any
 import duckdb
 
 REFERENCES_MODEL = "int_customer_references"
-FACT_KINDS = ("orders", "order_items", "events")
 STATE_DDL = """
 create schema if not exists raw;
 create table if not exists raw.build_state (

@@ -72,7 +72,8 @@ def write_profile(profiles_dir: Path, warehouse: Path, threads: int = 2,
     return profiles_dir
 
 
-def _project_fingerprint(project_dir: Path) -> str:
+def project_fingerprint(project_dir: Path) -> str:
+    """The dbt project's code and seeds, hashed: a new manifest, and a full refresh."""
     h = hashlib.sha256()
     for pattern in PROJECT_FILE_GLOBS:
         for p in sorted(project_dir.glob(pattern)):
@@ -112,7 +113,7 @@ def ensure_manifest(project_dir: Path, profiles_dir: Path, as_of: str | None = N
     target = target or project_dir / "target"
     manifest = target / "manifest.json"
     stamp = target / "huaxiang_fingerprint.txt"
-    fingerprint = _project_fingerprint(project_dir) + hashlib.sha256(
+    fingerprint = project_fingerprint(project_dir) + hashlib.sha256(
         (profiles_dir / "profiles.yml").read_bytes() + json.dumps(dbt_vars(as_of)).encode()).hexdigest()
     if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
         return manifest
@@ -149,11 +150,6 @@ class DbtBuildConfig(Config):
 
 TAG_STORE_SELECTOR = "tag:tag_store"
 """The marts built after the Python model tags (marts/tags): a second dbt step."""
-
-
-def project_fingerprint(project_dir: Path) -> str:
-    """The dbt project's code and seeds, hashed: a change means a full refresh."""
-    return _project_fingerprint(project_dir)
 
 
 def _incremental_build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse,
