@@ -44,10 +44,18 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth_records_csv: Path,
 
     A pair counts for the 'weak' slice when at least one of its records is weak.
     """
+    source = f"read_csv('{truth_records_csv.as_posix()}', header = true, all_varchar = true)"
+    columns = {row[0] for row in con.execute(f"describe select * from {source}").fetchall()}
+    missing = {"source_system", "source_record_id", "person_id"} - columns
+    if missing:
+        raise ValueError(f"ground truth {truth_records_csv}: no column(s) {sorted(missing)}; "
+                         f"it needs source_system, source_record_id, person_id (weak optional); "
+                         f"its columns are {sorted(columns)}")
+    # 'weak' (only a name, a birth date and an address) is optional: without it no record is weak
+    weak = "coalesce(try_cast(weak as boolean), false)" if "weak" in columns else "false"
     con.execute(
         "create or replace temp table _truth as select source_system, source_record_id, person_id, "
-        "coalesce(try_cast(weak as boolean), false) as weak "
-        f"from read_csv('{truth_records_csv.as_posix()}', header = true, all_varchar = true)")
+        f"{weak} as weak from {source}")
     con.execute(
         "create or replace temp table _joined as select x.customer_id, t.person_id, t.weak "
         f"from {xref_table} x join _truth t using (source_system, source_record_id)")

@@ -70,11 +70,16 @@ keyed as (
         r.source_system,
         r.source_table,
         r.source_record_id,
+        {%- set ranked = priorities.items() | selectattr(1, 'ne', none) | list %}
+        {%- if ranked %}
         case r.source_system
-            {%- for src, prio in priorities.items() if prio is not none %}
+            {%- for src, prio in ranked %}
             when '{{ src }}' then {{ prio }}
             {%- endfor %}
             else 99 end as source_priority,
+        {%- else %}
+        99 as source_priority,
+        {%- endif %}
         r.full_name,
         r.nickname,
         legal.name_key as legal_name_key,
