@@ -30,7 +30,16 @@ ADDRESSES = {
     "新疆维吾尔自治区乌鲁木齐市西湖区友谊路289号华府17栋4单元1601室": "友谊路|289-17-4-1601",
     "北京市长江路12号": "长江路|12",
     "没有门牌": None,
+    # traditional characters give the simplified key
+    "浙江省杭州市西湖區人民路8號陽光花園3棟2單元502室": "人民路|8-3-2-502",
+    # latin script: the first two words of the street and the numbers
+    "7 Wallaby Place, Delmar": "wallabyplace|7",
+    "7 wallaby place delmar": "wallabyplace|7",
+    "wallaby place": None,
 }
+POSTCODES = {"310012": "310012", "2000": "2000", "SW1A 1AA": "SW1A1AA", "100-0001": "1000001",
+             "不详": None, "x": None}
+SIMPLIFIED = {"陳娜": "陈娜", "劉洋": "刘洋", "張偉": "张伟", "黃": "黄", "王小明": "王小明", "Wang": "Wang"}
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +50,10 @@ def results(tmp_path_factory):
         parts.append(f"select 'id' as k, '{raw}' as v, {{{{ cn_id_number_status(\"'{raw}'\") }}}} as out")
     for raw in ADDRESSES:
         parts.append(f"select 'addr', '{raw}', {{{{ address_key(\"'{raw}'\") }}}}")
+    for raw in POSTCODES:
+        parts.append(f"select 'postcode', '{raw}', {{{{ normal_postcode(\"'{raw}'\") }}}}")
+    for raw in SIMPLIFIED:
+        parts.append(f"select 'simplified', '{raw}', {{{{ to_simplified(\"'{raw}'\") }}}}")
     for code in ("91350100M000100Y43", "91350100M000100Y44", "9135010"):
         parts.append(f"select 'credit', '{code}', {{{{ cn_credit_code_status(\"'{code}'\") }}}}")
     for name in ("王小明", "欧阳明", "Wang Xiaoming"):
@@ -62,6 +75,16 @@ def test_id_number_status(results, raw, status):
 @pytest.mark.parametrize("raw,key", ADDRESSES.items())
 def test_address_key_is_the_same_for_every_way_of_writing_a_flat(results, raw, key):
     assert results[("addr", raw)] == key
+
+
+@pytest.mark.parametrize("raw,key", POSTCODES.items())
+def test_postcodes_compare_in_their_country_form(results, raw, key):
+    assert results[("postcode", raw)] == key
+
+
+@pytest.mark.parametrize("raw,simplified", SIMPLIFIED.items())
+def test_traditional_characters_become_simplified(results, raw, simplified):
+    assert results[("simplified", raw)] == simplified
 
 
 def test_credit_code_check_character(results):

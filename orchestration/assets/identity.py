@@ -18,7 +18,7 @@ from dagster import (
 )
 
 from orchestration.assets.ingest import WAREHOUSE_POOL
-from orchestration.identity.evaluation import evaluate, identity_stats
+from orchestration.identity.evaluation import evaluate, identity_stats, match_parameters_markdown
 from orchestration.resources import DuckDBWarehouse
 from orchestration.settings import Settings
 
@@ -36,7 +36,8 @@ def build_identity_checks(settings: Settings, landing_dir: Path) -> list[AssetCh
         description=(
             "Pairwise precision and recall of the customer ids against ground truth (when "
             f"configured), failing below precision {min_precision} or recall {min_recall}; "
-            "cluster sizes, merge rate and links per rule as metadata."),
+            "cluster sizes, merge rate, links per rule and the estimated match parameters (prior, "
+            "m, u, weights) as metadata."),
     )
     def identity_quality(context: AssetCheckExecutionContext, warehouse: DuckDBWarehouse) -> AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
@@ -53,6 +54,9 @@ def build_identity_checks(settings: Settings, landing_dir: Path) -> list[AssetCh
             "identifiers_not_person_keys": stats["identifiers_not_person_keys"],
             "orders_without_customer": stats["orders_without_customer"],
             "events_unresolved_member": stats["events_unresolved_member"],
+            "match_prior": MetadataValue.float(stats["match_prior"] or 0.0),
+            "match_parameters": MetadataValue.md(match_parameters_markdown(stats["match_parameters"])),
+            "candidate_pairs_by_first_rule": MetadataValue.json(stats["candidate_pairs_by_first_rule"]),
         }
         if not truth:
             metadata["ground_truth"] = "none configured (HUAXIANG_IDENTITY_TRUTH): precision and recall not measured"

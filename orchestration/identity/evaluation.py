@@ -105,6 +105,11 @@ def identity_stats(con: duckdb.DuckDBPyConnection) -> dict:
     events = rows("select count(*), count(*) filter (where customer_id is null and customer_record_key is not null), "
                   "count(*) filter (where customer_record_key is null) from marts.fct_customer_events")[0]
     demoted_map = {bool(k): int(v) for k, v in demoted}
+    weights = rows("select comparison, level, level_description, m_probability, u_probability, n_sessions, "
+                   "weight_bits from intermediate.int_identity_match_weights order by comparison = 'prior' desc, "
+                   "comparison, level desc")
+    candidates = rows("select first_blocking_rule, count(*) from intermediate.int_identity_candidate_pairs "
+                      "group by 1 order by 2 desc, 1")
     return {
         "records": int(records),
         "customers": int(customers),
@@ -120,4 +125,21 @@ def identity_stats(con: duckdb.DuckDBPyConnection) -> dict:
         "events": int(events[0]),
         "events_unresolved_member": int(events[1]),
         "events_anonymous": int(events[2]),
+        "match_prior": next((float(w[3]) for w in weights if w[0] == "prior"), None),
+        "match_parameters": [
+            {"comparison": c, "level": lvl, "description": d, "m": m, "u": u, "n_sessions": n, "weight_bits": wb}
+            for c, lvl, d, m, u, n, wb in weights],
+        "candidate_pairs_by_first_rule": {r: int(n) for r, n in candidates},
     }
+
+
+def match_parameters_markdown(parameters: list[dict]) -> str:
+    """The Fellegi-Sunter parameters as a table people read in the Dagster UI: the prior, and per
+    comparison level m, u and the weight in bits."""
+    lines = ["| comparison | level | m | u | weight (bits) | sessions | meaning |", "|---|---|---|---|---|---|---|"]
+    for p in parameters:
+        u = "" if p["u"] is None else f"{p['u']:.3g}"
+        lines.append(f"| {p['comparison']} | {'' if p['level'] is None else p['level']} | {p['m']:.3g} | {u} | "
+                     f"{p['weight_bits']:+.2f} | {'' if p['n_sessions'] is None else p['n_sessions']} | "
+                     f"{p['description']} |")
+    return "\n".join(lines)

@@ -37,19 +37,45 @@
         "'(股份有限公司|有限责任公司|有限公司|集团有限公司|集团|公司)$'", "''") }}, '')
 {%- endmacro %}
 
-{#- An address reduced to the street and the numbers after it: province, city and district
+{#- An address reduced to the street and the numbers after it, for comparing addresses.
+    Chinese (traditional characters made simplified first): province, city and district
     dropped, every run of non-digits after the street one '-' (人民路8号3栋2单元502室,
-    人民路8号3-2-502 -> 人民路|8-3-2-502). The street is the text before the first digit once
-    everything up to the district (区/县) or, failing that, the city (市) is gone. -#}
+    人民路8号3-2-502 -> 人民路|8-3-2-502); the street is the text before the first digit once
+    everything up to the district (区/县) or, failing that, the city (市) is gone.
+    Latin script: lower case, the first two words of letters as the street and the numbers in
+    their order ('7 Wallaby Place, Delmar', 'wallaby place 7' -> 'wallabyplace|7').
+    NULL without a number: a street alone does not place a home. -#}
 {% macro address_key(expr) -%}
+    {%- set zh = to_simplified(expr) -%}
     {#- greedy: up to the last 区/县 before the first digit (新疆维吾尔自治区…西湖区 drops both) -#}
-    {%- set local = regexp_replace_all(regexp_replace_all(expr, "'^[^0-9]*[区县]'", "''"), "'^[^0-9]*市'", "''") -%}
-    case when {{ regexp_contains(expr, "'[0-9]'") }} then
+    {%- set local = regexp_replace_all(regexp_replace_all(zh, "'^[^0-9]*[区县]'", "''"), "'^[^0-9]*市'", "''") -%}
+    {%- set words = "trim(" ~ regexp_replace_all(regexp_replace_all("lower(" ~ expr ~ ")", "'[^a-z]+'", "' '"), "' +'", "' '") ~ ")" -%}
+    case
+        when {{ expr }} is null or not {{ regexp_contains(expr, "'[0-9]'") }} then null
+        when {{ regexp_contains(expr, "'[一-鿿]'") }} then
         concat(
             trim({{ regexp_replace_all(local, "'[0-9].*$'", "''") }}),
             '|',
             trim({{ regexp_replace_all(regexp_replace_all(regexp_replace_all(local, "'^[^0-9]*'", "''"), "'[^0-9]+'", "'-'"), "'-$'", "''") }})
         )
+        when {{ words }} = '' then null
+        else
+        concat(
+            concat(split_part({{ words }}, ' ', 1), split_part({{ words }}, ' ', 2)),
+            '|',
+            {{ regexp_replace_all(regexp_replace_all(regexp_replace_all(expr, "'^[^0-9]*'", "''"), "'[^0-9]+'", "'-'"), "'-$'", "''") }}
+        )
+    end
+{%- endmacro %}
+
+{#- A postcode as compared: six digits in China (anything else is a typo or junk); elsewhere
+    letters and digits, upper case, without spaces and hyphens, 3 to 10 of them (2000,
+    SW1A 1AA, 10115, 100-0001). -#}
+{% macro normal_postcode(expr) -%}
+    case when {{ regexp_full_match(expr, "'[0-9]{6}'") }} then {{ expr }}
+         when {{ regexp_full_match(regexp_replace_all('upper(' ~ expr ~ ')', "'[ -]'", "''"), "'[0-9A-Z]{3,10}'") }}
+              and {{ regexp_contains(expr, "'[0-9]'") }}
+         then {{ regexp_replace_all('upper(' ~ expr ~ ')', "'[ -]'", "''") }}
     end
 {%- endmacro %}
 
@@ -105,4 +131,21 @@
     {%- else -%}
         cast(null as {{ type_text() }})
     {%- endif -%}
+{%- endmacro %}
+
+{#- Traditional (and variant) characters turned simplified, one to one (陳娜 -> 陈娜), with the
+    table of macro hanzi_traditional_table (3,563 characters, from OpenCC): compiled into the
+    SQL as constants, so the character class and translation table are built once, not per
+    row, and translate() runs only on the rare text that holds a traditional character. -#}
+{% macro to_simplified(expr) -%}
+    {%- set table = hanzi_traditional_table() -%}
+    case when {{ regexp_contains(expr, "'[" ~ table.traditional ~ "]'") }}
+         then translate({{ expr }}, '{{ table.traditional }}', '{{ table.simplified }}') else {{ expr }} end
+{%- endmacro %}
+
+{#- The key of a name given in two columns (family name, given name) in int_identity_name_keys:
+    'split:<family>|<given>', never equal to a name written in one column. -#}
+{% macro split_name_ref(family, given) -%}
+    case when {{ family }} is not null or {{ given }} is not null
+         then concat('split:', coalesce({{ family }}, ''), '|', coalesce({{ given }}, '')) end
 {%- endmacro %}

@@ -1,5 +1,7 @@
 {#- Blocking rules: name -> the key two records must share to be compared. Several rules, so a
-    pair whose one field is wrong still shares another. -#}
+    pair whose one field is wrong still shares another, and rules that need neither a name nor
+    an exact birth date (postcode or street with the birth year, a name part with the
+    postcode), so that a pair with a screen name or a year-only birth date still meets. -#}
 {% macro identity_blocking_rules() -%}
     {%- set text = type_text() -%}
     {{ return({
@@ -13,18 +15,29 @@
         'address': "address_key",
         'mobile': "mobile",
         'email': "email",
+        'id_number': "id_number",
+        'family_postcode': "concat(family_key, '|', postcode)",
+        'given_postcode': "concat(given_key, '|', postcode)",
+        'postcode_birth_year': "concat(postcode, '|', cast(birth_year as " ~ text ~ "))",
+        'street_birth_year': "concat(split_part(address_key, '-', 1), '|', cast(birth_year as " ~ text ~ "))",
     }) }}
 {%- endmacro %}
 
 {#- Training sessions for the m probabilities (as Splink recommends): expectation-maximisation
     on the pairs one blocking rule found, ignoring the comparisons that rule makes agree by
     construction (and those tied to them). Each comparison's m is the mean over the sessions
-    that estimate it; every comparison must be estimated by at least one session. -#}
+    that estimate it, weighted by the matching pairs each found, so the data set decides which
+    rules teach what (a data set without phones learns from names, dates and addresses); every
+    comparison must be estimated by at least one session. -#}
 {% macro identity_training_sessions() -%}
     {{ return({
         'name_birth_year': ['name', 'birth'],
         'mobile': ['mobile'],
         'address': ['address', 'postcode', 'city'],
+        'birth_date_city': ['birth', 'city'],
+        'name_city': ['name', 'city'],
+        'postcode_birth_year': ['postcode', 'birth'],
+        'id_number': ['id_number'],
     }) }}
 {%- endmacro %}
 
@@ -104,6 +117,18 @@
     {%- for c in identity_comparisons() if c.name not in skip %}
     + case g_{{ c.name }}
         {%- for level in c.levels %} when {{ level[0] }} then ln({{ p }}.{{ prefix }}_{{ c.name }}_{{ level[0] }}){% endfor %}
+        else 0 end
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The same for rows of several training sessions (column session): a comparison that a
+    session's blocking rule forces to agree counts nothing in that session. -#}
+{% macro identity_session_log_probability(prefix, p, sessions, session_column='session') -%}
+    {%- for c in identity_comparisons() %}
+    {%- set covering = [] %}
+    {%- for session, covered in sessions.items() if c.name in covered %}{% do covering.append(session) %}{% endfor %}
+    + case {% if covering %}when {{ session_column }} in ('{{ covering | join("', '") }}') then 0 {% endif %}
+        {%- for level in c.levels %} when g_{{ c.name }} = {{ level[0] }} then ln({{ p }}.{{ prefix }}_{{ c.name }}_{{ level[0] }}){% endfor %}
         else 0 end
     {%- endfor %}
 {%- endmacro %}

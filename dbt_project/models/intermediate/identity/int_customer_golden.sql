@@ -15,8 +15,8 @@
     Ties end on the record key, so the choice is deterministic. -#}
 {%- set recency = "coalesce(r.updated_at, r.created_at) desc nulls last" -%}
 {%- set fields = [
-    {'name': 'full_name', 'expr': 'coalesce(r.full_name, r.nickname)',
-     'order': "case when r.full_name is not null then 0 else 1 end, r.source_priority, " ~ recency},
+    {'name': 'full_name', 'expr': 'r.display_name',
+     'order': "case when r.legal_name_key is not null then 0 when r.full_name is not null then 1 else 2 end, r.source_priority, " ~ recency},
     {'name': 'gender', 'expr': 'r.gender', 'order': "r.source_priority, " ~ recency},
     {'name': 'birth_date', 'expr': 'r.birth_date', 'order': "r.source_priority, " ~ recency},
     {'name': 'birth_year', 'expr': 'r.birth_year',

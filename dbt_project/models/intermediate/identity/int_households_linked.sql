@@ -1,7 +1,7 @@
 {#- Customers grouped into households: connected components over customers linked by a
     source's family relations (app families) or by contact details that are not a person's
-    own - a phone shared by people of different names, genders or ages (int_identity_keys
-    not_person_key_reason), or the same flat (an address key with street, number, building,
+    own - a mobile shared by people of different names, genders or ages (int_identity_keys
+    not_person_key_reason), a landline (a home phone) of a few customers, or the same flat (an address key with street, number, building,
     unit and room) given by different customers. One row per customer in a household of two
     or more, with the evidence that put them there and their role where a source says it. -#}
 {%- set passes = var('identity_cluster_passes') | int -%}
@@ -24,6 +24,15 @@ shared_phones as (
     where keys.identifier_type = 'mobile' and not keys.is_person_key
 ),
 
+-- a landline shared by customers is a home phone; one shared by more than
+-- identity_max_household_size customers is a switchboard, not a home
+landlines as (
+    select records.landline, xref.customer_id
+    from {{ ref('int_identity_records') }} as records
+    inner join xref on xref.record_key = records.record_key
+    where records.landline is not null
+),
+
 flats as (
     select records.address_key, xref.customer_id
     from {{ ref('int_identity_records') }} as records
@@ -37,6 +46,8 @@ memberships as (
     select 'shared_phone', concat('phone:', key_value), customer_id from shared_phones
     union all
     select 'same_flat', concat('flat:', address_key), customer_id from flats
+    union all
+    select 'shared_phone', concat('landline:', landline), customer_id from landlines
 ),
 
 groups as (
@@ -44,6 +55,7 @@ groups as (
     from memberships
     group by evidence, group_key
     having count(distinct customer_id) >= 2
+        and (group_key not like 'landline:%' or count(distinct customer_id) <= {{ var('identity_max_household_size') }})
 ),
 
 cc_nodes as (

@@ -3,8 +3,8 @@
     the name is weighted by how rare the name is (term frequency: 'wang wei' is weaker
     evidence than 'ouyang xinze'): u becomes the share of records with that name key. A pair
     at or above identity_match_probability is a link, if it also agrees on something personal:
-    the name, the id number or the e-mail, or the birth date together with the flat, the
-    postcode or the phone. A shared phone, flat and city say 'household', and a birth date in
+    the name, the id number or the e-mail, a similar name with the birth date, or the birth
+    date together with the flat, the postcode or the phone. A shared phone, flat and city say 'household', and a birth date in
     the same city is shared by strangers in a big population; the comparisons, assumed
     independent, would otherwise add them up into a person. Pairs a steward said cannot link are dropped. -#}
 {%- set comparisons = identity_comparisons() -%}
@@ -79,5 +79,6 @@ from scored
 left join cannot on cannot.record_key_a = scored.record_key_a and cannot.record_key_b = scored.record_key_b
 where cannot.record_key_a is null
     and (scored.g_name >= 2 or scored.g_id_number = 1 or scored.g_email = 1
+         or (scored.g_name = 1 and scored.g_birth >= 2)
          or (scored.g_birth >= 2 and (scored.g_address >= 1 or scored.g_postcode = 1 or scored.g_mobile = 1)))
     and 1.0 / (1.0 + pow(2.0, -least(scored.match_weight, 60.0))) >= {{ var('identity_match_probability') }}

@@ -1,8 +1,9 @@
 {#- Every strong identifier a kept record carries (id number, WeChat union id, mobile,
     e-mail), with what the records sharing it say about it. An identifier is a person key only
     when the records sharing it give at most identity_max_names_per_key distinct legal names
-    (nicknames do not count: 安然 or 向日葵 look like names and are not), at most one WeChat
-    account, one gender and birth years at most one apart: a family's shared phone, written on the
+    (nicknames, screen names and honorifics do not count: 安然, 向日葵, 曹女士 look like names
+    and are not), at most one WeChat account, one gender (records of the one legal name that
+    disagree on gender are one person with a typo) and birth years at most one apart: a family's shared phone, written on the
     father's and the mother's records, links a household (see dim_household), not one person. -#}
 with records as (
     select * from {{ ref('int_identity_records') }}
@@ -27,6 +28,7 @@ stats as (
         count(distinct records.legal_name_key) as n_names,
         count(distinct records.wechat_unionid) as n_wechat_accounts,
         count(distinct records.gender) as n_genders,
+        count(distinct case when records.legal_name_key is not null then records.gender end) as n_genders_named,
         max(records.birth_year) - min(records.birth_year) as birth_year_spread,
         min(keys.record_key) as hub_record_key
     from keys
@@ -45,19 +47,22 @@ select
     stats.n_wechat_accounts,
     stats.n_genders,
     stats.birth_year_spread,
+    {#- records of one legal name that disagree on gender are one person with a typo; a
+        record without a legal name of the other gender may be someone else (a spouse's login) -#}
+    {%- set gender_conflict = "(stats.n_genders > 1 and (stats.n_names = 0 or stats.n_genders_named <= 1))" %}
     stats.hub_record_key,
     case
         when stats.n_names > {{ var('identity_max_names_per_key') }}
             then concat('shared by ', cast(stats.n_names as {{ type_text() }}), ' different names')
         when stats.n_wechat_accounts > 1
             then concat('shared by ', cast(stats.n_wechat_accounts as {{ type_text() }}), ' WeChat accounts')
-        when stats.n_genders > 1 then 'shared by records of both genders'
+        when {{ gender_conflict }} then 'shared by records of both genders'
         when stats.birth_year_spread > 1
             then concat('shared by records born ', cast(stats.birth_year_spread as {{ type_text() }}), ' years apart')
     end as not_person_key_reason,
     stats.n_names <= {{ var('identity_max_names_per_key') }}
         and stats.n_wechat_accounts <= 1
-        and stats.n_genders <= 1
+        and not {{ gender_conflict }}
         and coalesce(stats.birth_year_spread, 0) <= 1 as is_person_key
 from keys
 inner join stats

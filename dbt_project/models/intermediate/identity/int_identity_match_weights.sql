@@ -4,11 +4,12 @@
     * m (how often it occurs between records of the same person) by expectation-maximisation
       in training sessions, one per blocking rule of identity_training_sessions(): on the
       pairs that rule found, with u fixed and the comparisons the rule forces to agree left
-      out; each m is the mean over the sessions that estimate it. identity_em_iterations
+      out; each m is the mean over the sessions that estimate it, weighted by the number of
+      matching pairs each session found. identity_em_iterations
       rounds per session are unrolled into one query, each round reading the previous once;
-    * the prior (the probability that two random records match) from the deterministic links,
-      divided by identity_deterministic_recall (the share of true pairs they are assumed to
-      find), over all record pairs.
+    * the prior (the probability that two random records match) by EM over every candidate
+      pair with m and u fixed, starting from the deterministic links (divided by
+      identity_deterministic_recall, over all record pairs) where there are any.
     Sums of posteriors are exact (decimal), so the result does not depend on the order the
     engine adds rows in: the same data gives the same weights to the last bit.
     One row per comparison level with m, u and the weight log2(m/u) in bits, and a row
@@ -25,37 +26,55 @@ with patterns as (
 u_row as (
     {{ identity_pivot_levels(ref('int_identity_u_probabilities'), 'u_probability', 'u') }}
 ),
-{%- for session, covered in sessions.items() %}
 
-{{ session }}_p0 as (
+{#- every training session at once: its pairs (those its blocking rule found) grouped by
+    comparison vector, one row per session and vector -#}
+session_patterns as (
+    select session{% for c in comparisons %}, g_{{ c.name }}{% endfor %}, sum(n_pairs) as n_pairs
+    from (
+        {%- for session in sessions %}
+        select '{{ session }}' as session, patterns.* from patterns where found_by_{{ session }}
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    ) as found
+    group by session{% for c in comparisons %}, g_{{ c.name }}{% endfor %}
+),
+
+p0 as (
+    {%- for session in sessions %}
     select
-        cast(0.5 as double) as match_share
-        {%- for c in comparisons if c.name not in covered %}
+        '{{ session }}' as session,
+        cast(0.5 as double) as match_share,
+        cast(0 as double) as expected_matches
+        {%- for c in comparisons %}
         {%- set n = c.levels | length %}
         {%- for level in c.levels %}
         , cast({{ identity_m_start(loop.index0, n) }} as double) as m_{{ c.name }}_{{ level[0] }}
         {%- endfor %}
         {%- endfor %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 {%- for i in range(1, iterations + 1) %}
 
-{{ session }}_e{{ i }} as (
+e{{ i }} as (
     select
-        patterns.*,
+        sp.session{% for c in comparisons %}, sp.g_{{ c.name }}{% endfor %}, sp.n_pairs,
         1.0 / (1.0 + (1.0 - p.match_share) / p.match_share * exp(least(700.0, greatest(-700.0,
-            (0 {{ identity_log_probability('u', 'u_row', covered) }})
-            - (0 {{ identity_log_probability('m', 'p', covered) }})
+            (0 {{ identity_session_log_probability('u', 'u_row', sessions, 'sp.session') }})
+            - (0 {{ identity_session_log_probability('m', 'p', sessions, 'sp.session') }})
         )))) as match_posterior
-    from patterns
-    cross join {{ session }}_p{{ i - 1 }} as p
+    from session_patterns as sp
+    inner join p{{ i - 1 }} as p on p.session = sp.session
     cross join u_row
-    where patterns.found_by_{{ session }}
 ),
 
-{{ session }}_p{{ i }} as (
+p{{ i }} as (
     select
-        least(0.999, greatest(0.001, cast({{ exact_sum('n_pairs * match_posterior') }} as double) / sum(n_pairs))) as match_share
-        {%- for c in comparisons if c.name not in covered %}
+        session,
+        least(0.999, greatest(0.001, cast({{ exact_sum('n_pairs * match_posterior') }} as double) / sum(n_pairs))) as match_share,
+        cast({{ exact_sum('n_pairs * match_posterior') }} as double) as expected_matches
+        {%- for c in comparisons %}
         {%- set n = c.levels | length %}
         {%- for level in c.levels %}
         , (cast({{ exact_sum('case when g_' ~ c.name ~ ' = ' ~ level[0] ~ ' then n_pairs * match_posterior else 0 end') }} as double) + 0.01)
@@ -63,28 +82,37 @@ u_row as (
           as m_{{ c.name }}_{{ level[0] }}
         {%- endfor %}
         {%- endfor %}
-    from {{ session }}_e{{ i }}
+    from e{{ i }}
+    group by session
 ),
 {%- endfor %}
-{%- endfor %}
 
+-- each session estimates the comparisons its rule does not force to agree
 m_estimates as (
     {%- set ns = namespace(first=true) %}
-    {%- for session, covered in sessions.items() %}
-    {%- for c in comparisons if c.name not in covered %}
+    {%- for c in comparisons %}
+    {%- set covering = [] %}
+    {%- for session, covered in sessions.items() if c.name in covered %}{% do covering.append(session) %}{% endfor %}
     {%- for level in c.levels %}
-    {% if not ns.first %}union all {% endif %}select '{{ session }}' as session, '{{ c.name }}' as comparison,
-        {{ level[0] }} as level, m_{{ c.name }}_{{ level[0] }} as m_probability from {{ session }}_p{{ iterations }}
+    {% if not ns.first %}union all {% endif %}select session, '{{ c.name }}' as comparison, {{ level[0] }} as level,
+        m_{{ c.name }}_{{ level[0] }} as m_probability, expected_matches
+        from p{{ iterations }}
+        {%- if covering %} where session not in ('{{ covering | join("', '") }}'){% endif %}
     {%- set ns.first = false %}
     {%- endfor %}
     {%- endfor %}
-    {%- endfor %}
 ),
 
+-- each session's estimate weighted by the matching pairs it saw: a rule that found a handful
+-- of pairs in this data set says little
 m_final as (
-    select comparison, level, avg(m_probability) as m_probability, count(*) as n_sessions
+    select
+        comparison,
+        level,
+        sum(m_probability * expected_matches) / sum(expected_matches) as m_probability,
+        count(*) as n_sessions
     from m_estimates
-    where m_probability is not null
+    where m_probability is not null and expected_matches > 0
     group by comparison, level
 ),
 
@@ -101,13 +129,72 @@ m_default as (
     {%- endfor %}
 ),
 
+counts as (
+    select
+        n_records,
+        greatest(1.0, n_records * (n_records - 1) / 2.0) as n_record_pairs,
+        (select count(*) from {{ ref('int_identity_edges_deterministic') }}) as n_deterministic_links,
+        (select coalesce(sum(n_pairs), 0) from patterns) as n_candidate_pairs
+    from (select cast(count(*) as double) as n_records from {{ ref('int_identity_records') }}) as counted
+),
+
+-- the prior's starting value: from the deterministic links where there are any (divided by
+-- the share of true pairs they are assumed to find), else one duplicate per record
+prior_0 as (
+    select least(0.5, greatest(1e-12,
+        case when n_deterministic_links > 0
+             then n_deterministic_links / {{ var('identity_deterministic_recall') }} / n_record_pairs
+             else n_records / 2.0 / n_record_pairs end)) as probability
+    from counts
+),
+
+m_used as (
+    select u.comparison, u.level, coalesce(m.m_probability, d.m_probability) as m_probability
+    from {{ ref('int_identity_u_probabilities') }} as u
+    left join m_final as m on m.comparison = u.comparison and m.level = u.level
+    inner join m_default as d on d.comparison = u.comparison and d.level = u.level
+),
+
+m_row as (
+    {{ identity_pivot_levels('m_used', 'm_probability', 'm') }}
+),
+{#- The prior by expectation-maximisation over every candidate pair, m and u fixed: the
+    expected number of matching pairs among the candidates (the sum of their posteriors),
+    divided by the share of true pairs the blocking is assumed to find
+    (identity_candidate_recall), over all record pairs. Pairs that are not candidates are
+    taken as non-matches. Without a single strong identifier in the data (paper cards, an old
+    CRM) the names, birth dates and addresses alone set it. -#}
+{%- for i in range(1, iterations + 1) %}
+
+prior_{{ i }} as (
+    select least(0.5, greatest(1e-12,
+        cast({{ exact_sum('n_pairs * match_posterior') }} as double)
+        / {{ var('identity_candidate_recall') }} / max(counts.n_record_pairs))) as probability
+    from (
+        select
+            patterns.n_pairs,
+            1.0 / (1.0 + (1.0 - p.probability) / p.probability * exp(least(700.0, greatest(-700.0,
+                (0 {{ identity_log_probability('u', 'u_row') }})
+                - (0 {{ identity_log_probability('m', 'm_row') }})
+            )))) as match_posterior
+        from patterns
+        cross join prior_{{ i - 1 }} as p
+        cross join u_row
+        cross join m_row
+    ) as e
+    cross join counts
+),
+{%- endfor %}
+
 prior as (
     select
-        least(0.5, greatest(1e-12,
-            (select count(*) from {{ ref('int_identity_edges_deterministic') }}) / {{ var('identity_deterministic_recall') }}
-            / greatest(1.0, n_records * (n_records - 1) / 2.0)
-        )) as probability
-    from (select cast(count(*) as double) as n_records from {{ ref('int_identity_records') }}) as counted
+        prior_{{ iterations }}.probability,
+        prior_0.probability as start_probability,
+        counts.n_candidate_pairs,
+        counts.n_deterministic_links
+    from prior_{{ iterations }}
+    cross join prior_0
+    cross join counts
 )
 
 select
@@ -125,7 +212,12 @@ union all
 select
     'prior' as comparison,
     cast(null as integer) as level,
-    'probability that two records picked at random are the same person' as level_description,
+    concat('probability that two records picked at random are the same person: EM over ',
+           cast(cast(n_candidate_pairs as bigint) as {{ type_text() }}), ' candidate pairs from ',
+           cast(start_probability as {{ type_text() }}),
+           case when n_deterministic_links > 0
+                then concat(' (', cast(cast(n_deterministic_links as bigint) as {{ type_text() }}), ' deterministic links)')
+                else ' (no deterministic links: one duplicate per record)' end) as level_description,
     probability as m_probability,
     cast(null as double) as u_probability,
     cast(null as bigint) as n_sessions,

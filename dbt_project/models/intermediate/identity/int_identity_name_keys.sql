@@ -1,16 +1,44 @@
-{#- One row per distinct name text (legal names and nicknames of kept customer records): the
-    name turned family-name first, its pinyin, and the comparison key that hanzi, pinyin in
-    either order and homophone typos share: the family and given pinyin, sorted
-    (王小明, 王晓明, 'Wang Xiaoming', 'xiaoming wang', '小明 王' -> 'wang xiaoming').
-    Characters come from the hanzi_pinyin seed (GB 2312), family names from cn_surnames. -#}
+{#- One row per distinct name of kept customer records: a full name, a nickname, or a family
+    name and a given name from two columns (name_ref 'split:<family>|<given>', see
+    split_name_ref). Each is judged (does it look like a person's legal name, or is it a
+    screen name, an honorific such as 曹女士 / Mr Smith, a placeholder such as 客户 or
+    用户5053) and turned into the comparison key that hanzi, pinyin in either order,
+    homophone typos and traditional characters share: the family and given pinyin, sorted
+    (王小明, 王晓明, 王曉明, 'Wang Xiaoming', 'xiaoming wang', '小明 王' -> 'wang xiaoming').
+    Characters come from the hanzi_pinyin seed (GB 2312), traditional ones are made simplified
+    first (macro hanzi_traditional_table), family names come from cn_surnames. Latin-script names that
+    are not pinyin ('Michaela Neumann') keep their words: the family name is the last word,
+    or the declared family-name column. -#}
 {%- set max_given_chars = 4 -%}
+{#- what follows a family name when a person is addressed, not named -#}
+{%- set honorifics = ['先生', '女士', '小姐', '太太', '夫人', '老师', '总', '经理', '老板', '师傅',
+                      '阿姨', '叔叔', '大哥', '大姐', '哥', '姐', '同学', '医生', '律师', '主任', '总监', '工'] -%}
+{#- what people type when they will not give a name -#}
+{%- set placeholder_pattern = "'(客户|顾客|会员|用户|微信用户|游客|匿名|匿名用户|先生|女士|小姐|未知|不详|无|空|测试|test|unknown|none|null|na|n/a|guest|customer|user|member)[0-9_a-z]*'" -%}
+{%- set latin_titles = "'^(mr|mrs|ms|miss|dr|prof|sir|madam) '" -%}
 
-with names as (
-    select full_name as name_text from {{ ref('int_customer_records_validated') }}
-    where is_valid and full_name is not null
+with validated as (
+    select full_name, nickname, family_name, given_name
+    from {{ ref('int_customer_records_validated') }}
+    where is_valid
+),
+
+names as (
+    select full_name as name_ref, full_name as name_text,
+           cast(null as {{ type_text() }}) as family_text, cast(null as {{ type_text() }}) as given_text
+    from validated where full_name is not null
     union
-    select nickname as name_text from {{ ref('int_customer_records_validated') }}
-    where is_valid and nickname is not null
+    select nickname, nickname, cast(null as {{ type_text() }}), cast(null as {{ type_text() }})
+    from validated where nickname is not null
+    union
+    select
+        {{ split_name_ref('family_name', 'given_name') }},
+        case when {{ regexp_contains("concat(coalesce(family_name, ''), coalesce(given_name, ''))", "'[一-鿿]'") }}
+             then concat(coalesce(family_name, ''), coalesce(given_name, ''))
+             else trim(concat(coalesce(family_name, ''), ' ', coalesce(given_name, ''))) end,
+        family_name,
+        given_name
+    from validated where family_name is not null or given_name is not null
 ),
 
 surnames as (
@@ -19,20 +47,36 @@ surnames as (
 
 shaped as (
     select
-        name_text,
-        {{ regexp_contains('name_text', "'[一-鿿]'") }} as is_hanzi,
-        split_part(name_text, ' ', 1) as part_1,
-        nullif(trim(substr(name_text, length(split_part(name_text, ' ', 1)) + 1)), '') as part_rest
-    from names
+        name_ref,
+        name_s,
+        family_s,
+        given_s,
+        family_s is not null or given_s is not null as is_split,
+        {{ regexp_contains('name_s', "'[一-鿿]'") }} as is_hanzi,
+        {{ regexp_full_match('lower(name_s)', placeholder_pattern) }} as is_placeholder,
+        split_part(name_s, ' ', 1) as part_1,
+        nullif(trim(substr(name_s, length(split_part(name_s, ' ', 1)) + 1)), '') as part_rest
+    from (
+        select
+            name_ref,
+            {{ to_simplified('name_text') }} as name_s,
+            nullif(replace({{ to_simplified('family_text') }}, ' ', ''), '') as family_s,
+            nullif(replace({{ to_simplified('given_text') }}, ' ', ''), '') as given_s
+        from names
+    ) as simplified
 ),
 
 -- hanzi: '小明 王' (given name first, a space, a family name) is turned round
 hanzi_ordered as (
     select
-        shaped.name_text,
-        case when shaped.part_rest is not null and last_sn.surname is not null and first_sn.surname is null
+        shaped.name_ref,
+        shaped.is_split,
+        shaped.is_placeholder,
+        shaped.family_s,
+        case when shaped.is_split then concat(coalesce(shaped.family_s, ''), coalesce(shaped.given_s, ''))
+             when shaped.part_rest is not null and last_sn.surname is not null and first_sn.surname is null
              then concat(last_sn.surname, replace(shaped.part_1, ' ', ''))
-             else replace(shaped.name_text, ' ', '') end as name_hanzi
+             else replace(shaped.name_s, ' ', '') end as name_hanzi
     from shaped
     left join surnames as last_sn on last_sn.surname = shaped.part_rest
     left join surnames as first_sn on first_sn.surname = substr(shaped.part_1, 1, 1) and not first_sn.is_compound
@@ -41,12 +85,17 @@ hanzi_ordered as (
 
 hanzi_split as (
     select
-        h.name_text,
+        h.name_ref,
+        h.is_split,
+        h.is_placeholder,
         h.name_hanzi,
-        coalesce(compound.surname, single.surname, substr(h.name_hanzi, 1, 1)) as family_hanzi,
-        coalesce(compound.pinyin, single.pinyin) as family_pinyin,
-        (compound.surname is not null or single.surname is not null) as has_known_surname
+        case when h.is_split then coalesce(h.family_s, '')
+             else coalesce(compound.surname, single.surname, substr(h.name_hanzi, 1, 1)) end as family_hanzi,
+        case when h.is_split then declared.pinyin else coalesce(compound.pinyin, single.pinyin) end as family_pinyin,
+        case when h.is_split then declared.surname is not null
+             else compound.surname is not null or single.surname is not null end as has_known_surname
     from hanzi_ordered as h
+    left join surnames as declared on declared.surname = h.family_s
     left join surnames as compound
         on compound.is_compound and compound.surname = substr(h.name_hanzi, 1, 2) and length(h.name_hanzi) >= 3
     left join surnames as single
@@ -55,12 +104,14 @@ hanzi_split as (
 
 hanzi_given as (
     select
-        s.name_text,
+        s.name_ref,
+        s.is_split,
+        s.is_placeholder,
         s.name_hanzi,
         s.family_hanzi,
         s.has_known_surname,
         substr(s.name_hanzi, length(s.family_hanzi) + 1) as given_hanzi,
-        coalesce(s.family_pinyin, fp.pinyin, s.family_hanzi) as family_pinyin,
+        nullif(coalesce(s.family_pinyin, fp.pinyin, s.family_hanzi), '') as family_pinyin,
         concat(
             {%- for i in range(1, max_given_chars + 1) %}
             coalesce(g{{ i }}.pinyin, substr(s.name_hanzi, length(s.family_hanzi) + {{ i }}, 1)){% if not loop.last %},{% endif %}
@@ -73,41 +124,112 @@ hanzi_given as (
     {%- endfor %}
 ),
 
--- pinyin or other latin script: lower case, the first word and the rest
+hanzi_judged as (
+    select
+        hanzi_given.*,
+        case
+            when is_placeholder then 'placeholder'
+            when has_known_surname and given_hanzi in ('{{ honorifics | join("', '") }}') then 'honorific'
+            when has_known_surname and {{ regexp_full_match('name_hanzi', "'[一-鿿]+'") }}
+                 and length(given_hanzi) between 1 and (case when is_split then 3 else 2 end) then 'person'
+            else 'other'
+        end as name_kind
+    from hanzi_given
+),
+
+-- pinyin or other latin script: lower case, titles (Mr, Dr) dropped, letters only
+latin_words as (
+    select
+        name_ref,
+        is_split,
+        is_placeholder,
+        {{ regexp_contains('name_s', "'[0-9]'") }} as has_digit,
+        {{ regexp_contains('lower(name_s)', latin_titles) }} as has_title,
+        nullif(trim({{ regexp_replace_all(regexp_replace_all(regexp_replace_all('lower(name_s)', latin_titles, "''"), "'[^a-z ]'", "''"), "' +'", "' '") }}), '') as words,
+        nullif(lower({{ regexp_replace_all('family_s', "'[^A-Za-z]'", "''") }}), '') as family_word,
+        nullif(lower({{ regexp_replace_all('given_s', "'[^A-Za-z]'", "''") }}), '') as given_word
+    from shaped
+    where not shaped.is_hanzi
+),
+
 latin as (
     select
-        shaped.name_text,
-        lower(shaped.part_1) as token_1,
-        lower(replace(shaped.part_rest, ' ', '')) as token_2,
+        w.*,
+        split_part(w.words, ' ', 1) as token_1,
+        nullif(replace(trim(substr(w.words, length(split_part(w.words, ' ', 1)) + 1)), ' ', ''), '') as token_rest,
+        {{ regexp_replace_all('w.words', "'^.* '", "''") }} as token_last,
         sn1.pinyin is not null as token_1_is_surname,
-        sn2.pinyin is not null as token_2_is_surname
-    from shaped
-    left join (select distinct pinyin from surnames) as sn1 on sn1.pinyin = lower(shaped.part_1)
-    left join (select distinct pinyin from surnames) as sn2 on sn2.pinyin = lower(replace(shaped.part_rest, ' ', ''))
-    where not shaped.is_hanzi
+        sn2.pinyin is not null as token_rest_is_surname
+    from latin_words as w
+    left join (select distinct pinyin from surnames) as sn1 on sn1.pinyin = split_part(w.words, ' ', 1)
+    left join (select distinct pinyin from surnames) as sn2
+        on sn2.pinyin = replace(trim(substr(w.words, length(split_part(w.words, ' ', 1)) + 1)), ' ', '')
+),
+
+latin_parts as (
+    select
+        name_ref,
+        is_split,
+        is_placeholder,
+        has_digit,
+        has_title,
+        token_1_is_surname or token_rest_is_surname as has_known_surname,
+        case
+            when is_split then coalesce(family_word, given_word)
+            -- pinyin, family name first or last
+            when token_rest_is_surname and not token_1_is_surname then token_rest
+            when token_1_is_surname or token_rest is null then token_1
+            -- other latin names: the family name is the last word
+            else token_last
+        end as family_pinyin,
+        case
+            when is_split then case when family_word is not null then given_word end
+            when token_rest_is_surname and not token_1_is_surname then token_1
+            when token_1_is_surname then token_rest
+            when token_rest is null then cast(null as {{ type_text() }})
+            else token_1
+        end as given_pinyin
+    from latin
 )
 
 select
-    name_text,
+    name_ref,
     'hanzi' as script,
+    name_kind,
     name_hanzi,
     family_pinyin,
     nullif(given_pinyin, '') as given_pinyin,
-    case when given_pinyin = '' then family_pinyin
+    case when name_kind = 'honorific' then family_pinyin
+         when given_pinyin = '' then family_pinyin
          else concat(least(family_pinyin, given_pinyin), ' ', greatest(family_pinyin, given_pinyin)) end as name_key,
-    -- a legal-looking name: a known family name and one or two given characters
-    has_known_surname and length(given_hanzi) between 1 and 2 as looks_like_person
-from hanzi_given
+    -- a legal-looking name: a known family name and one or two given characters (three from a
+    -- declared given-name column), hanzi only, not an honorific or a placeholder
+    name_kind = 'person' as looks_like_person,
+    false as looks_like_latin_person
+from hanzi_judged
 union all
 select
-    name_text,
+    name_ref,
     'latin' as script,
+    case
+        when is_placeholder or family_pinyin is null then 'placeholder'
+        when has_title and given_pinyin is null then 'honorific'
+        when has_digit then 'other'
+        when given_pinyin is not null and (has_known_surname or is_split) then 'person'
+        else 'other'
+    end as name_kind,
     cast(null as {{ type_text() }}) as name_hanzi,
-    case when token_2_is_surname and not token_1_is_surname then token_2 else token_1 end as family_pinyin,
-    case when token_2_is_surname and not token_1_is_surname then token_1 else token_2 end as given_pinyin,
-    case when token_2 is null then token_1
-         else concat(least(token_1, token_2), ' ', greatest(token_1, token_2)) end as name_key,
-    token_2 is not null and (token_1_is_surname or token_2_is_surname)
-        and {{ regexp_full_match('token_1', "'[a-z]+'") }} and {{ regexp_full_match('token_2', "'[a-z]+'") }}
-        as looks_like_person
-from latin
+    family_pinyin,
+    given_pinyin,
+    case when family_pinyin is null then cast(null as {{ type_text() }})
+         when given_pinyin is null then family_pinyin
+         else concat(least(family_pinyin, given_pinyin), ' ', greatest(family_pinyin, given_pinyin)) end as name_key,
+    -- pinyin with a known family name, or two declared name columns
+    not is_placeholder and not has_digit and given_pinyin is not null and family_pinyin is not null
+        and (has_known_surname or is_split) as looks_like_person,
+    -- two latin words, neither a Chinese family name ('Michaela Neumann'): a legal name where
+    -- the source's country writes names so (see int_identity_records)
+    not is_placeholder and not has_digit
+        and given_pinyin is not null and family_pinyin is not null and length(given_pinyin) >= 2
+        and length(family_pinyin) >= 2 as looks_like_latin_person
+from latin_parts

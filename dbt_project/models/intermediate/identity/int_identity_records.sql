@@ -8,7 +8,13 @@
     a customer of its own unless a rule links it. A reference into a source that has a
     customers table but names no kept record stays unresolved (counted, see identity_quality). -#}
 with records as (
-    select *, {{ cn_id_number_status('id_number') }} as id_number_status
+    select
+        *,
+        {{ cn_id_number_status('id_number') }} as id_number_status,
+        -- a mobile is a mobile in whichever column it came: a source whose one number column
+        -- is called phone holds mobiles too
+        coalesce(mobile, case when phone_status = 'mobile' then phone end) as mobile_number,
+        case when phone_status = 'landline' then phone end as landline
     from {{ ref('int_customer_records_validated') }}
     where is_valid
 ),
@@ -18,7 +24,7 @@ blocklist as (
 ),
 
 identifiers as (
-    select record_key, 'mobile' as identifier_type, mobile as value from records where mobile is not null
+    select record_key, 'mobile' as identifier_type, mobile_number as value from records where mobile_number is not null
     union all
     select record_key, 'email', email from records where email is not null
     union all
@@ -63,7 +69,42 @@ names as (
     select * from {{ ref('int_identity_name_keys') }}
 ),
 
+-- a source that knows only birth years and writes them as 1 January (1987-01-01): among
+-- people, 1 January is one birthday in 365; when it is at least identity_year_only_share of a
+-- source table's dates, those dates say a year, not a day
+birth_precision as (
+    select
+        source_system,
+        source_table,
+        count(birth_date) >= {{ var('identity_year_only_min_records') }}
+            and sum(case when month(birth_date) = 1 and day(birth_date) = 1 then 1 else 0 end)
+                >= {{ var('identity_year_only_share') }} * count(birth_date) as is_year_only
+    from records
+    group by source_system, source_table
+),
+
 {%- set priorities = huaxiang_source_priorities() %}
+chosen as (
+    select
+        r.*,
+        coalesce(bp.is_year_only, false) and month(r.birth_date) = 1 and day(r.birth_date) = 1 as birth_is_year_only,
+        -- the legal name: the full name when it looks like one, else the two name columns
+        case when full_n.looks_like_person then full_n.name_ref
+             when split_n.looks_like_person then split_n.name_ref end as legal_ref,
+        full_n.name_kind as full_name_kind,
+        -- the name people read (golden record): the legal one, else what the record has
+        {%- set composed = "case when " ~ regexp_contains("concat(coalesce(r.family_name, ''), coalesce(r.given_name, ''))", "'[一-鿿]'")
+            ~ " then concat(coalesce(r.family_name, ''), coalesce(r.given_name, ''))"
+            ~ " else trim(concat(coalesce(r.given_name, ''), ' ', coalesce(r.family_name, ''))) end" %}
+        case when full_n.looks_like_person then r.full_name
+             when split_n.looks_like_person then {{ composed }}
+             else coalesce(r.full_name, nullif({{ composed }}, ''), r.nickname) end as display_name
+    from records as r
+    left join birth_precision as bp on bp.source_system = r.source_system and bp.source_table = r.source_table
+    left join names as full_n on full_n.name_ref = r.full_name
+    left join names as split_n on split_n.name_ref = {{ split_name_ref('r.family_name', 'r.given_name') }}
+),
+
 keyed as (
     select
         r.record_key,
@@ -82,19 +123,24 @@ keyed as (
         {%- endif %}
         r.full_name,
         r.nickname,
+        r.display_name,
+        r.full_name_kind,
         legal.name_key as legal_name_key,
-        coalesce(legal.name_key, case when nick.looks_like_person then nick.name_key end) as name_key,
-        coalesce(legal.name_hanzi, case when nick.looks_like_person then nick.name_hanzi end) as name_hanzi,
-        coalesce(legal.family_pinyin, case when nick.looks_like_person then nick.family_pinyin end) as family_key,
-        coalesce(legal.given_pinyin, case when nick.looks_like_person then nick.given_pinyin end) as given_key,
+        -- a name that is not a legal one (a screen name that looks like a name, 安然) is
+        -- evidence when it agrees, never against
+        coalesce(legal.name_key, case when other.looks_like_person then other.name_key end) as name_key,
+        coalesce(legal.name_hanzi, case when other.looks_like_person then other.name_hanzi end) as name_hanzi,
+        coalesce(legal.family_pinyin, case when other.looks_like_person then other.family_pinyin end) as family_key,
+        coalesce(legal.given_pinyin, case when other.looks_like_person then other.given_pinyin end) as given_key,
         r.gender,
-        r.birth_date,
+        case when not r.birth_is_year_only then r.birth_date end as birth_date,
         coalesce(r.birth_year, year(r.birth_date)) as birth_year,
         r.city,
         r.province,
         {{ address_key('r.address') }} as address_key,
-        case when {{ regexp_full_match('r.postcode', "'[0-9]{6}'") }} then r.postcode end as postcode,
-        case when not coalesce(f.mobile_blocked, false) then r.mobile end as mobile,
+        {{ normal_postcode('r.postcode') }} as postcode,
+        case when not coalesce(f.mobile_blocked, false) then r.mobile_number end as mobile,
+        r.landline,
         case when not coalesce(f.email_blocked, false) then r.email end as email,
         r.id_number_status,
         case when r.id_number_status = 'valid' and not coalesce(f.id_number_blocked, false)
@@ -107,10 +153,10 @@ keyed as (
         r.account_key,
         r.created_at,
         r.updated_at
-    from records as r
+    from chosen as r
     left join flags as f on f.record_key = r.record_key
-    left join names as legal on legal.name_text = r.full_name
-    left join names as nick on nick.name_text = r.nickname
+    left join names as legal on legal.name_ref = r.legal_ref
+    left join names as other on other.name_ref = coalesce(r.nickname, r.full_name)
 ),
 
 reference_only as (
@@ -125,12 +171,12 @@ select
     'customer_reference' as source_table,
     source_record_id,
     99 as source_priority,
-    {%- for col in ['full_name', 'nickname', 'legal_name_key', 'name_key', 'name_hanzi', 'family_key', 'given_key', 'gender'] %}
+    {%- for col in ['full_name', 'nickname', 'display_name', 'full_name_kind', 'legal_name_key', 'name_key', 'name_hanzi', 'family_key', 'given_key', 'gender'] %}
     cast(null as {{ type_text() }}) as {{ col }},
     {%- endfor %}
     cast(null as date) as birth_date,
     cast(null as integer) as birth_year,
-    {%- for col in ['city', 'province', 'address_key', 'postcode', 'mobile', 'email'] %}
+    {%- for col in ['city', 'province', 'address_key', 'postcode', 'mobile', 'landline', 'email'] %}
     cast(null as {{ type_text() }}) as {{ col }},
     {%- endfor %}
     'missing' as id_number_status,
