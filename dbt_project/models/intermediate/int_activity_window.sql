@@ -1,13 +1,13 @@
-{#- The span of the loaded data, and the as-of date the run computes for.
+{#- The span of the loaded activity (orders and events): what the *_validated models judge
+    timestamps against, and what int_data_window takes the as-of date from.
 
     The end of the data is the last day with a normal amount of activity (orders and events):
     a day counts when the seven days ending (or starting) on it hold at least
     var('data_end_min_share_of_median_week') of the median seven-day count, and the data is the
     longest run of such days without a gap of more than var('data_max_gap_days'). A handful of
     rows dated months or years later is future-dated junk, not the end of the data, and is
-    rejected in the *_validated models. The as-of date is
-    var('as_of_date') when given, else the end of the data: never the wall clock, so a run is
-    reproducible. -#}
+    rejected in the *_validated models. One row; NULL dates when there is no order or event
+    with a time. -#}
 with stamps as (
     select cast(ordered_at as date) as activity_date
     from ({{ union_staged('orders') }}) as orders
@@ -90,7 +90,5 @@ bounds as (
 
 select
     data_start_date,
-    data_end_date,
-    {% if var('as_of_date') %}cast('{{ var("as_of_date") }}' as date){% else %}data_end_date{% endif %} as as_of_date,
-    {% if var('as_of_date') %}'var as_of_date'{% else %}'end of loaded data'{% endif %} as as_of_source
+    data_end_date
 from bounds
