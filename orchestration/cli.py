@@ -139,7 +139,7 @@ def sources() -> None:
               default=DEFAULT_SOURCES, show_default=True)
 @click.option("--landing", type=click.Path(file_okay=False, path_type=Path), default=None)
 def sources_validate(sources_file: Path, landing: Path | None) -> None:
-    from orchestration.ingest.loader import list_files
+    from orchestration.ingest.loader import list_files, missing_columns
 
     try:
         config = load_sources_config(sources_file, landing)
@@ -148,8 +148,19 @@ def sources_validate(sources_file: Path, landing: Path | None) -> None:
     click.echo(f"{sources_file}: {len(config.sources)} sources, {len(config.tables)} tables, "
                f"landing folder {config.landing_dir}")
     for t in config.tables:
-        n = len(list_files(t, config.landing_dir))
-        click.echo(f"  {t.raw_table:<28} {t.kind:<12} {t.format:<8} {t.path}  ({n} files)")
+        files = list_files(t, config.landing_dir)
+        country = t.country if t.kind == "customers" else ""
+        click.echo(f"  {t.raw_table:<28} {t.kind:<12} {t.format:<8} {country:<3} {t.path}  ({len(files)} files)")
+        for fld in t.columns:
+            if len(t.source_columns(fld)) > 1:
+                click.echo(f"      {fld} = {' + '.join(t.source_columns(fld))} (joined with a space)")
+        for fld, level in t.precision.items():
+            click.echo(f"      {fld}: precision {level}")
+        for path in files:
+            missing = missing_columns(t, path)
+            if missing:
+                click.echo(f"      ! {path.relative_to(config.landing_dir).as_posix()} has no column(s) "
+                           f"{missing}: its rows would be rejected")
 
 
 main.add_command(tags)

@@ -42,9 +42,14 @@ class RunOutcome:
         lines = ["", "huaxiang full refresh: " + ("OK" if self.success else "FAILED"),
                  f"  warehouse  {self.warehouse}"]
         if self.window:
-            lines.append(f"  data       {self.window['data_start_date']} .. "
-                         f"{self.window['data_end_date']}; as of {self.window['as_of_date']} "
-                         f"({self.window['as_of_source']})")
+            w = self.window
+            span = (f"{w['data_start_date']} .. {w['data_end_date']}" if w["data_end_date"] is not None
+                    else "no date in the data")
+            if w["as_of_date"] is not None:
+                lines.append(f"  data       {span}; as of {w['as_of_date']} ({w['as_of_source']})")
+            else:
+                lines.append(f"  data       {span}; no as-of date: tags, segments, exports and the report "
+                             "are not computed (give --as-of YYYY-MM-DD)")
         if self.sources:
             head = f"  {'source table':<24}{'files':>6}{'read':>13}{'loaded':>13}" \
                    f"{'rejected@load':>15}{'rejected@check':>16}{'kept':>13}"

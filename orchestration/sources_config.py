@@ -56,6 +56,12 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 
 FORMATS = ("csv", "jsonl", "parquet")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+DEFAULT_COUNTRY = "CN"
+
+# Fields whose precision a customers table may declare (`precision: {birth_date: year}`):
+# the source knows only the year, whatever the value looks like.
+PRECISIONS: dict[str, tuple[str, ...]] = {"birth_date": ("day", "year")}
 
 
 class SourcesConfigError(ValueError):
@@ -77,13 +83,18 @@ class TableConfig:
     kind: str
     path: str
     format: str
-    columns: dict[str, str]
+    columns: dict[str, str | tuple[str, ...]]
+    """canonical field: the export's column, or several columns joined with a space"""
     csv: CsvOptions = field(default_factory=CsvOptions)
     extra_columns: dict[str, str] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
     value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
     pii: tuple[str, ...] = ()
     description: str = ""
+    country: str = DEFAULT_COUNTRY
+    """ISO 3166-1 alpha-2 country of the records (phones are read by its rules)"""
+    precision: dict[str, str] = field(default_factory=dict)
+    """field: how precise the source's values are (birth_date: year | day)"""
 
     @property
     def raw_table(self) -> str:
@@ -99,10 +110,16 @@ class TableConfig:
         """Data columns of the raw table: the kind's canonical fields, then the extras."""
         return list(CANONICAL_FIELDS[self.kind]) + list(self.extra_columns)
 
+    def source_columns(self, fld: str) -> tuple[str, ...]:
+        """The export's column(s) a mapped field is read from (several: joined with a space)."""
+        src = self.columns[fld]
+        return (src,) if isinstance(src, str) else tuple(src)
+
     def fingerprint(self) -> str:
         """Hash of everything that decides how a file of this table is read and mapped.
 
         A change of mapping invalidates every file already loaded, so the loader reloads them.
+        (Country and precision act in staging, which is rebuilt on every run: not here.)
         """
         blob = json.dumps(
             {
@@ -121,6 +138,7 @@ class SourceConfig:
     description: str
     priority: int | None
     tables: tuple[TableConfig, ...]
+    country: str = DEFAULT_COUNTRY
 
 
 @dataclass(frozen=True)
@@ -152,14 +170,46 @@ def _str_map(value: Any, path: Path, where: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
-def _parse_table(path: Path, source: str, name: str, spec: Any) -> TableConfig:
+def _column_map(value: Any, path: Path, where: str) -> dict[str, str | tuple[str, ...]]:
+    """`columns:`: field -> the export's column, or a list of columns (joined with a space)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _err(path, where, f"expected a mapping, got {type(value).__name__}")
+    out: dict[str, str | tuple[str, ...]] = {}
+    for k, v in value.items():
+        if isinstance(v, (list, tuple)):
+            parts = [str(p) for p in v if p is not None and str(p) != ""]
+            if len(parts) != len(v) or not parts:
+                raise _err(path, f"{where}.{k}",
+                           "a list of columns must name at least one column, none of them empty")
+            dupes = sorted({p for p in parts if parts.count(p) > 1})
+            if dupes:
+                raise _err(path, f"{where}.{k}", f"lists column(s) {dupes} twice")
+            out[str(k)] = parts[0] if len(parts) == 1 else tuple(parts)
+        elif isinstance(v, dict):
+            raise _err(path, f"{where}.{k}", "expected a column name or a list of column names")
+        else:
+            out[str(k)] = str(v)
+    return out
+
+
+def _country(value: Any, path: Path, where: str) -> str:
+    text = str(value).strip().upper() if value is not None else ""
+    if not _COUNTRY.match(text):
+        raise _err(path, where, f"{value!r} is not an ISO 3166-1 alpha-2 country code (CN, AU, US ...)")
+    return text
+
+
+def _parse_table(path: Path, source: str, name: str, spec: Any,
+                 source_country: str = DEFAULT_COUNTRY) -> TableConfig:
     where = f"sources.{source}.tables.{name}"
     if not _NAME.match(name):
         raise _err(path, where, "a table name must be lower case letters, digits and _")
     if not isinstance(spec, dict):
         raise _err(path, where, "expected a mapping with kind, path, format and columns")
     known = {"kind", "path", "format", "csv", "columns", "extra_columns", "constants",
-             "value_maps", "pii", "description"}
+             "value_maps", "pii", "description", "country", "precision"}
     unknown = sorted(set(spec) - known)
     if unknown:
         raise _err(path, where, f"unknown key(s) {unknown}; allowed: {sorted(known)}")
@@ -171,7 +221,7 @@ def _parse_table(path: Path, source: str, name: str, spec: Any) -> TableConfig:
         raise _err(path, f"{where}.format", f"{fmt!r} is not one of {list(FORMATS)}")
     if not spec.get("path"):
         raise _err(path, f"{where}.path", "missing: a file path or glob under landing_dir")
-    columns = _str_map(spec.get("columns"), path, f"{where}.columns")
+    columns = _column_map(spec.get("columns"), path, f"{where}.columns")
     constants = _str_map(spec.get("constants"), path, f"{where}.constants")
     canonical = CANONICAL_FIELDS[kind]
     for fld in list(columns) + list(constants):
@@ -218,10 +268,23 @@ def _parse_table(path: Path, source: str, name: str, spec: Any) -> TableConfig:
         "".encode(csv.encoding)
     except LookupError:
         raise _err(path, f"{where}.csv.encoding", f"unknown encoding {csv.encoding!r}") from None
+    country = (_country(spec["country"], path, f"{where}.country")
+               if spec.get("country") is not None else source_country)
+    precision = _str_map(spec.get("precision"), path, f"{where}.precision")
+    for fld, level in precision.items():
+        if kind != "customers" or fld not in PRECISIONS:
+            raise _err(path, f"{where}.precision.{fld}",
+                       f"only a customers table can declare a precision, for {sorted(PRECISIONS)}")
+        if level not in PRECISIONS[fld]:
+            raise _err(path, f"{where}.precision.{fld}",
+                       f"{level!r} is not one of {list(PRECISIONS[fld])}")
+        if fld not in columns and fld not in constants:
+            raise _err(path, f"{where}.precision.{fld}", "only a mapped field can have a precision")
     return TableConfig(
         source=source, name=name, kind=kind, path=str(spec["path"]), format=fmt,
         columns=columns, csv=csv, extra_columns=extras, constants=constants,
         value_maps=value_maps, pii=pii, description=str(spec.get("description", "")),
+        country=country, precision=precision,
     )
 
 
@@ -246,7 +309,13 @@ def load_sources_config(path: str | Path, landing_dir: str | Path | None = None)
                        "a source name must be lower case letters, digits and single _")
         if not isinstance(sspec, dict) or not isinstance(sspec.get("tables"), dict):
             raise _err(path, f"sources.{sname}", "expected a mapping with a `tables:` mapping")
-        tables = tuple(_parse_table(path, sname, str(t), tspec)
+        unknown = sorted(set(sspec) - {"description", "priority", "country", "tables"})
+        if unknown:
+            raise _err(path, f"sources.{sname}", f"unknown key(s) {unknown}; allowed: "
+                       "['country', 'description', 'priority', 'tables']")
+        country = (_country(sspec["country"], path, f"sources.{sname}.country")
+                   if sspec.get("country") is not None else DEFAULT_COUNTRY)
+        tables = tuple(_parse_table(path, sname, str(t), tspec, country)
                        for t, tspec in sspec["tables"].items())
         customer_tables = [t.name for t in tables if t.kind == "customers"]
         if len(customer_tables) > 1:
@@ -257,6 +326,7 @@ def load_sources_config(path: str | Path, landing_dir: str | Path | None = None)
         sources.append(SourceConfig(
             name=sname, description=str(sspec.get("description", "")),
             priority=int(priority) if priority is not None else None, tables=tables,
+            country=country,
         ))
     if not sources:
         raise _err(path, "sources", "no source declared")

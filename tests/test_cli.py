@@ -35,3 +35,19 @@ def test_generate_writes_a_sample(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "ground_truth" / "records.csv").exists()
     assert (tmp_path / "landing" / "DATASET.json").exists()
+
+
+def test_sources_validate_shows_joined_columns_and_files_missing_one(tmp_path):
+    from sources_landing import write_customers_only_landing
+
+    sources = write_customers_only_landing(tmp_path, with_dates=False)
+    (tmp_path / "landing" / "au" / "people_old.csv").write_text("rec_id, given_name, surname\nr9, a, b\n",
+                                                                 encoding="utf-8")
+    result = CliRunner().invoke(main, ["sources", "validate", "--sources", str(sources)])
+    assert result.exit_code == 0, result.output
+    assert "address = street_number + address_1 + address_2 (joined with a space)" in result.output
+    assert "birth_date: precision year" in result.output
+    assert "au__people                   customers    csv      AU" in result.output
+    assert "nz__people                   customers    jsonl    NZ" in result.output
+    missing = [line for line in result.output.splitlines() if line.strip().startswith("!")]
+    assert len(missing) == 1 and "au/people_old.csv has no column(s) ['street_number'" in missing[0]

@@ -43,3 +43,37 @@ def test_generated_sources_point_dagster_at_the_raw_assets(default_sources):
     files = render_staging(load_sources_config(default_sources))
     text = files["models/staging/crm/_crm__sources.yml"]
     assert "identifier: crm__contacts" in text and "- raw\n" in text and "schema: raw" in text
+
+
+def test_country_precision_and_several_columns_reach_the_generated_files(tmp_path):
+    src = tmp_path / "sources.yml"
+    src.write_text("""
+sources:
+  febrl:
+    country: AU
+    tables:
+      people:
+        kind: customers
+        path: a.csv
+        format: csv
+        columns: {source_record_id: rec_id, address: [street_number, address_1], birth_date: dob}
+        precision: {birth_date: year}
+      accounts:
+        kind: accounts
+        path: b.csv
+        format: csv
+        columns: {source_record_id: id}
+""", encoding="utf-8")
+    files = render_staging(load_sources_config(src))
+    model = files["models/staging/febrl/stg_febrl__people.sql"]
+    assert "stage_customers('febrl', 'people', extra_columns=[], country='AU', precision={'birth_date': 'year'})" in model
+    assert "stage_accounts('febrl', 'accounts', extra_columns=[])" in files["models/staging/febrl/stg_febrl__accounts.sql"]
+    sources = files["models/staging/febrl/_febrl__sources.yml"]
+    assert "Mapped from `street_number`, `address_1`: their values joined with a space" in sources
+    inventory = files["macros/generated/huaxiang_inventory.sql"]
+    assert "'customers': ['source_record_id', 'full_name'," in inventory  # the raw columns of each kind
+
+
+def test_the_default_sources_stage_chinese_records(default_sources):
+    files = render_staging(load_sources_config(default_sources))
+    assert "country='CN')" in files["models/staging/crm/stg_crm__contacts.sql"]

@@ -218,3 +218,84 @@ def test_reader_stops_borrowing_lines_after_the_limit(tmp_path):
     loaded = sum(len(c) for c in chunks)
     rejected = sum(len(c.rejects) for c in chunks)
     assert (loaded, rejected) == (78, 1)
+
+
+# ---------------------------------------------------------------- a field from several columns
+FEBRL_COLUMNS = {"source_record_id": "rec_id", "given_name": "given_name",
+                 "address": ("street_number", "address_1", "address_2"), "city": "suburb"}
+# rec_id -> the address the three columns make: joined with one space, empty parts left out
+FEBRL_ADDRESSES = {"r1": "8 stanley street miami", "r2": "salkauskas crescent", "r3": None, "r4": "12 kela"}
+
+
+def febrl_rows() -> list[dict]:
+    return [
+        {"rec_id": "r1", "given_name": " michaela", "street_number": " 8", "address_1": " stanley street",
+         "address_2": " miami", "suburb": " winston hills", "soc_sec_id": " 5304218"},
+        {"rec_id": "r2", "given_name": " charles", "street_number": "", "address_1": " salkauskas crescent",
+         "address_2": " ", "suburb": " dapto", "soc_sec_id": " 4365168"},
+        {"rec_id": "r3", "given_name": " vanessa", "street_number": "", "address_1": "",
+         "address_2": "", "suburb": "", "soc_sec_id": ""},
+        {"rec_id": "r4", "given_name": " ann", "street_number": " 12", "address_1": "",
+         "address_2": " kela", "suburb": " bega", "soc_sec_id": " 1"},
+    ]
+
+
+def write_febrl(tmp_path, fmt: str) -> TableConfig:
+    (tmp_path / "f").mkdir()
+    data = febrl_rows()
+    if fmt == "csv":
+        header = list(data[0])
+        (tmp_path / "f" / "people.csv").write_text(
+            ",".join(header) + "\n" + "".join(",".join(r[h] for h in header) + "\n" for r in data),
+            encoding="utf-8")
+    elif fmt == "jsonl":
+        (tmp_path / "f" / "people.jsonl").write_text(
+            "".join(json.dumps({k: (v if v != "" else None) for k, v in r.items()}) + "\n" for r in data),
+            encoding="utf-8")
+    else:
+        pq.write_table(pa.table({k: [r[k] if r[k] != "" else None for r in data] for k in data[0]}),
+                       tmp_path / "f" / "people.parquet")
+    return TableConfig(source="febrl", name="people", kind="customers", path=f"f/people.{fmt}", format=fmt,
+                       columns=dict(FEBRL_COLUMNS))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "jsonl-python", "parquet"])
+def test_a_field_mapped_from_several_columns_joins_them(tmp_path, con, monkeypatch, fmt):
+    from orchestration.ingest import loader
+
+    if fmt == "jsonl-python":
+        monkeypatch.setattr(loader, "prepare_json_lines", lambda con, path: False)
+    table = write_febrl(tmp_path, fmt.split("-")[0])
+    report = load_table(con, table, tmp_path)
+    assert report.totals()["rows_loaded"] == 4 and report.totals()["rows_rejected"] == 0
+    got = {r: a for r, a in rows(con, "select source_record_id, address from raw.febrl__people")}
+    assert got == FEBRL_ADDRESSES
+    # one canonical column, no part of it left behind; only the columns nobody mapped are unmapped
+    columns = [c for (c,) in rows(con, "select column_name from information_schema.columns "
+                                       "where table_name = 'febrl__people'")]
+    assert columns == table.raw_columns + ["_source_file", "_row_number", "_loaded_at", "_row_hash", "_unmapped"]
+    unmapped = [json.loads(u) for (u,) in rows(con, "select _unmapped from raw.febrl__people "
+                                                    "where _unmapped is not null order by _row_number")]
+    assert len(unmapped) >= 3 and all(set(u) == {"soc_sec_id"} for u in unmapped)
+    # a mapped field stays as it was written
+    assert rows(con, "select given_name from raw.febrl__people where source_record_id = 'r1'") == [(" michaela",)]
+
+
+def test_a_missing_part_column_rejects_the_file_naming_it(tmp_path, con):
+    table = write_febrl(tmp_path, "csv")
+    table = TableConfig(**{**table.__dict__, "columns": {**FEBRL_COLUMNS,
+                                                         "address": ("street_number", "address_3")}})
+    report = load_table(con, table, tmp_path)
+    assert report.totals()["rows_rejected"] == 4
+    (reason,) = {r for (r,) in rows(con, "select reason from raw.rejects")}
+    assert "['address_3']" in reason
+
+
+def test_changing_the_parts_reloads_the_table(tmp_path, con):
+    table = write_febrl(tmp_path, "csv")
+    load_table(con, table, tmp_path)
+    fewer = TableConfig(**{**table.__dict__, "columns": {**FEBRL_COLUMNS, "address": ("address_1", "address_2")}})
+    assert fewer.fingerprint() != table.fingerprint()
+    assert load_table(con, fewer, tmp_path).files[0].status == "loaded"
+    assert rows(con, "select address from raw.febrl__people where source_record_id = 'r1'") == [
+        ("stanley street miami",)]

@@ -25,6 +25,25 @@ PHONES = {
     "abc": ("invalid", None),
     "  ": ("missing", None),
 }
+# a source of another country than China (sources file `country`): raw -> (status, E.164)
+INTL_PHONES = {
+    "+61 412 345 678": ("international", "+61412345678"),
+    "(+61) 2 9876 5432": ("international", "+61298765432"),
+    "＋６４ ２１ １２３ ４５６７": ("international", "+64211234567"),
+    "+1 415-555-0100": ("international", "+14155550100"),
+    "+86 138 1234 5678": ("international", "+8613812345678"),  # a Chinese number stays itself
+    "0412 345 678": ("unverified", None),          # no country code: never +86, never guessed
+    "13812345678": ("unverified", None),
+    "(02) 9876 5432": ("unverified", None),
+    "+61 4123": ("invalid", None),
+    "+0 412 345 678": ("invalid", None),
+    "1234": ("invalid", None),
+    "00000000": ("junk", None),
+    "n/a": ("invalid", None),
+    " ": ("missing", None),
+}
+MASKS = {"+8613812345678": "138****5678", "+61412345678": "+61****5678",
+         "+14155550100": "+14****0100", "+6491234567": "****4567"}
 EMAILS = {
     " Wang.Li@QQ.com ": ("valid", "wang.li@qq.com"),
     "ｗａｎｇ＠１６３．ｃｏｍ": ("valid", "wang@163.com"),
@@ -81,7 +100,12 @@ def results(tmp_path_factory):
     union all
     select 'gender', v, {{{{ normalize_gender('v') }}}}, null from (values {values(GENDERS)}) t(v)
     union all
-    select 'mask', '+8613812345678', {{{{ mask_mobile("'+8613812345678'") }}}}, null
+    select 'intl', v, {{{{ intl_phone_status('v', cn_phone_digits('v')) }}}},
+           {{{{ intl_phone_e164(intl_phone_status('v', cn_phone_digits('v')), cn_phone_digits('v')) }}}}
+    from (values {values(INTL_PHONES)}) t(v)
+    union all
+    select 'mask', v, {{{{ mask_mobile('v') }}}}, cast({{{{ regexp_full_match(mask_mobile('v'), masked_mobile_pattern()) }}}} as varchar)
+    from (values {values(MASKS)}) t(v)
     union all
     select 'clean', v, {{{{ clean_text('v') }}}}, {{{{ clean_city('v') }}}} from (values ('　杭州市 '), ('  ')) t(v)
     union all
@@ -125,8 +149,17 @@ def test_gender(results, raw, expected):
     assert results[("gender", raw)][0] == expected
 
 
+@pytest.mark.parametrize("raw, expected", INTL_PHONES.items())
+def test_phone_of_another_country(results, raw, expected):
+    assert results[("intl", raw)] == expected
+
+
+@pytest.mark.parametrize("e164, masked", MASKS.items())
+def test_mask_mobile_and_its_test_pattern(results, e164, masked):
+    assert results[("mask", e164)] == (masked, "true")
+
+
 def test_mask_and_text(results):
-    assert results[("mask", "+8613812345678")][0] == "138****5678"
     assert results[("clean", "　杭州市 ")] == ("杭州市", "杭州")
     assert results[("clean", "  ")] == (None, None)
 

@@ -5,7 +5,7 @@ import pandas as pd
 
 from orchestration.ingest import quality
 from orchestration.ingest.quality import ExpectationSpec, build_specs, validate_frame
-from orchestration.sources_config import load_sources_config
+from orchestration.sources_config import TableConfig, load_sources_config
 
 
 def orders_frame(n=200, bad=0):
@@ -64,3 +64,36 @@ def test_an_expectation_that_raises_is_an_error(default_sources):
     result = validate_frame(frame, table)
     assert not result.success
     assert any("raised instead of running" in e for e in result.errors)
+
+
+def febrl_table() -> TableConfig:
+    return TableConfig(source="febrl", name="people", kind="customers", path="a.csv", format="csv",
+                       columns={"source_record_id": "rec_id", "birth_date": "dob", "gender": "sex",
+                                "created_at": "since"})
+
+
+def customers_frame(birth_dates, genders=None):
+    n = len(birth_dates)
+    return pd.DataFrame({
+        "source_record_id": [f"S{i}" for i in range(n)], "birth_date": birth_dates,
+        "gender": genders or ["M"] * n, "created_at": ["2024-01-01"] * n,
+        "_row_number": list(range(1, n + 1)), "_row_hash": ["0" * 32] * n,
+    })
+
+
+def test_values_written_with_spaces_around_them_are_not_dirt(default_sources):
+    """FEBRL's CSVs are written `a, b, c`: staging trims, so the raw checks read the value as
+    staging does (yyyymmdd included)."""
+    table = febrl_table()
+    spaced = [" 19151111", "19161214 ", "\u30001987-01-01\u3000", " 1987/3/5", "\u00a01990"] * 40
+    result = validate_frame(customers_frame(spaced, [" m", "F ", "\u3000男", "f", " 1"] * 40), table)
+    assert result.success, result.summary
+
+
+def test_trimming_does_not_weaken_the_checks(default_sources):
+    table = febrl_table()
+    result = validate_frame(customers_frame([" 1915-11-11x", " abc", "19xx1111", " 1915", "\t1915"] * 40), table)
+    (failure,) = result.failures
+    assert failure["expectation"] == "expect_column_values_to_match_regex(birth_date)"
+    # only ' 1915' passes: a tab is no space to staging's trim(), which could not read '\t1915' either
+    assert failure["unexpected_count"] == 160

@@ -72,3 +72,105 @@ def test_fingerprint_changes_with_mapping(default_sources, tmp_path):
     changed = write(tmp_path, text.replace("mobile: phone", "phone: phone").replace("pii: [full_name, mobile, birth_date]", "pii: [full_name, phone, birth_date]"))
     b = load_sources_config(changed).table("store__members").fingerprint()
     assert a != b
+
+
+def test_a_field_may_be_mapped_from_several_columns(tmp_path):
+    cfg = load_sources_config(write(tmp_path, """
+sources:
+  febrl:
+    tables:
+      people:
+        kind: customers
+        path: a.csv
+        format: csv
+        columns:
+          source_record_id: rec_id
+          address: [street_number, address_1, address_2]
+          city: [suburb]
+        value_maps: {address: {"n/a": ""}}
+        pii: [address]
+"""))
+    t = cfg.tables[0]
+    assert t.columns["address"] == ("street_number", "address_1", "address_2")
+    assert t.source_columns("address") == ("street_number", "address_1", "address_2")
+    assert t.columns["city"] == "suburb" and t.source_columns("city") == ("suburb",)  # a list of one is one
+    assert t.raw_columns.count("address") == 1
+
+
+@pytest.mark.parametrize("mapping, message", [
+    ("address: []", "columns.address: a list of columns must name at least one column"),
+    ("address: [a, '']", "columns.address: a list of columns must name at least one column"),
+    ("address: [a, b, a]", "columns.address: lists column(s) ['a'] twice"),
+    ("address: {a: b}", "columns.address: expected a column name or a list of column names"),
+])
+def test_a_bad_list_of_columns_is_named(tmp_path, mapping, message):
+    path = write(tmp_path, "sources:\n  src:\n    tables:\n      t:\n        kind: customers\n        path: a.csv\n"
+                           f"        format: csv\n        columns:\n          source_record_id: id\n          {mapping}\n")
+    with pytest.raises(SourcesConfigError) as err:
+        load_sources_config(path)
+    assert message in str(err.value) and "sources.src.tables.t" in str(err.value)
+
+
+def test_fingerprint_changes_with_the_columns_of_a_field(tmp_path):
+    body = ("sources:\n  src:\n    tables:\n      t:\n        kind: customers\n        path: a.csv\n"
+            "        format: csv\n        columns:\n          source_record_id: id\n          address: {}\n")
+    a = load_sources_config(write(tmp_path, body.format("[a, b]"))).tables[0].fingerprint()
+    b = load_sources_config(write(tmp_path, body.format("[a, b, c]"))).tables[0].fingerprint()
+    c = load_sources_config(write(tmp_path, body.format("[b, a]"))).tables[0].fingerprint()
+    assert len({a, b, c}) == 3
+
+
+def test_country_is_the_sources_unless_the_table_says_otherwise(tmp_path, default_sources):
+    cfg = load_sources_config(write(tmp_path, """
+sources:
+  au:
+    country: au
+    tables:
+      people: {kind: customers, path: a.csv, format: csv, columns: {source_record_id: id}}
+      nz_accounts: {kind: accounts, path: b.csv, format: csv, columns: {source_record_id: id}, country: NZ}
+  other:
+    tables:
+      people: {kind: customers, path: c.csv, format: csv, columns: {source_record_id: id}}
+"""))
+    assert {t.raw_table: t.country for t in cfg.tables} == {
+        "au__people": "AU", "au__nz_accounts": "NZ", "other__people": "CN"}
+    assert cfg.sources[0].country == "AU"
+    assert {t.country for t in load_sources_config(default_sources).tables} == {"CN"}
+
+
+def test_birth_date_precision(tmp_path):
+    cfg = load_sources_config(write(tmp_path, """
+sources:
+  src:
+    tables:
+      people:
+        kind: customers
+        path: a.csv
+        format: csv
+        columns: {source_record_id: id, birth_date: born}
+        precision: {birth_date: year}
+"""))
+    assert cfg.tables[0].precision == {"birth_date": "year"}
+
+
+@pytest.mark.parametrize("where, text, message", [
+    ("source", "country: Australia", "sources.src.country: 'Australia' is not an ISO 3166-1 alpha-2 country code"),
+    ("table", "country: A1", "sources.src.tables.t.country: 'A1' is not an ISO 3166-1 alpha-2"),
+    ("source", "contry: AU", "sources.src: unknown key(s) ['contry']"),
+    ("table", "precision: {birth_date: month}", "precision.birth_date: 'month' is not one of ['day', 'year']"),
+    ("table", "precision: {created_at: year}", "precision.created_at: only a customers table can declare a precision"),
+    ("table", "precision: {birth_date: year}\n        columns: {source_record_id: id}",
+     "precision.birth_date: only a mapped field can have a precision"),
+])
+def test_bad_country_or_precision_is_named(tmp_path, where, text, message):
+    table = "        kind: customers\n        path: a.csv\n        format: csv\n"
+    columns = "        columns: {source_record_id: id, birth_date: born}\n"
+    if "columns" in text:
+        columns = ""
+    if where == "source":
+        body = f"sources:\n  src:\n    {text}\n    tables:\n      t:\n{table}{columns}"
+    else:
+        body = f"sources:\n  src:\n    tables:\n      t:\n{table}{columns}        {text}\n"
+    with pytest.raises(SourcesConfigError) as err:
+        load_sources_config(write(tmp_path, body))
+    assert message in str(err.value)

@@ -49,9 +49,11 @@ from orchestration.assets.model_tags import (
     GROUP,
     ORDER_DAYS_KEY,
     CHURN_MODEL_KEY,
+    NO_AS_OF,
     _as_of,
     markdown_table,
     model_tag_key,
+    run_as_of,
     write_table,
 )
 from orchestration.assets.rule_tags import load_rules
@@ -163,7 +165,7 @@ def registry_frame(store: ModelStore) -> pd.DataFrame:
 def build_churn_training_asset(config: TagConfig, rule_tags_dir: Path, models_dir: Path) -> AssetsDefinition:
     h = config.churn.horizon_days
     specs = [
-        AssetSpec(CHURN_MODEL_KEY, group_name=GROUP, kinds={"python", "scikitlearn"},
+        AssetSpec(CHURN_MODEL_KEY, group_name=GROUP, kinds={"python", "scikitlearn"}, skippable=True,
                   deps=[FACTS_KEY, ORDER_DAYS_KEY, AssetKey(["marts", "fct_customer_events"])],
                   description=f"The churn classifier, trained on the data of the as-of date (features at the "
                               f"as-of date minus {h} days, labels: no paid order since) and stored as a versioned "
@@ -171,7 +173,7 @@ def build_churn_training_asset(config: TagConfig, rule_tags_dir: Path, models_di
                               "manifest: training cutoff, features, validation metrics); the registry of stored "
                               "models is model_tags.churn_model_registry. Trained weekly; the daily scoring loads "
                               "it."),
-        AssetSpec(model_tag_key("churn_backtest"), group_name=GROUP, kinds={"python", "duckdb"},
+        AssetSpec(model_tag_key("churn_backtest"), group_name=GROUP, kinds={"python", "duckdb"}, skippable=True,
                   description=f"The churn backtest: each churn score (the classifier, MBG/NBD P(alive), the "
                               f"baseline rule) trained, fitted or evaluated {h} days before the as-of date and "
                               "judged on who bought since: ROC AUC, PR AUC, top-decile lift, Brier score."),
@@ -181,6 +183,9 @@ def build_churn_training_asset(config: TagConfig, rule_tags_dir: Path, models_di
     def churn_training(context: AssetExecutionContext, warehouse: DuckDBWarehouse):
         store = ModelStore(models_dir)
         with warehouse.connect() as con:
+            if run_as_of(con) is None:
+                context.log.warning(NO_AS_OF)
+                return
             as_of, cutoff = backtest_cutoff(con, config)
             at_cutoff = features_with_p_alive(con, h, h, cutoff, config.clv)  # backtested, then trained on
             results, fit = run_backtest(con, config, rule_tags_dir, at_cutoff)

@@ -65,6 +65,21 @@ def model_tag_key(name: str) -> AssetKey:
     return AssetKey([SCHEMA, name])
 
 
+DATA_WINDOW = "intermediate.int_data_window"
+NO_AS_OF = ("no as-of date: the data holds no date (no order or event time, no customer record "
+            "created_at / updated_at) and none was given: the tags are not computed; identity "
+            "resolution is built. Run with --as-of YYYY-MM-DD (HUAXIANG_AS_OF) to tag as of a date.")
+
+
+def run_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The as-of date of this run (int_data_window), None when there is none to compute for:
+    the tag steps then skip (their outputs are skippable) and so does everything after them."""
+    if not table_exists(con, DATA_WINDOW):
+        return None
+    rows = con.execute(f"select as_of_date from {DATA_WINDOW}").fetchall()
+    return rows[0][0] if rows else None
+
+
 def _as_of(con: duckdb.DuckDBPyConnection) -> str:
     rows = con.execute(f"select min(as_of_date), max(as_of_date) from {FACT_TAGS}").fetchall()
     low, high = rows[0]
@@ -280,16 +295,19 @@ def _build_model_asset(name: str, config: TagConfig, models_dir: Path) -> Assets
     params = asdict(config.params(name))
     tag = config.tag(tag_key)
     specs = [AssetSpec(model_tag_key(name), group_name=GROUP, deps=list(model.inputs),
-                       kinds={"python", "duckdb"},
+                       kinds={"python", "duckdb"}, skippable=True,
                        description=f"Model tag `{tag_key}` ({tag.name_zh}): {tag.description} "
                                    f"Parameters: {json.dumps(params, ensure_ascii=False)}.")]
-    specs += [AssetSpec(model_tag_key(extra), group_name=GROUP, kinds={"python", "duckdb"},
+    specs += [AssetSpec(model_tag_key(extra), group_name=GROUP, kinds={"python", "duckdb"}, skippable=True,
                         description=f"Written with model_tags.{name}.")
               for extra in model.extra_tables]
 
     @multi_asset(name=f"model_tag_{name}", specs=specs, pool=WAREHOUSE_POOL)
     def model_tag_asset(context: AssetExecutionContext, warehouse: DuckDBWarehouse):
         with warehouse.connect() as con:
+            if run_as_of(con) is None:
+                context.log.warning(NO_AS_OF)
+                return
             as_of = _as_of(con)
             frames = (model.compute(con, config, ModelStore(models_dir)) if model.uses_model_store
                       else model.compute(con, config))

@@ -13,6 +13,7 @@ a value that does not parse is visible instead of failing the load.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 from collections import Counter
@@ -142,9 +143,17 @@ def _value_expr(table: TableConfig, column: str, available: set[str],
     if column in table.constants:
         params.append(table.constants[column])
         return "?::varchar"
-    if column not in available:
+    if column in table.columns and len(table.source_columns(column)) > 1:
+        parts = [part_name(column, i) for i in range(len(table.source_columns(column)))]
+        if not all(p in available for p in parts):
+            return "null::varchar"
+        # the values joined with one space; empty ones (after trimming) are skipped
+        ref = "nullif(concat_ws(' ', " + ", ".join(
+            f"nullif(trim({quote_ident(p)}), '')" for p in parts) + "), '')"
+    elif column not in available:
         return "null::varchar"
-    ref = quote_ident(column)
+    else:
+        ref = quote_ident(column)
     vmap = table.value_maps.get(column)
     if not vmap:
         return ref
@@ -175,9 +184,23 @@ def _insert_batch(con: duckdb.DuckDBPyConnection, table: TableConfig, batch: pa.
     return batch.num_rows
 
 
+def part_name(column: str, i: int) -> str:
+    """The name under which the i-th of several source columns of `column` is read; `#` is
+    never in a field name, so it cannot meet a mapped or extra column."""
+    return f"{column}#{i + 1}"
+
+
 def _wanted_columns(table: TableConfig) -> dict[str, str]:
-    """{raw column name: source column name} for mapped and extra columns."""
-    return {**table.columns, **table.extra_columns}
+    """{name read: source column name} for mapped and extra columns; a field mapped from
+    several columns is read as one part per column (part_name), joined by _value_expr."""
+    wanted: dict[str, str] = {}
+    for fld in table.columns:
+        sources = table.source_columns(fld)
+        if len(sources) == 1:
+            wanted[fld] = sources[0]
+        else:
+            wanted.update({part_name(fld, i): src for i, src in enumerate(sources)})
+    return {**wanted, **table.extra_columns}
 
 
 def _chunk_to_arrow(chunk: Chunk) -> pa.Table:
@@ -419,6 +442,28 @@ def _load_parquet_file(con, table: TableConfig, path: Path, rel_file: str,
         params,
     ).fetchall()[0][0]
     return FileReport(rel_file, "loaded", int(rows), int(loaded), 0)
+
+
+def missing_columns(table: TableConfig, path: Path) -> list[str] | None:
+    """The mapped source columns (parts of a field mapped from several included) that the
+    file's header (CSV) or schema (Parquet) lacks: the loader would reject its rows. None when
+    it cannot tell (JSON Lines: every line has its own keys) or cannot read the header."""
+    wanted = list(dict.fromkeys(_wanted_columns(table).values()))
+    try:
+        if table.format == "csv":
+            encoding = "utf-8-sig" if table.csv.encoding.lower() in ("utf-8", "utf8") else table.csv.encoding
+            with open(path, encoding=encoding, newline="") as fh:
+                first = fh.readline().rstrip("\r\n")
+            header = [h.strip() for h in next(csv.reader([first], delimiter=table.csv.delimiter,
+                                                         quotechar=table.csv.quote), [])]
+        elif table.format == "parquet":
+            import pyarrow.parquet as pq
+            header = pq.read_schema(path).names
+        else:
+            return None
+    except (OSError, UnicodeDecodeError, ValueError, pa.ArrowException):
+        return None
+    return [c for c in wanted if c not in header]
 
 
 def list_files(table: TableConfig, landing_dir: Path) -> list[Path]:

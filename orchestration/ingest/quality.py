@@ -131,9 +131,27 @@ def build_specs(table: TableConfig) -> list[ExpectationSpec]:
     return specs
 
 
+# The white space staging trims around a value (DuckDB's trim(): the Unicode space
+# separators, the ideographic space among them; not tabs or line breaks).
+SPACES = " \u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + "\u202f\u205f\u3000"
+
+
+def _trimmed(value):
+    """A text value as staging reads it: surrounding spaces off, blank as missing."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip(SPACES)
+    return value if value else None
+
+
 def _prepare_frame(df: pd.DataFrame, table: TableConfig) -> pd.DataFrame:
-    """Add the numeric readings the range expectations look at."""
+    """The values as staging reads them (surrounding spaces trimmed, a blank value missing:
+    a CSV written `a, b, c` is not dirt), and the numeric readings the range expectations
+    look at."""
     out = df.copy()
+    for col in table.raw_columns:
+        if col in out.columns and not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(_trimmed, na_action="ignore").astype(object)
     for col in numeric_columns(table):
         if col in out.columns:
             out[f"{col}__number"] = pd.to_numeric(out[col], errors="coerce")

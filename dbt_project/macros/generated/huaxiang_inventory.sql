@@ -13,6 +13,19 @@
     {{ return(tables.get(kind, [])) }}
 {%- endmacro %}
 
+{#- The canonical fields of each kind: the columns of its raw tables. -#}
+{% macro huaxiang_canonical_fields(kind) -%}
+    {%- set fields = {
+        'customers': ['source_record_id', 'full_name', 'given_name', 'family_name', 'nickname', 'gender', 'birth_date', 'mobile', 'phone', 'email', 'wechat_unionid', 'id_number', 'address', 'city', 'province', 'postcode', 'company_name', 'credit_code', 'level', 'lead_source', 'created_at', 'updated_at', 'account_ref', 'xref_source', 'xref_record_id', 'marketing_consent'],
+        'accounts': ['source_record_id', 'company_name', 'credit_code', 'industry', 'city', 'province', 'size', 'created_at'],
+        'relations': ['household_ref', 'member_source', 'member_ref', 'role'],
+        'orders': ['order_id', 'customer_source', 'source_customer_ref', 'ordered_at', 'status', 'amount', 'channel', 'store_id'],
+        'order_items': ['order_id', 'line_no', 'sku', 'category', 'quantity', 'unit_price'],
+        'events': ['event_id', 'customer_source', 'source_customer_ref', 'device_id', 'event_type', 'occurred_at', 'sku', 'category'],
+    } -%}
+    {{ return(fields[kind]) }}
+{%- endmacro %}
+
 {#- Source priority for survivorship (lower wins; NULL = no preference). -#}
 {% macro huaxiang_source_priorities() -%}
     {{ return({'crm': 2, 'app': 1, 'store': 3, 'ent': 4, 'oms': none}) }}

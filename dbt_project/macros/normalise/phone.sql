@@ -48,9 +48,44 @@
     end
 {%- endmacro %}
 
-{#- For BI: 138****5678. -#}
-{% macro mask_mobile(e164) -%}
-    case when {{ e164 }} is not null
-         then concat(substr({{ e164 }}, 4, 3), '****', substr({{ e164 }}, length({{ e164 }}) - 3, 4))
+{#- Phone numbers of a source in another country than China (the sources file's `country`).
+    Without a numbering plan per country we do not guess: a number written with its own
+    country code ("+61 412 345 678", "(+1) 415-555-0100") is kept in E.164 as written, any
+    other is 'unverified' (its digits stay in the raw column) and gets no E.164. Never +86. -#}
+
+{#- missing | junk | international | unverified | invalid; `digits`: the number's digits. -#}
+{% macro intl_phone_status(raw, digits) -%}
+    case
+        when {{ raw }} is null or trim({{ raw }}) = '' then 'missing'
+        when {{ digits }} is null or {{ digits }} = '' then 'invalid'
+        when {{ digits }} = repeat(substr({{ digits }}, 1, 1), length({{ digits }})) then 'junk'
+        when {{ regexp_contains("trim(" ~ fullwidth_to_halfwidth(raw) ~ ")", "'^[(]?[+]'") }}
+            then case when length({{ digits }}) between 8 and 15 and substr({{ digits }}, 1, 1) <> '0'
+                      then 'international' else 'invalid' end
+        when length({{ digits }}) between 5 and 15 then 'unverified'
+        else 'invalid'
     end
+{%- endmacro %}
+
+{#- E.164 for a number that carries its own country code, else NULL. -#}
+{% macro intl_phone_e164(status, digits) -%}
+    case when {{ status }} = 'international' then concat('+', {{ digits }}) end
+{%- endmacro %}
+
+{#- For BI: 138****5678 (a Chinese number); +61****5678 (another country's: the first two
+    digits and the last four; only the last four when the number is short). -#}
+{% macro mask_mobile(e164) -%}
+    case
+        when {{ e164 }} like '+86%'
+            then concat(substr({{ e164 }}, 4, 3), '****', substr({{ e164 }}, length({{ e164 }}) - 3, 4))
+        when length({{ e164 }}) >= 12
+            then concat(substr({{ e164 }}, 1, 3), '****', substr({{ e164 }}, length({{ e164 }}) - 3, 4))
+        when {{ e164 }} is not null
+            then concat('****', substr({{ e164 }}, length({{ e164 }}) - 3, 4))
+    end
+{%- endmacro %}
+
+{#- The shapes mask_mobile writes (a regular expression, for tests). -#}
+{% macro masked_mobile_pattern() -%}
+    '1[0-9]{2}[*]{4}[0-9]{4}|([+][0-9]{2})?[*]{4}[0-9]{4}'
 {%- endmacro %}

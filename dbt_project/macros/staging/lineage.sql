@@ -30,8 +30,9 @@
     {%- set common = ['source_system', 'source_table'] -%}
     {%- set lineage = ['_source_file', '_row_number', '_row_hash', '_loaded_at'] -%}
     {%- set by_kind = {
-        'customers': ['source_record_id', 'record_key', 'full_name', 'given_name', 'family_name', 'nickname',
-                      'gender', 'gender_raw', 'birth_date', 'birth_year', 'birth_date_raw',
+        'customers': ['source_record_id', 'record_key', 'country', 'full_name', 'given_name', 'family_name',
+                      'nickname', 'gender', 'gender_raw', 'birth_date', 'birth_year', 'birth_date_precision',
+                      'birth_date_raw',
                       'mobile', 'mobile_status', 'mobile_raw', 'phone', 'phone_status', 'phone_raw',
                       'email', 'email_status', 'email_raw', 'wechat_unionid', 'id_number', 'address',
                       'city', 'province', 'postcode', 'company_name', 'credit_code', 'level',
@@ -54,13 +55,38 @@
     {{ return(common + by_kind[kind] + lineage) }}
 {%- endmacro %}
 
-{#- UNION ALL of every staging model of a kind (from the generated inventory). -#}
+{#- A raw table of `kind` with no row: every canonical field as text, and the lineage. -#}
+{% macro empty_raw_relation(kind) -%}
+    (select
+        {%- for c in huaxiang_canonical_fields(kind) %}
+        cast(null as {{ type_text() }}) as {{ c }},
+        {%- endfor %}
+        cast(null as {{ type_text() }}) as _source_file,
+        cast(null as bigint) as _row_number,
+        cast(null as timestamp) as _loaded_at,
+        cast(null as {{ type_text() }}) as _row_hash,
+        cast(null as {{ type_text() }}) as _unmapped
+     where 1 = 0)
+{%- endmacro %}
+
+{#- The staging macro of each kind. -#}
+{% macro stage_macro(kind) -%}
+    {{ return({
+        'customers': stage_customers, 'accounts': stage_accounts, 'relations': stage_relations,
+        'orders': stage_orders, 'order_items': stage_order_items, 'events': stage_events,
+    }[kind]) }}
+{%- endmacro %}
+
+{#- UNION ALL of every staging model of a kind (from the generated inventory). A kind that no
+    source has (a sources file without customers, or without orders) is the kind's staging
+    macro over an empty raw table: no row, and every column typed as staging types it, so that
+    the models above bind as they do with data (an untyped NULL column does not: year(NULL)). -#}
 {% macro union_staged(kind) -%}
     {%- set cols = staged_columns(kind) -%}
     {%- set tables = huaxiang_tables(kind) -%}
     {%- if tables | length == 0 %}
-    select {% for c in cols %}null as {{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
-    where 1 = 0
+    select {{ cols | join(', ') }}
+    from ({{ stage_macro(kind)('none', 'none', relation=empty_raw_relation(kind)) }}) as _no_source
     {%- endif %}
     {%- for src, tbl in tables %}
     select {{ cols | join(', ') }} from {{ ref('stg_' ~ src ~ '__' ~ tbl) }}

@@ -1,26 +1,49 @@
 {#- A customer-record source, staged: one row per raw row, names cleaned, phones classified and
     in E.164, emails lower-cased, dates parsed, marketing consent read as true / false; the raw
-    text kept beside every parsed value. -#}
-{% macro stage_customers(source_name, table_name, extra_columns=[]) %}
+    text kept beside every parsed value.
+
+    `country` (ISO 3166-1 alpha-2, from the sources file) is the country of the records: phones
+    of a CN source are read by the Chinese rules (cn_phone_status); those of any other country
+    are never made Chinese: a number written with its own +country code is kept in E.164
+    ('international'), any other is 'unverified' and gets no E.164 (intl_phone_status).
+    `precision`: {'birth_date': 'year'} when the source knows only the year of birth (a value
+    like 1987-01-01 is then the year 1987, not the first of January). `relation`: read this
+    instead of the source (the typed empty union of a kind no source has, see union_staged). -#}
+{% macro stage_customers(source_name, table_name, extra_columns=[], country='CN', precision={},
+                         relation=none) %}
+{%- set is_cn = country == 'CN' -%}
+{%- set birth_year_only = precision.get('birth_date') == 'year' -%}
 with src as (
-    select * from {{ source(source_name, table_name) }}
+    select * from {{ (relation ~ " as _relation") if relation is not none else source(source_name, table_name) }}
 ),
 
 prepared as (
     select
         src.*,
+        {%- if is_cn %}
         {{ cn_national_digits(cn_phone_digits('mobile')) }} as _mobile_national,
         {{ cn_national_digits(cn_phone_digits('phone')) }} as _phone_national,
+        {%- else %}
+        {{ cn_phone_digits('mobile') }} as _mobile_national,
+        {{ cn_phone_digits('phone') }} as _phone_national,
+        {%- endif %}
         {{ normalize_email('email') }} as _email,
-        {{ clean_text('source_record_id') }} as _record_id
+        {{ clean_text('source_record_id') }} as _record_id,
+        {{ parse_date('birth_date') }} as _birth_date,
+        {{ parse_birth_year('birth_date') }} as _birth_year
     from src
 ),
 
 classified as (
     select
         prepared.*,
+        {%- if is_cn %}
         {{ cn_phone_status('mobile', '_mobile_national') }} as _mobile_status,
         {{ cn_phone_status('phone', '_phone_national') }} as _phone_status,
+        {%- else %}
+        {{ intl_phone_status('mobile', '_mobile_national') }} as _mobile_status,
+        {{ intl_phone_status('phone', '_phone_national') }} as _phone_status,
+        {%- endif %}
         {{ email_status('email', '_email') }} as _email_status
     from prepared
 )
@@ -30,15 +53,26 @@ select
     '{{ table_name }}' as source_table,
     _record_id as source_record_id,
     concat('{{ source_name }}', ':', _record_id) as record_key,
+    '{{ country }}' as country,
     {{ clean_text('full_name') }} as full_name,
     {{ clean_text('given_name') }} as given_name,
     {{ clean_text('family_name') }} as family_name,
     {{ clean_text('nickname') }} as nickname,
     {{ normalize_gender('gender') }} as gender,
     gender as gender_raw,
-    {{ parse_date('birth_date') }} as birth_date,
-    {{ parse_birth_year('birth_date') }} as birth_year,
+    {%- if birth_year_only %}
+    -- the source knows only the year of birth
+    cast(null as date) as birth_date,
+    _birth_year as birth_year,
+    case when _birth_year is not null then 'year' end as birth_date_precision,
+    {%- else %}
+    _birth_date as birth_date,
+    _birth_year as birth_year,
+    case when _birth_date is not null then 'day'
+         when _birth_year is not null then 'year' end as birth_date_precision,
+    {%- endif %}
     birth_date as birth_date_raw,
+    {%- if is_cn %}
     case when _mobile_status = 'mobile'
          then {{ cn_phone_e164('_mobile_status', '_mobile_national') }} end as mobile,
     _mobile_status as mobile_status,
@@ -51,6 +85,13 @@ select
     ) as phone,
     case when _phone_status = 'missing' and _mobile_status = 'landline' then 'landline'
          else _phone_status end as phone_status,
+    {%- else %}
+    {{ intl_phone_e164('_mobile_status', '_mobile_national') }} as mobile,
+    _mobile_status as mobile_status,
+    mobile as mobile_raw,
+    {{ intl_phone_e164('_phone_status', '_phone_national') }} as phone,
+    _phone_status as phone_status,
+    {%- endif %}
     phone as phone_raw,
     case when _email_status = 'valid' then _email end as email,
     _email_status as email_status,

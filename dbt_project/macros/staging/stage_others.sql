@@ -2,7 +2,7 @@
     cleaned and parsed values with the raw text beside them; judgement (reject or keep) is made
     in the intermediate *_validated models. -#}
 
-{% macro stage_accounts(source_name, table_name, extra_columns=[]) %}
+{% macro stage_accounts(source_name, table_name, extra_columns=[], relation=none) %}
 select
     '{{ source_name }}' as source_system,
     '{{ table_name }}' as source_table,
@@ -17,10 +17,10 @@ select
     {{ parse_local_timestamp('created_at') }} as created_at,
     created_at as created_at_raw,
     {{ extras_and_lineage(extra_columns) }}
-from {{ source(source_name, table_name) }}
+from {{ (relation ~ " as _relation") if relation is not none else source(source_name, table_name) }}
 {% endmacro %}
 
-{% macro stage_relations(source_name, table_name, extra_columns=[]) %}
+{% macro stage_relations(source_name, table_name, extra_columns=[], relation=none) %}
 select
     '{{ source_name }}' as source_system,
     '{{ table_name }}' as source_table,
@@ -37,10 +37,10 @@ select
     end as role,
     role as role_raw,
     {{ extras_and_lineage(extra_columns) }}
-from {{ source(source_name, table_name) }}
+from {{ (relation ~ " as _relation") if relation is not none else source(source_name, table_name) }}
 {% endmacro %}
 
-{% macro stage_orders(source_name, table_name, extra_columns=[]) %}
+{% macro stage_orders(source_name, table_name, extra_columns=[], relation=none) %}
 select
     '{{ source_name }}' as source_system,
     '{{ table_name }}' as source_table,
@@ -57,11 +57,15 @@ select
     {{ clean_text('channel') }} as channel,
     {{ clean_text('store_id') }} as store_id,
     {{ extras_and_lineage(extra_columns) }}
+{%- if relation is none %}
 from {{ source(source_name, table_name) }}
 {{ only_new_files(source(source_name, table_name)) }}
+{%- else %}
+from {{ relation }} as _relation
+{%- endif %}
 {% endmacro %}
 
-{% macro stage_order_items(source_name, table_name, extra_columns=[]) %}
+{% macro stage_order_items(source_name, table_name, extra_columns=[], relation=none) %}
 select
     '{{ source_name }}' as source_system,
     '{{ table_name }}' as source_table,
@@ -75,11 +79,15 @@ select
     {{ parse_amount_cny('unit_price') }} as unit_price,
     unit_price as unit_price_raw,
     {{ extras_and_lineage(extra_columns) }}
+{%- if relation is none %}
 from {{ source(source_name, table_name) }}
 {{ only_new_files(source(source_name, table_name)) }}
+{%- else %}
+from {{ relation }} as _relation
+{%- endif %}
 {% endmacro %}
 
-{% macro stage_events(source_name, table_name, extra_columns=[]) %}
+{% macro stage_events(source_name, table_name, extra_columns=[], relation=none) %}
 select
     '{{ source_name }}' as source_system,
     '{{ table_name }}' as source_table,
@@ -97,6 +105,10 @@ select
     {{ clean_text('sku') }} as sku,
     {{ clean_text('category') }} as category,
     {{ extras_and_lineage(extra_columns) }}
+{%- if relation is none %}
 from {{ source(source_name, table_name) }}
 {{ only_new_files(source(source_name, table_name)) }}
+{%- else %}
+from {{ relation }} as _relation
+{%- endif %}
 {% endmacro %}

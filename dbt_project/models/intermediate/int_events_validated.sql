@@ -10,7 +10,7 @@ with staged as (
 ),
 
 data_window as (
-    select data_end_date from {{ ref('int_data_window') }}
+    select data_end_date from {{ ref('int_activity_window') }}
 ),
 
 {{ judged_scope('events', ts='occurred_at') }}

@@ -10,9 +10,13 @@
     Customers without orders (documented rule): counts and amounts are 0; average order value,
     first and last order date, days since the last order, top category, preferred channel and
     refund ratio are NULL (there is no such thing yet, which is not the same as zero). The
-    same for behaviour: counts 0, dates NULL. -#}
+    same for behaviour: counts 0, dates NULL.
+
+    Without an as-of date (no --as-of and no date anywhere in the data, see int_data_window)
+    no customer is known on it: no row, and the tag steps after this model skip. -#}
 with as_of as (
     select as_of_date from {{ ref('int_data_window') }}
+    where as_of_date is not null
 ),
 
 golden as (
