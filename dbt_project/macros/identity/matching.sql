@@ -47,9 +47,10 @@
 {% macro identity_comparisons() -%}
     {{ return([
         {'name': 'name', 'levels': [
-            [3, 'same name in hanzi'],
-            [2, 'same name key: pinyin, either order, homophone typos'],
-            [1, 'similar name key (similarity >= ' ~ var('identity_name_similarity') ~ ')'],
+            [4, 'same name in hanzi'],
+            [3, 'same name key: pinyin, either order, homophone typos'],
+            [2, 'similar names: the name keys, or the family and given names each, in either order (similarity >= ' ~ var('identity_name_similarity') ~ ')'],
+            [1, 'one of family and given name the same, the other not'],
             [0, 'different names']]},
         {'name': 'birth', 'levels': [
             [3, 'same birth date'],
@@ -71,12 +72,19 @@
 
 {#- The comparison vector of two aliased int_identity_records rows, one column g_<name> each. -#}
 {% macro identity_gamma_columns(a, b) -%}
+    {%- set sim = var('identity_name_similarity') %}
     case when {{ a }}.name_key is null or {{ b }}.name_key is null then null
-         when {{ a }}.name_hanzi = {{ b }}.name_hanzi then 3
-         when {{ a }}.name_key = {{ b }}.name_key then 2
+         when {{ a }}.name_hanzi = {{ b }}.name_hanzi then 4
+         when {{ a }}.name_key = {{ b }}.name_key then 3
          -- a nickname that looks like a name (安然) is evidence when it agrees, never against
          when {{ a }}.legal_name_key is null or {{ b }}.legal_name_key is null then null
-         when {{ string_similarity(a ~ '.name_key', b ~ '.name_key') }} >= {{ var('identity_name_similarity') }} then 1
+         when {{ string_similarity(a ~ '.name_key', b ~ '.name_key') }} >= {{ sim }}
+              or ({{ string_similarity(a ~ '.family_key', b ~ '.family_key') }} >= {{ sim }}
+                  and {{ string_similarity(a ~ '.given_key', b ~ '.given_key') }} >= {{ sim }})
+              or ({{ string_similarity(a ~ '.family_key', b ~ '.given_key') }} >= {{ sim }}
+                  and {{ string_similarity(a ~ '.given_key', b ~ '.family_key') }} >= {{ sim }}) then 2
+         when {{ a }}.family_key in ({{ b }}.family_key, {{ b }}.given_key)
+              or {{ a }}.given_key in ({{ b }}.family_key, {{ b }}.given_key) then 1
          else 0 end as g_name,
     case when {{ a }}.birth_year is null or {{ b }}.birth_year is null then null
          when {{ a }}.birth_date = {{ b }}.birth_date then 3

@@ -3,8 +3,9 @@
     the name is weighted by how rare the name is (term frequency: 'wang wei' is weaker
     evidence than 'ouyang xinze'): u becomes the share of records with that name key. A pair
     at or above identity_match_probability is a link, if it also agrees on something personal:
-    the name, the id number or the e-mail, a similar name with the birth date, or the birth
-    date together with the flat, the postcode or the phone. A shared phone, flat and city say 'household', and a birth date in
+    the name, the id number or the e-mail, a similar name with the birth date (or, in latin
+    script, where a similar spelling is a typo, with the address or the postcode), or the
+    birth date together with the flat, the postcode or the phone. A shared phone, flat and city say 'household', and a birth date in
     the same city is shared by strangers in a big population; the comparisons, assumed
     independent, would otherwise add them up into a person. Pairs a steward said cannot link are dropped. -#}
 {%- set comparisons = identity_comparisons() -%}
@@ -41,11 +42,14 @@ cannot as (
 scored as (
     select
         pairs.*,
+        -- both names in latin script: a similar spelling is a typo of one name, where two
+        -- hanzi names of similar pinyin (王伟, 王文) are two names, siblings' perhaps
+        ra.name_hanzi is null and rb.name_hanzi is null as both_latin,
         prior.prior_bits
         {%- for c in comparisons %}
         + case pairs.g_{{ c.name }}
             {%- for level in c.levels %}
-            {%- if c.name == 'name' and level[0] >= 2 %}
+            {%- if c.name == 'name' and level[0] >= 3 %}
             when {{ level[0] }} then ln(m.m_name_{{ level[0] }} / nf.frequency) / ln(2.0)
             {%- else %}
             when {{ level[0] }} then w.w_{{ c.name }}_{{ level[0] }}
@@ -55,6 +59,7 @@ scored as (
         {%- endfor %} as match_weight
     from pairs
     inner join {{ ref('int_identity_records') }} as ra on ra.record_key = pairs.record_key_a
+    inner join {{ ref('int_identity_records') }} as rb on rb.record_key = pairs.record_key_b
     left join name_frequency as nf on nf.name_key = ra.name_key
     cross join w
     cross join m
@@ -78,7 +83,8 @@ select
 from scored
 left join cannot on cannot.record_key_a = scored.record_key_a and cannot.record_key_b = scored.record_key_b
 where cannot.record_key_a is null
-    and (scored.g_name >= 2 or scored.g_id_number = 1 or scored.g_email = 1
-         or (scored.g_name = 1 and scored.g_birth >= 2)
+    and (scored.g_name >= 3 or scored.g_id_number = 1 or scored.g_email = 1
+         or (scored.g_name = 2 and scored.g_birth >= 2)
+         or (scored.g_name = 2 and scored.both_latin and (scored.g_address >= 1 or scored.g_postcode = 1))
          or (scored.g_birth >= 2 and (scored.g_address >= 1 or scored.g_postcode = 1 or scored.g_mobile = 1)))
     and 1.0 / (1.0 + pow(2.0, -least(scored.match_weight, 60.0))) >= {{ var('identity_match_probability') }}

@@ -10,7 +10,15 @@
 with records as (
     select
         *,
-        {{ cn_id_number_status('id_number') }} as id_number_status,
+        -- a resident id number is checked by its country's rule: GB 11643 in China; elsewhere
+        -- (a social security or passport number) it is kept as letters and digits, unchecked
+        case when coalesce(country, 'CN') = 'CN' then {{ cn_id_number_status('id_number') }}
+             when id_number is null then 'missing'
+             when {{ regexp_full_match(regexp_replace_all('upper(id_number)', "'[ ./-]'", "''"), "'[0-9A-Z]{5,20}'") }}
+             then 'unchecked'
+             else 'malformed' end as id_number_status,
+        case when coalesce(country, 'CN') = 'CN' then id_number
+             else {{ regexp_replace_all('upper(id_number)', "'[ ./-]'", "''") }} end as id_number_key,
         -- a mobile is a mobile in whichever column it came: a source whose one number column
         -- is called phone holds mobiles too
         coalesce(mobile, case when phone_status = 'mobile' then phone end) as mobile_number,
@@ -28,7 +36,7 @@ identifiers as (
     union all
     select record_key, 'email', email from records where email is not null
     union all
-    select record_key, 'id_number', id_number from records where id_number is not null
+    select record_key, 'id_number', id_number_key from records where id_number_key is not null
     union all
     select record_key, 'wechat_unionid', wechat_unionid from records where wechat_unionid is not null
 ),
@@ -84,20 +92,24 @@ birth_precision as (
 ),
 
 {%- set priorities = huaxiang_source_priorities() %}
+{#- a legal name: one that looks like a person's; where the source's country writes names in
+    latin script, two words need not hold a Chinese family name ('Michaela Neumann') -#}
+{%- set legal_full = "(full_n.looks_like_person or (coalesce(r.country, 'CN') <> 'CN' and full_n.looks_like_latin_person))" %}
+{%- set legal_split = "(split_n.looks_like_person or (coalesce(r.country, 'CN') <> 'CN' and split_n.looks_like_latin_person))" %}
 chosen as (
     select
         r.*,
         coalesce(bp.is_year_only, false) and month(r.birth_date) = 1 and day(r.birth_date) = 1 as birth_is_year_only,
         -- the legal name: the full name when it looks like one, else the two name columns
-        case when full_n.looks_like_person then full_n.name_ref
-             when split_n.looks_like_person then split_n.name_ref end as legal_ref,
+        case when {{ legal_full }} then full_n.name_ref
+             when {{ legal_split }} then split_n.name_ref end as legal_ref,
         full_n.name_kind as full_name_kind,
         -- the name people read (golden record): the legal one, else what the record has
         {%- set composed = "case when " ~ regexp_contains("concat(coalesce(r.family_name, ''), coalesce(r.given_name, ''))", "'[一-鿿]'")
             ~ " then concat(coalesce(r.family_name, ''), coalesce(r.given_name, ''))"
             ~ " else trim(concat(coalesce(r.given_name, ''), ' ', coalesce(r.family_name, ''))) end" %}
-        case when full_n.looks_like_person then r.full_name
-             when split_n.looks_like_person then {{ composed }}
+        case when {{ legal_full }} then r.full_name
+             when {{ legal_split }} then {{ composed }}
              else coalesce(r.full_name, nullif({{ composed }}, ''), r.nickname) end as display_name
     from records as r
     left join birth_precision as bp on bp.source_system = r.source_system and bp.source_table = r.source_table
@@ -138,13 +150,13 @@ keyed as (
         r.city,
         r.province,
         {{ address_key('r.address') }} as address_key,
-        {{ normal_postcode('r.postcode') }} as postcode,
+        {{ normal_postcode('r.postcode', 'r.country') }} as postcode,
         case when not coalesce(f.mobile_blocked, false) then r.mobile_number end as mobile,
         r.landline,
         case when not coalesce(f.email_blocked, false) then r.email end as email,
         r.id_number_status,
-        case when r.id_number_status = 'valid' and not coalesce(f.id_number_blocked, false)
-             then r.id_number end as id_number,
+        case when r.id_number_status in ('valid', 'unchecked') and not coalesce(f.id_number_blocked, false)
+             then r.id_number_key end as id_number,
         case when not coalesce(f.wechat_unionid_blocked, false) then r.wechat_unionid end as wechat_unionid,
         coalesce(f.mobile_blocked, false) as mobile_blocked,
         coalesce(f.email_blocked, false) as email_blocked,
