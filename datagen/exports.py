@@ -559,7 +559,8 @@ def service_contacts_export(u: Universe) -> TextExport:
     hotline calls sometimes the switchboard's ``0`` + mobile; the birth year, when asked, is
     stored as a date on 1 January. Customers who write traditional characters keep them in
     what they type themselves (chat, e-mail). A contact from the marketplace shop's chat
-    carries the buyer's marketplace id (平台账号) and rarely a number (the platform masks it)."""
+    carries the buyer's marketplace id (平台账号) and rarely a number (the platform masks it); one
+    from WeChat customer service carries the user's WeChat union id."""
     rng = u.rng("service")
     idx = u.records.slice_of(N.SERVICE)
     person = u.records.person[idx]
@@ -597,6 +598,7 @@ def service_contacts_export(u: Universe) -> TextExport:
     mobile_in_phone = ~landline & ~no_phone & ~junk
 
     email, _ = D.email_column(rng, p.email.take(pa.array(person)), 0.0, 0.05, 0.0)
+    wechat = channel == 2           # WeChat customer service knows the user's WeChat union id
     email = T.where((channel == 3) | (rng.random(n) < 0.05), email, None)
     gender_known = np.where(kind == 1, True, rng.random(n) < np.where(kind == 0, 0.6, 0.2))
     birth_year = rng.random(n) < SERVICE_BIRTH_YEAR
@@ -614,6 +616,7 @@ def service_contacts_export(u: Universe) -> TextExport:
         "出生日期": T.where(birth_year, T.join(T.int_strings(year), "-01-01"), None),
         "来源渠道": T.lookup([c for c, _ in N.SERVICE_CHANNELS], channel),
         "平台账号": _record_refs(u.records, np.where(mall_chat, mall_rec, -1)),
+        "微信UnionID": T.where(wechat, p.unionid.take(pa.array(person)), None),
         "工单数": T.int_strings(tickets),
         "创建时间": T.format_times(created, "%Y-%m-%d %H:%M:%S"),
         "最近联系时间": T.format_times(updated, "%Y-%m-%d %H:%M:%S"),
@@ -622,7 +625,10 @@ def service_contacts_export(u: Universe) -> TextExport:
                "honorific": kind == 1, "screen_name": kind == 2, "placeholder_name": kind == 3,
                "traditional_chars": trad_name, "mobile_in_phone": mobile_in_phone,
                "mobile_trunk_prefix": trunk & mobile_in_phone, "landline": landline, "junk_mobile": junk,
-               "year_only_birth": birth_year}
+               "year_only_birth": birth_year,
+               # nothing to link it by: no legal name, no mobile, no e-mail, no buyer id, no WeChat id
+               "no_identifier": (kind != 0) & ~mobile_in_phone & ~np.asarray(pc.is_valid(email)) & ~mall_chat
+               & ~wechat}
     return TextExport("service/contacts.csv", "csv", columns, defects, records=idx)
 
 

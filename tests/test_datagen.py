@@ -463,6 +463,8 @@ def test_service_desk_names_numbers_and_birth_years(big: Path) -> None:
     years = svc["出生日期"][svc["出生日期"] != ""]
     assert 0.15 < len(years) / len(svc) < 0.35 and years.str.fullmatch(r"(19|20)\d\d-01-01").all()
     assert (years.str[:4].to_numpy() == persons.birth_date.loc[svc.person_id[years.index]].str[:4].to_numpy()).all()
+    wechat = svc["来源渠道"] == "微信客服"
+    assert ((svc["微信UnionID"] != "") == wechat).all()
     # no orders, no events name a service-desk contact
     refs = set(svc["客户ID"])
     for p in _files(big, "oms/orders/*.parquet"):
