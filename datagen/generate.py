@@ -203,6 +203,10 @@ def write_ground_truth(truth: Path, u: X.Universe, log: DirtLog,
         # if any consents, else blank (never asked)
         "marketing_consent": T.lookup(["false", "true"], W.person_consent(u.consent, r, p.n)),
     }
+    # a marketplace buyer id is a customer record only where an order names it (a member may
+    # bind an account they never buy with)
+    ordered = np.bincount(u.orders.record, minlength=len(r.person)) > 0
+    listed = np.flatnonzero((r.source != N.MALL) | ordered)
     rec_person = pa.array(r.person)
     records_cols = {
         "source_system": T.lookup(N.SOURCES, r.source),
@@ -215,6 +219,7 @@ def write_ground_truth(truth: Path, u: X.Universe, log: DirtLog,
         # orders_only for a marketplace buyer known only from orders), to slice evaluations by
         "dirt": dirt_labels(record_dirt or {}, len(r.person)),
     }
+    records_cols = {k: v.take(pa.array(listed)) for k, v in records_cols.items()}
     accounts_cols = {"account_code": u.accounts.code, "account_id": u.accounts.account_ids()}
     dirt = log.frame()
     dirt_cols = {"file": pa.array(dirt["file"].astype(str).to_numpy(), pa.string()),

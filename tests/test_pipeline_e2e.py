@@ -129,8 +129,8 @@ def test_exact_duplicates_are_rejected_naming_the_first_copy(run):
 
 
 def test_bad_orders_are_rejected_and_good_ones_kept(run):
-    bad = dirt_rows(run, "negative_amount", "future_timestamp", "unparseable_timestamp",
-                    "exact_duplicate", prefix="oms/orders/")
+    defects = ("negative_amount", "future_timestamp", "unparseable_timestamp", "exact_duplicate")
+    bad = dirt_rows(run, *defects, prefix="oms/orders/") | dirt_rows(run, *defects, prefix="mall/orders/")
     rejected = set(q(run, "select _source_file, _row_number from intermediate.int_orders_validated "
                           "where not is_valid"))
     assert rejected == bad
@@ -233,7 +233,10 @@ def test_identity_precision_and_recall_against_the_truth(run):
 
 
 def test_every_record_and_order_has_a_customer(run):
-    records = q(run, "select count(*) from intermediate.int_customer_records_validated where is_valid")[0][0]
+    """Every kept customer record and every customer reference of an orders-only source (the
+    marketplace's buyer ids) has a customer."""
+    records = q(run, "select count(*) from intermediate.int_customer_records_validated where is_valid")[0][0] + \
+        q(run, "select count(*) from intermediate.int_customer_references")[0][0]
     xref = q(run, "select count(*), count(customer_id), count(distinct customer_id) from marts.customer_source_xref")[0]
     assert xref[0] == xref[1] == records
     assert q(run, "select count(*) from marts.dim_customer")[0][0] == xref[2]
