@@ -192,8 +192,9 @@ def make_purchases(rng: np.random.Generator, prof: Profiles, tl: Timeline, rate_
 
 # --------------------------------------------------------------------------- orders
 def choose_records(rng: np.random.Generator, records: Records, person: np.ndarray, n_persons: int,
-                   weights: tuple[float, ...] = (3.0, 1.0, 2.0, 1.5)) -> np.ndarray:
-    """For each row, one of the person's records, weighted by source (app > store > ent > crm)."""
+                   weights: tuple[float, ...] = (3.0, 1.0, 2.0, 1.5, 2.5, 0.0)) -> np.ndarray:
+    """For each row, one of the person's records, weighted by source (app > mall > store > ent >
+    crm; never the service desk, which takes no orders). Every buyer has a record that does."""
     by_person = np.argsort(records.person, kind="stable")
     w = np.asarray(weights)[records.source[by_person]]
     cum = np.cumsum(w)
@@ -211,9 +212,9 @@ def choose_records(rng: np.random.Generator, records: Records, person: np.ndarra
 def primary_record_of(records: Records, rec: np.ndarray) -> np.ndarray:
     """The primary record of the same person and source as each record in ``rec``."""
     prim = np.flatnonzero(records.primary)
-    key = records.person[prim].astype(np.int64) * 4 + records.source[prim]
+    key = records.person[prim].astype(np.int64) * 8 + records.source[prim]
     order = np.argsort(key, kind="stable")
-    want = records.person[rec].astype(np.int64) * 4 + records.source[rec]
+    want = records.person[rec].astype(np.int64) * 8 + records.source[rec]
     return prim[order[np.searchsorted(key[order], want)]].astype(np.int32)
 
 

@@ -140,6 +140,123 @@ def name_column(rng: np.random.Generator, persons: Persons, person: np.ndarray, 
     return out, {"name_typo": typo, "pinyin_name": pinyin & ~empty, "padded_name": pad}
 
 
+def split_name_columns(rng: np.random.Generator, persons: Persons, person: np.ndarray, p_typo: float,
+                       p_pinyin: float, p_pad: float, p_empty: float, p_swap: float,
+                       p_whole: float) -> tuple[pa.Array, pa.Array, dict[str, np.ndarray]]:
+    """Family name and given name in two columns, as a till or a form with 姓 / 名 boxes has
+    them: homophone typos in the given name, pinyin (``Wang`` / ``Xiaoming``), stray spaces,
+    the two swapped, or the whole name typed into one box (mostly the family-name box)."""
+    n = len(person)
+    homo = homophone_index()
+    g1, g2 = persons.g1[person].copy(), persons.g2[person].copy()
+    want_typo = rng.random(n) < p_typo
+    can2 = (g2 >= 0) & (homo[np.maximum(g2, 0)] >= 0)
+    can1 = homo[g1] >= 0
+    typo2 = want_typo & can2
+    typo1 = want_typo & ~can2 & can1
+    g2[typo2] = homo[g2[typo2]]
+    g1[typo1] = homo[g1[typo1]]
+    family = persons.family[person]
+    fam_h = T.lookup([f for f, _, _ in N.FAMILY_NAMES], family)
+    given_h = T.join(T.lookup(N.GIVEN_CHARS, g1), T.lookup(N.GIVEN_CHARS + [""], _blank(g2)))
+    py = [N.CHAR_PINYIN[c] for c in N.GIVEN_CHARS]
+    fam_py = T.lookup([p for _, p, _ in N.FAMILY_NAMES], family)
+    given_py = T.join(T.lookup([p.capitalize() for p in py], persons.g1[person]),
+                      T.lookup(py + [""], _blank(persons.g2[person])))
+    pinyin = rng.random(n) < p_pinyin
+    fam = T.where(pinyin, fam_py, fam_h)
+    given = T.where(pinyin, given_py, given_h)
+    u = rng.random(n)
+    swap = u < p_swap
+    whole = (u >= p_swap) & (u < p_swap + p_whole)
+    whole_in_given = whole & (rng.random(n) < 0.2)
+    full = T.where(pinyin, T.join(fam, " ", given), T.join(fam, given))
+    fam_out = T.where(swap, given, T.where(whole, T.where(whole_in_given, None, full), fam))
+    given_out = T.where(swap, fam, T.where(whole, T.where(whole_in_given, full, None), given))
+    v = rng.random(n)
+    pad = v < p_pad
+    pad_given = rng.random(n) < 0.5
+    pad_kind = rng.integers(0, 3, n)
+
+    def padded(col: pa.Array) -> pa.Array:
+        return T.where(pad_kind == 0, T.join(" ", col), T.where(pad_kind == 1, T.join(col, " "), T.join(col, "\u3000")))
+
+    fam_out = T.where(pad & ~pad_given, padded(fam_out), fam_out)
+    given_out = T.where(pad & pad_given, padded(given_out), given_out)
+    empty = (v >= p_pad) & (v < p_pad + p_empty)
+    fam_out = T.where(empty, None, fam_out)
+    given_out = T.where(empty, None, given_out)
+    typo = (typo1 | typo2) & ~pinyin & ~empty
+    return fam_out, given_out, {"split_name": ~empty, "name_typo": typo, "pinyin_name": pinyin & ~empty,
+                                "padded_name": pad & ~empty & np.asarray(pc.is_valid(T.where(pad_given, given_out,
+                                                                                               fam_out))),
+                                "name_parts_swapped": swap & ~empty, "whole_name_in_one_part": whole & ~empty}
+
+
+def _blank(idx: np.ndarray) -> np.ndarray:
+    """The -1 'no second given char' marker as the blank entry after the given-char table."""
+    return np.where(idx < 0, len(N.GIVEN_CHARS), idx)
+
+
+def _pick_forms(rng: np.random.Generator, group: np.ndarray, tables: list[list[tuple[str, float]]]) -> pa.Array:
+    """A form per row from the weighted table of the row's group (e.g. gender)."""
+    u = rng.random(len(group))
+    pieces = []
+    for g, forms in enumerate(tables):
+        idx = np.flatnonzero(group == g)
+        cum = np.cumsum(N.normalised_weights(forms))
+        pick = np.minimum(np.searchsorted(cum, u[idx], side="right"), len(forms) - 1)
+        pieces.append((idx, T.lookup([f for f, _ in forms], pick)))
+    return T.assemble(len(group), pieces)
+
+
+def honorific_names(rng: np.random.Generator, persons: Persons, person: np.ndarray,
+                    business: bool = False) -> pa.Array:
+    """The family name and a form of address instead of a name: 王先生, 曹女士, 李小姐, 刘老师;
+    for business contacts mostly 张总, 李经理."""
+    fam = T.lookup([f for f, _, _ in N.FAMILY_NAMES], persons.family[person])
+    return T.join(fam, _pick_forms(rng, persons.gender[person], N.HONORIFICS_BUSINESS if business else N.HONORIFICS))
+
+
+def placeholder_names(rng: np.random.Generator, persons: Persons, person: np.ndarray) -> pa.Array:
+    """What stands in the name field when nobody asked: 先生 / 女士 (by the voice), 客户, 匿名 ..."""
+    n = len(person)
+    gendered = rng.random(n) < N.PLACEHOLDER_GENDERED_SHARE
+    neutral = T.lookup([f for f, _ in N.PLACEHOLDER_NAMES],
+                       rng.choice(len(N.PLACEHOLDER_NAMES), size=n, p=N.normalised_weights(N.PLACEHOLDER_NAMES)))
+    return T.where(gendered, T.lookup(["先生", "女士"], persons.gender[person]), neutral)
+
+
+SCREEN_NAME_KINDS = [0.30, 0.20, 0.25, 0.15, 0.10]  # from the name, English, phrase, auto, handle
+
+
+def screen_names(rng: np.random.Generator, persons: Persons, person: np.ndarray) -> pa.Array:
+    """Screen names where a name should be: from the given name (小磊, 磊磊, 晓明), an English
+    name (Lucy), a phrase (岁月静好), the platform's default (用户5053, 微信用户), or an internet
+    handle (xiaoming1987, momo_520, lei_zhang)."""
+    n = len(person)
+    kind = rng.choice(len(SCREEN_NAME_KINDS), size=n, p=SCREEN_NAME_KINDS)
+    g1, g2 = persons.g1[person], persons.g2[person]
+    last = T.lookup(N.GIVEN_CHARS, np.where(g2 >= 0, g2, g1))
+    given = T.join(T.lookup(N.GIVEN_CHARS, g1), T.lookup(N.GIVEN_CHARS + [""], _blank(g2)))
+    form = rng.integers(0, 3, n)
+    derived = T.where(form == 0, T.join("小", last), T.where((form == 2) & (g2 >= 0), given, T.join(last, last)))
+    english = T.lookup(N.ENGLISH_NAMES, rng.integers(0, len(N.ENGLISH_NAMES), n))
+    phrase = T.lookup(N.NICKNAMES, rng.integers(0, len(N.NICKNAMES), n))
+    auto = T.where(rng.random(n) < 0.8, T.join("用户", T.int_strings(rng.integers(1000, 10_000, n))), "微信用户")
+    py = [N.CHAR_PINYIN[c] for c in N.GIVEN_CHARS]
+    given_py = T.join(T.lookup(py, g1), T.lookup(py + [""], _blank(g2)))
+    fam_py = T.lookup([p.lower() for _, p, _ in N.FAMILY_NAMES], persons.family[person])
+    year = T.int_strings(T.date_parts(persons.birth[person])[0])
+    hform = rng.integers(0, 3, n)
+    handle = T.where(hform == 0, T.join(given_py, year),
+                     T.where(hform == 1, T.join(T.lookup(N.HANDLE_WORDS, rng.integers(0, len(N.HANDLE_WORDS), n)), "_",
+                                                T.int_strings(rng.integers(1, 1000, n))),
+                             T.join(given_py, "_", fam_py)))
+    return T.where(kind == 0, derived, T.where(kind == 1, english, T.where(kind == 2, phrase,
+                   T.where(kind == 3, auto, handle))))
+
+
 # ---------------------------------------------------------------------------- rows
 @dataclass
 class RowPlan:

@@ -19,6 +19,7 @@ from . import dirt as D
 from . import identity as I
 from . import names as N
 from . import text as T
+from . import world as W
 from .behaviour import CHANNELS, Events, Items, Orders, Profiles, Purchases, Referrals
 from .world import DAY, Accounts, Persons, Records, Stores, Timeline
 from .writers import ParquetExport, TextExport
@@ -60,7 +61,19 @@ class Universe:
         return T.stage_rng(self.seed, "export:" + name)
 
 
+ENT_HONORIFIC = 0.02          # of enterprise contacts: 张总, 李经理 instead of the name
+CRM_HONORIFIC = 0.03          # of contacts typed by sales reps: 王总, 李女士 instead of the name
+CRM_WEAK_HONORIFIC = 0.04     # of paper-form re-entries
+CRM_WEAK_YEAR_ONLY = 0.12     # of paper-form re-entries with a birthday: only the year was filled in
+
+
 # ---------------------------------------------------------------------------- helpers
+def _traditional(arr: pa.Array, mask: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """The rows of ``mask`` written in traditional characters, and which rows that changed."""
+    out = T.to_traditional(arr, mask)
+    return out, np.asarray(pc.fill_null(pc.not_equal(out, arr), False))
+
+
 def _null_some(rng: np.random.Generator, arr: pa.Array, p: float) -> pa.Array:
     """Blank out a share of an optional field."""
     return T.where(rng.random(len(arr)) < p, None, arr)
@@ -124,6 +137,20 @@ def crm_export(u: Universe, sales_reps: list[str]) -> TextExport:
     birthday = T.where(weak, ident["weak_birthday"], birthday)
     phone = T.where(weak, None, phone)
     email = T.where(weak, None, email)
+    # names, birthdays and addresses as people really leave them; a stream of its own, so the
+    # columns above keep their values: a rep types a form of address for a lead whose full name
+    # they never got (王总, 李女士); a paper form gives only the birth year (typed ``1987``), or
+    # comes from a customer who writes traditional characters, kept as written
+    more = u.rng("crm:names")
+    honorific = more.random(n) < np.where(weak, CRM_WEAK_HONORIFIC, CRM_HONORIFIC)
+    business = p.account[person] >= 0
+    honorifics = T.where(business, D.honorific_names(more, p, person, business=True), D.honorific_names(more, p, person))
+    name = T.where(honorific, honorifics, name)
+    year_only = weak & (more.random(n) < CRM_WEAK_YEAR_ONLY) & np.asarray(pc.is_valid(birthday))
+    birthday = T.where(year_only, T.int_strings(T.date_parts(p.birth[person])[0]), birthday)
+    on_form = weak & p.trad[person]
+    name, trad_name = _traditional(name, on_form)
+    address, trad_address = _traditional(ident["address"], on_form)
     created = u.records.created[idx]
     updated = created + (rng.random(n) ** 2 * (u.tl.end_s - created)).astype(np.int64)
     referred = u.referred_by[person] >= 0
@@ -144,19 +171,24 @@ def crm_export(u: Universe, sales_reps: list[str]) -> TextExport:
         "负责人": T.lookup(sales_reps, rng.integers(0, len(sales_reps), n)),
         "行业": industry,
         "身份证号": ident["id_number"],
-        "地址": ident["address"],
+        "地址": address,
         "邮编": ident["postcode"],
         "创建时间": T.format_times(created, "%Y-%m-%d %H:%M:%S"),
         "更新时间": T.format_times(updated, "%Y-%m-%d %H:%M:%S"),
         "营销许可": _consent_strings(u.rng("crm:consent"), u.consent[idx], N.CRM_CONSENT_FORMS),
     }
     strong = ~weak
-    defects = {**{k: v & strong for k, v in name_def.items()}, **{k: v & strong for k, v in phone_def.items()},
+    named = strong & ~honorific
+    defects = {**{k: v & named for k, v in name_def.items()}, **{k: v & strong for k, v in phone_def.items()},
                **{k: v & strong for k, v in email_def.items()}, "unparseable_birth_date": bday_bad & strong,
                "family_phone": u.records.family_phone[idx] & ~phone_def["landline"]
                & ~phone_def["junk_mobile"] & ~phone_def["_empty"],
-               "invalid_id_number": ident["invalid_id"], "weak_record": weak}
-    return TextExport("crm/contacts.csv", "csv", columns, defects, encoding="gb18030")
+               "invalid_id_number": ident["invalid_id"], "weak_record": weak,
+               "honorific": honorific, "year_only_birth": year_only, "traditional_chars": trad_name | trad_address}
+    defects["name_typo"] = defects["name_typo"] | (ident["weak_typo"] & ~honorific)
+    defects["given_name_first"] = ident["weak_given_first"] & ~honorific
+    defects["transposed_birth_date"] = ident["weak_transposed"] & ~year_only
+    return TextExport("crm/contacts.csv", "csv", columns, defects, encoding="gb18030", records=idx)
 
 
 def _crm_identity(rng: np.random.Generator, u: Universe, idx: np.ndarray, person: np.ndarray) -> dict:
@@ -177,7 +209,7 @@ def _crm_identity(rng: np.random.Generator, u: Universe, idx: np.ndarray, person
     postcode = T.where(rng.random(n) < np.where(weak, 0.5, 0.4), postcode, None)
 
     name_kind = rng.choice(4, size=n, p=[0.70, 0.15, 0.10, 0.05])
-    typo_name, _ = D.name_column(rng, p, person, 1.0, 0.0, 0.0, 0.0)
+    typo_name, typo_def = D.name_column(rng, p, person, 1.0, 0.0, 0.0, 0.0)
     plain = p.hanzi_names().take(pa.array(person))
     weak_name = T.where(name_kind == 0, plain, T.where(name_kind == 1, typo_name,
                         T.where(name_kind == 2, I.given_first_names(p, person), None)))
@@ -186,7 +218,9 @@ def _crm_identity(rng: np.random.Generator, u: Universe, idx: np.ndarray, person
     weak_birthday = T.where(bd_kind == 0, I.birth_strings(birth, "%Y-%m-%d"),
                             T.where(bd_kind == 1, I.transposed_birth_dates(rng, birth), None))
     return {"id_number": T.where(has_id, id_number, None), "invalid_id": has_id & invalid,
-            "address": address, "postcode": postcode, "weak_name": weak_name, "weak_birthday": weak_birthday}
+            "address": address, "postcode": postcode, "weak_name": weak_name, "weak_birthday": weak_birthday,
+            "weak_typo": weak & (name_kind == 1) & typo_def["name_typo"], "weak_given_first": weak & (name_kind == 2),
+            "weak_transposed": weak & (bd_kind == 1)}
 
 
 def _crm_birthdays(rng: np.random.Generator, birth: np.ndarray) -> tuple[pa.Array, np.ndarray]:
@@ -271,6 +305,13 @@ def app_members_export(u: Universe) -> TextExport:
                        T.where(b < 0.75, T.int_strings(T.date_parts(p.birth[person])[0]), None))
     address = T.where(rng.random(n) < 0.65, u.identity.addresses(p, person, rng.choice(3, size=n, p=[0.6, 0.3, 0.1])),
                       None)
+    # members from Hong Kong or Taiwan type their own name and address in traditional characters
+    self_typed = p.trad[person]
+    nickname, trad_name = _traditional(nickname, self_typed & (kind == 1))
+    address, trad_address = _traditional(address, self_typed)
+    # a member who bound their marketplace account (会员绑定) carries its buyer id
+    mall_rec = W.primary_record(u.records, person, N.MALL)
+    bound = u.records.primary[idx] & (mall_rec >= 0)
     columns = {
         "member_id": u.records.record_id.take(pa.array(idx)),
         "nickname": nickname,
@@ -284,12 +325,14 @@ def app_members_export(u: Universe) -> TextExport:
         "birthday": birthday,
         "address": address,
         "marketing_opt_in": T.lookup(["false", "true"], u.consent[idx]),   # JSON boolean, null: no answer
+        "mall_buyer_id": _record_refs(u.records, np.where(bound, mall_rec, -1)),
     }
     defects = {"pinyin_name": kind == 2, "padded_name": name_def["padded_name"] & (kind == 1),
                "junk_mobile": phone_def["junk_mobile"], **email_def,
-               "family_phone": u.records.family_phone[idx] & ~phone_def["junk_mobile"] & ~phone_def["_empty"]}
+               "family_phone": u.records.family_phone[idx] & ~phone_def["junk_mobile"] & ~phone_def["_empty"],
+               "year_only_birth": (b >= 0.55) & (b < 0.75), "traditional_chars": trad_name | trad_address}
     return TextExport("app/members.jsonl", "jsonl", columns, defects,
-                      raw=frozenset({"register_time", "birthday", "marketing_opt_in"}))
+                      raw=frozenset({"register_time", "birthday", "marketing_opt_in"}), records=idx)
 
 
 def family_relations_export(u: Universe) -> TextExport:
@@ -383,27 +426,48 @@ def _impossible_date_suffix(fmt: str) -> str:
 
 # ---------------------------------------------------------------------------- store
 def store_members_export(u: Universe) -> TextExport:
-    """``store/members.csv``: till-typed cards, ``|``-delimited, ``2024/05/06`` join dates."""
+    """``store/members.csv``: till-typed cards, ``|``-delimited, ``2024/05/06`` join dates.
+
+    The POS keeps family and given name in two fields (``surname`` / ``given_name``) and, since
+    the card form asks for it, sometimes a mailing address. A few customers give no mobile: their
+    card holds a name, a birthday and an address only (weak). The Shenzhen stores' tills type
+    traditional characters (a Hong Kong franchisee's POS).
+    """
     rng = u.rng("store")
-    idx = u.records.slice_of(2)
+    idx = u.records.slice_of(N.STORE)
     person = u.records.person[idx]
     p = u.persons
+    n = len(idx)
     store = u.records.store[idx]
-    name, name_def = D.name_column(rng, p, person, 0.03, 0.05, 0.03, 0.01)
+    weak = u.records.weak[idx]
+    surname, given, name_def = D.split_name_columns(rng, p, person, 0.03, 0.05, 0.03, 0.01, 0.015, 0.02)
     phone, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], STORE_MOBILE, 0.005, 0.005, 0.01)
+    phone = T.where(weak, None, phone)
+    birthday = T.where(rng.random(n) < np.where(weak, 0.08, 0.2), None, I.birth_strings(p.birth[person], "%Y/%m/%d"))
+    address = u.identity.addresses(p, person, rng.choice(3, size=n, p=[0.15, 0.35, 0.5]))
+    address = T.where(rng.random(n) < np.where(weak, 0.85, 0.30), address, None)
+    trad_till = u.stores.traditional_ime()[store]
+    surname, trad_surname = _traditional(surname, trad_till)
+    given, trad_given = _traditional(given, trad_till)
+    address, trad_address = _traditional(address, trad_till)
     columns = {
         "card_no": u.records.record_id.take(pa.array(idx)),
-        "name": name,
+        "surname": surname,
+        "given_name": given,
         "phone": phone,
         "store_id": u.stores.store_ids().take(pa.array(store)),
         "store_city": _null_some(rng, T.lookup(CITY_NAMES, u.stores.city[store]), 0.02),
         "join_date": T.format_times(u.records.created[idx], "%Y/%m/%d"),
-        "birthday": _null_some(rng, I.birth_strings(p.birth[person], "%Y/%m/%d"), 0.2),
+        "birthday": birthday,
+        "address": address,
         "accept_sms": _consent_strings(u.rng("store:consent"), u.consent[idx], N.STORE_CONSENT_FORMS),
     }
-    defects = {**name_def, **phone_def, "family_phone": u.records.family_phone[idx] & ~phone_def["landline"]
-               & ~phone_def["junk_mobile"] & ~phone_def["_empty"]}
-    return TextExport("store/members.csv", "csv", columns, defects, delimiter="|")
+    strong = ~weak
+    defects = {**name_def, **{k: v & strong for k, v in phone_def.items()},
+               "family_phone": u.records.family_phone[idx] & ~phone_def["landline"]
+               & ~phone_def["junk_mobile"] & ~phone_def["_empty"],
+               "traditional_chars": trad_surname | trad_given | trad_address, "weak_record": weak}
+    return TextExport("store/members.csv", "csv", columns, defects, delimiter="|", records=idx)
 
 
 # ---------------------------------------------------------------------------- ent
@@ -444,6 +508,11 @@ def ent_contacts_export(u: Universe) -> TextExport:
     n = len(idx)
     acc = u.records.account[idx]
     name, name_def = D.name_column(rng, p, person, 0.03, 0.0, 0.02, 0.01)
+    # an account manager's entry for a contact whose full name they never noted (张总, 李经理)
+    more = u.rng("ent:names")
+    honorific = more.random(n) < ENT_HONORIFIC
+    name = T.where(honorific, D.honorific_names(more, p, person, business=True), name)
+    name_def = {k: v & ~honorific for k, v in name_def.items()}
     phone, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], ENT_MOBILE, 0.0, 0.005, 0.01)
     py = [N.CHAR_PINYIN[c] for c in N.GIVEN_CHARS]
     fam = T.lookup([f.lower() for _, f, _ in N.FAMILY_NAMES], p.family[person])
@@ -460,14 +529,142 @@ def ent_contacts_export(u: Universe) -> TextExport:
         "title": _null_some(rng, T.lookup(N.CONTACT_TITLES, p.title[person]), 0.05),
         "created_at": T.format_times(u.records.created[idx], "%Y-%m-%d %H:%M:%S"),
     }
-    return TextExport("ent/contacts.csv", "csv", columns, {**name_def, **phone_def, **email_def})
+    return TextExport("ent/contacts.csv", "csv", columns, {**name_def, **phone_def, **email_def,
+                                                           "honorific": honorific}, records=idx)
+
+
+# ---------------------------------------------------------------------------- service
+SERVICE_MOBILE = {"plain": 0.84, "plus86": 0.04, "dashed": 0.04, "spaced": 0.04, "86_space": 0.04}
+# per channel (names.SERVICE_CHANNELS: hotline, online chat, WeChat, e-mail), what the name field
+# holds: legal name, form of address (王先生), screen name (小磊, Lucy, 用户5053), placeholder (客户)
+SERVICE_NAME_KINDS = np.array([
+    [0.45, 0.40, 0.00, 0.06, 0.09],   # the agent types what the caller said
+    [0.40, 0.05, 0.45, 0.05, 0.05],   # the pre-chat form or the app login's name
+    [0.25, 0.05, 0.65, 0.05, 0.00],   # the WeChat nickname
+    [0.70, 0.10, 0.15, 0.00, 0.05],   # the sender's name
+    [0.10, 0.10, 0.70, 0.00, 0.10],   # the marketplace nickname
+])
+SERVICE_TRUNK_PREFIX = 0.10   # of hotline callers' mobiles: the switchboard's caller id, ``0`` + mobile
+SERVICE_LANDLINE = (0.12, 0.02, 0.0, 0.02, 0.0)   # per channel: the number is a landline (home, office)
+SERVICE_NO_PHONE = (0.0, 0.06, 0.10, 0.75, 0.70)  # per channel: no number (chat visitors, e-mails, masked)
+SERVICE_MALL_CHAT = 0.4       # of the marketplace's buyers the app knows too: came through the shop's chat
+SERVICE_BIRTH_YEAR = 0.25     # asked the birth year to verify a membership; stored as a date, 1 January
+
+
+def service_contacts_export(u: Universe) -> TextExport:
+    """``service/contacts.csv``: the service desk's contacts (客服工单 contacts), UTF-8, Chinese
+    headers. A customers-only source: no orders or events of its own. The name field holds a
+    legal name, a form of address, a screen name or a placeholder, depending on the channel;
+    the one number column (联系电话) holds the caller's mobile mostly, some landlines, and for
+    hotline calls sometimes the switchboard's ``0`` + mobile; the birth year, when asked, is
+    stored as a date on 1 January. Customers who write traditional characters keep them in
+    what they type themselves (chat, e-mail). A contact from the marketplace shop's chat
+    carries the buyer's marketplace id (平台账号) and rarely a number (the platform masks it); one
+    from WeChat customer service carries the user's WeChat union id."""
+    rng = u.rng("service")
+    idx = u.records.slice_of(N.SERVICE)
+    person = u.records.person[idx]
+    p = u.persons
+    n = len(idx)
+    has_email = np.asarray(pc.is_valid(p.email.take(pa.array(person))))
+    channel = _pick(rng, N.SERVICE_CHANNELS, n)
+    channel = np.where((channel == 3) & ~has_email, 1, channel)     # an e-mail needs an address
+    # the marketplace's buyers reach the desk through the shop's chat, which shows their buyer id:
+    # always those nobody else knows, some of those the app knows too
+    mall_rec = W.primary_record(u.records, person, N.MALL)
+    only_mall = np.bincount(u.records.person, minlength=p.n)[person] == 2     # this contact + the buyer id
+    mall_chat = (mall_rec >= 0) & (only_mall | (rng.random(n) < SERVICE_MALL_CHAT))
+    channel = np.where(mall_chat, 4, channel)
+    cum = np.cumsum(SERVICE_NAME_KINDS, axis=1)[channel]
+    kind = np.minimum((rng.random(n)[:, None] >= cum).sum(axis=1), SERVICE_NAME_KINDS.shape[1] - 1)
+    hotline = channel == 0
+    legal, name_def = D.name_column(rng, p, person, np.where(hotline, 0.06, 0.01), 0.0, 0.01, 0.0)
+    honorific = D.honorific_names(rng, p, person)
+    screen = D.screen_names(rng, p, person)
+    placeholder = D.placeholder_names(rng, p, person)
+    name = T.where(kind == 0, legal, T.where(kind == 1, honorific, T.where(kind == 2, screen,
+                   T.where(kind == 3, placeholder, None))))
+    name, trad_name = _traditional(name, p.trad[person] & ~hotline & ((kind == 0) | (kind == 2)))
+
+    mobile = u.records.mobile[idx]
+    phone, phone_def = D.phone_column(rng, mobile, p.city[person], SERVICE_MOBILE, 0.0, 0.01, 0.0)
+    trunk = hotline & (rng.random(n) < SERVICE_TRUNK_PREFIX) & ~phone_def["junk_mobile"]
+    phone = T.where(trunk, T.join("0", T.render([(mobile, 11)], n)), phone)
+    v = rng.random(n)
+    landline = v < np.asarray(SERVICE_LANDLINE)[channel]
+    no_phone = ~landline & (v < np.asarray(SERVICE_LANDLINE)[channel] + np.asarray(SERVICE_NO_PHONE)[channel])
+    phone = T.where(landline, D.landlines(rng, p.city[person]), T.where(no_phone, None, phone))
+    junk = phone_def["junk_mobile"] & ~landline & ~no_phone
+    mobile_in_phone = ~landline & ~no_phone & ~junk
+
+    email, _ = D.email_column(rng, p.email.take(pa.array(person)), 0.0, 0.05, 0.0)
+    wechat = channel == 2           # WeChat customer service knows the user's WeChat union id
+    email = T.where((channel == 3) | (rng.random(n) < 0.05), email, None)
+    gender_known = np.where(kind == 1, True, rng.random(n) < np.where(kind == 0, 0.6, 0.2))
+    birth_year = rng.random(n) < SERVICE_BIRTH_YEAR
+    year = T.date_parts(p.birth[person])[0]
+    created = u.records.created[idx]
+    tickets = 1 + rng.poisson(0.8, n)
+    updated = created + (rng.random(n) * np.minimum(tickets - 1, 1) * (u.tl.end_s - created)).astype(np.int64)
+    columns = {
+        "客户ID": u.records.record_id.take(pa.array(idx)),
+        "客户称呼": name,
+        "联系电话": phone,
+        "邮箱": email,
+        "性别": T.where(gender_known, T.lookup(["男", "女"], p.gender[person]), None),
+        "所在城市": _city_column(rng, p.city[person], 0.1, 0.45),
+        "出生日期": T.where(birth_year, T.join(T.int_strings(year), "-01-01"), None),
+        "来源渠道": T.lookup([c for c, _ in N.SERVICE_CHANNELS], channel),
+        "平台账号": _record_refs(u.records, np.where(mall_chat, mall_rec, -1)),
+        "微信UnionID": T.where(wechat, p.unionid.take(pa.array(person)), None),
+        "工单数": T.int_strings(tickets),
+        "创建时间": T.format_times(created, "%Y-%m-%d %H:%M:%S"),
+        "最近联系时间": T.format_times(updated, "%Y-%m-%d %H:%M:%S"),
+    }
+    defects = {"name_typo": name_def["name_typo"] & (kind == 0), "padded_name": name_def["padded_name"] & (kind == 0),
+               "honorific": kind == 1, "screen_name": kind == 2, "placeholder_name": kind == 3,
+               "traditional_chars": trad_name, "mobile_in_phone": mobile_in_phone,
+               "mobile_trunk_prefix": trunk & mobile_in_phone, "landline": landline, "junk_mobile": junk,
+               "year_only_birth": birth_year,
+               # nothing to link it by: no legal name, no mobile, no e-mail, no buyer id, no WeChat id
+               "no_identifier": (kind != 0) & ~mobile_in_phone & ~np.asarray(pc.is_valid(email)) & ~mall_chat
+               & ~wechat}
+    return TextExport("service/contacts.csv", "csv", columns, defects, records=idx)
+
+
+# ---------------------------------------------------------------------------- mall
+def mall_order_exports(u: Universe) -> Iterator[TextExport]:
+    """``mall/orders/orders_YYYY.csv``: the marketplace shop's order export, one file per year
+    (UTF-8, Chinese headers). Orders-only: the buyer is named by the marketplace's buyer id
+    (买家ID), and there is no customer table; no order lines either (the amount is the order's)."""
+    o = u.orders
+    is_mall = np.asarray(u.records.source)[o.record] == N.MALL
+    year = T.date_parts(o.time // DAY)[0]
+    for y in u.tl.years_covered():
+        sel = np.flatnonzero(is_mall & (year == y))
+        if len(sel) == 0:
+            continue
+        rng = u.rng(f"mall:{y}")
+        t = o.time[sel]
+        yy, mm, dd = T.date_parts(t // DAY)
+        number = np.cumsum(rng.integers(1, 40, len(sel))) + int(rng.integers(10**14, 5 * 10**14))
+        cents = o.amount_cents[sel]
+        columns = {
+            "订单编号": T.render([(yy % 100, 2), (mm, 2), (dd, 2), "-", (number, 15)], len(sel)),
+            "买家ID": _record_refs(u.records, o.record[sel]),
+            "下单时间": T.format_times(t, "%Y-%m-%d %H:%M:%S"),
+            "订单状态": _status_strings(rng, o.status[sel], N.MALL_STATUS_FORMS),
+            "实付金额": T.join(T.int_strings(cents // 100), ".", T.render([(cents % 100, 2)], len(sel))),
+        }
+        yield TextExport(f"mall/orders/orders_{y}.csv", "csv", columns)
 
 
 # ---------------------------------------------------------------------------- oms
 def order_exports(u: Universe) -> Iterator[tuple[ParquetExport, ParquetExport]]:
     """``oms/orders/orders_YYYY.parquet`` and ``oms/order_items/order_items_YYYY.parquet`` per year.
 
-    Files are split by the order's true year; the written ``order_time`` carries the dirt.
+    Files are split by the order's true year; the written ``order_time`` carries the dirt. The
+    marketplace shop's orders are not in the OMS (see ``mall_order_exports``).
     """
     o, it = u.orders, u.items
     year = T.date_parts(o.time // DAY)[0]
@@ -475,52 +672,54 @@ def order_exports(u: Universe) -> Iterator[tuple[ParquetExport, ParquetExport]]:
     skus = _sku_codes()
     cats = [c for c, _, _ in N.CATEGORIES]
     systems = np.asarray(u.records.source)[o.record]
+    in_oms = systems < N.MALL
     width = 10
-    item_bounds = np.searchsorted(it.order, np.arange(len(o.time) + 1))
     for y in u.tl.years_covered():
         rng = u.rng(f"orders:{y}")
-        sel = np.flatnonzero(year == y)
+        sel = np.flatnonzero(in_oms & (year == y))       # sorted by time, as the orders are
         if len(sel) == 0:
             continue
-        lo, hi = int(sel[0]), int(sel[-1]) + 1        # orders are sorted by time
-        n = hi - lo
+        n = len(sel)
         fmt_kind = rng.choice(3, size=n, p=[0.85, 0.10, 0.05])
         order_time, future, bad = _dirty_times(
-            rng, o.time[lo:hi], u.tl.end_s, 0.002, 0.002,
+            rng, o.time[sel], u.tl.end_s, 0.002, 0.002,
             ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M:%S+08:00"], kind=fmt_kind)
-        amount = o.amount_cents[lo:hi] / 100.0
+        amount = o.amount_cents[sel] / 100.0
         negative = rng.random(n) < 0.003
         amount = np.where(negative, -amount, amount)
-        order_ids = T.ids("O", o.number[lo:hi], width)
+        order_ids = T.ids("O", o.number[sel], width)
         table = pa.table({
             "order_id": order_ids,
-            "customer_system": T.lookup(N.ORDER_SYSTEMS, systems[lo:hi]),
-            "customer_ref": _record_refs(u.records, o.record[lo:hi]),
+            "customer_system": T.lookup(N.ORDER_SYSTEMS, systems[sel]),
+            "customer_ref": _record_refs(u.records, o.record[sel]),
             "order_time": order_time,
-            "status": _status_strings(rng, o.status[lo:hi]),
+            "status": _status_strings(rng, o.status[sel]),
             "amount": pa.array(amount, pa.float64()),
-            "channel": T.lookup(CHANNELS, o.channel[lo:hi]),
-            "store_id": T.lookup(store_ids.to_pylist(), o.store[lo:hi]),
+            "channel": T.lookup(CHANNELS, o.channel[sel]),
+            "store_id": T.lookup(store_ids.to_pylist(), o.store[sel]),
         })
         orders = ParquetExport(f"oms/orders/orders_{y}.parquet", table,
                                {"future_timestamp": future, "unparseable_timestamp": bad,
                                 "negative_amount": negative}, dup_rate=0.005)
-        ilo, ihi = int(item_bounds[lo]), int(item_bounds[hi])
+        position = np.full(len(o.time), -1, np.int64)
+        position[sel] = np.arange(n)
+        lines = np.flatnonzero(position[it.order] >= 0)    # items are sorted by order, then line
         items = pa.table({
-            "order_id": order_ids.take(pa.array(it.order[ilo:ihi] - lo)),
-            "line_no": pa.array(it.line_no[ilo:ihi].astype(np.int32)),
-            "sku": T.lookup(skus, it.sku[ilo:ihi]),
-            "category": T.lookup(cats, it.category[ilo:ihi]),
-            "qty": pa.array(it.qty[ilo:ihi].astype(np.int32)),
-            "unit_price": pa.array(it.unit_cents[ilo:ihi] / 100.0, pa.float64()),
+            "order_id": order_ids.take(pa.array(position[it.order[lines]])),
+            "line_no": pa.array(it.line_no[lines].astype(np.int32)),
+            "sku": T.lookup(skus, it.sku[lines]),
+            "category": T.lookup(cats, it.category[lines]),
+            "qty": pa.array(it.qty[lines].astype(np.int32)),
+            "unit_price": pa.array(it.unit_cents[lines] / 100.0, pa.float64()),
         })
         yield orders, ParquetExport(f"oms/order_items/order_items_{y}.parquet", items)
 
 
-def _status_strings(rng: np.random.Generator, status: np.ndarray) -> pa.Array:
+def _status_strings(rng: np.random.Generator, status: np.ndarray,
+                    table: list[list[tuple[str, float]]] = N.STATUS_FORMS) -> pa.Array:
     """Status as the OMS writes it: mostly ``paid``/``refunded``/``cancelled``, some ``PAID``, ``已支付``."""
     pieces = []
-    for s, forms in enumerate(N.STATUS_FORMS):
+    for s, forms in enumerate(table):
         idx = np.flatnonzero(status == s)
         pick = _pick(rng, forms, len(idx))
         pieces.append((idx, T.lookup([f for f, _ in forms], pick)))
@@ -536,5 +735,5 @@ def sales_rep_names(seed: int, k: int = 30) -> list[str]:
 
 
 __all__ = ["Universe", "TextExport", "ParquetExport", "crm_export", "app_members_export", "family_relations_export",
-           "event_exports", "store_members_export", "ent_accounts_export", "ent_contacts_export", "order_exports",
-           "sales_rep_names"]
+           "event_exports", "store_members_export", "ent_accounts_export", "ent_contacts_export",
+           "service_contacts_export", "order_exports", "mall_order_exports", "sales_rep_names"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm import tqdm
 
 from . import behaviour as B
@@ -25,6 +26,7 @@ GENERATED_BY = "huaxiang datagen 1"
 # Files the generator owns (relative to landing/ and ground_truth/); nothing else is ever deleted.
 OWNED_LANDING = ["DATASET.json", "crm/contacts.csv", "app/members.jsonl", "app/family_relations.csv",
                  "app/events/month=*/events.jsonl", "store/members.csv", "ent/accounts.csv", "ent/contacts.csv",
+                 "service/contacts.csv", "mall/orders/orders_*.csv",
                  "oms/orders/orders_*.parquet", "oms/order_items/order_items_*.parquet"]
 OWNED_TRUTH = ["records.csv", "persons.csv", "dirt.csv", "accounts.csv"]
 
@@ -45,7 +47,7 @@ def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: d
     landing, truth = out_dir / "landing", out_dir / "ground_truth"
     tl = W.Timeline.ending(end_date, years)
     n_months = (tl.end.year - tl.start.year) * 12 + tl.end.month - tl.start.month + 1
-    bar = tqdm(total=13 + len(tl.years_covered()) + n_months, desc="datagen", unit="step", disable=not progress)
+    bar = tqdm(total=14 + 2 * len(tl.years_covered()) + n_months, desc="datagen", unit="step", disable=not progress)
 
     def step(label: str) -> None:
         bar.set_postfix_str(label, refresh=False)
@@ -57,15 +59,19 @@ def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: d
     log = DirtLog()
     files: dict[str, int] = {}
 
+    record_dirt: dict[str, np.ndarray] = {}
+
     def emit(exp: TextExport | ParquetExport) -> None:
         rng = T.stage_rng(seed, "plan:" + exp.relpath)
         writer = write_text_export if isinstance(exp, TextExport) else write_parquet_export
         files[exp.relpath] = writer(landing, exp, rng, log)
+        if isinstance(exp, TextExport) and exp.records is not None:
+            note_record_dirt(record_dirt, exp, len(u.records.person))
 
     reps = X.sales_rep_names(seed)
     for make in (lambda: X.crm_export(u, reps), lambda: X.app_members_export(u), lambda: X.family_relations_export(u),
                  lambda: X.store_members_export(u), lambda: X.ent_accounts_export(u),
-                 lambda: X.ent_contacts_export(u)):
+                 lambda: X.ent_contacts_export(u), lambda: X.service_contacts_export(u)):
         exp = make()
         emit(exp)
         step(exp.relpath)
@@ -73,11 +79,15 @@ def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: d
         emit(orders)
         emit(items)
         step(orders.relpath)
+    for exp in X.mall_order_exports(u):
+        emit(exp)
+        step(exp.relpath)
     for exp in X.event_exports(u):
         emit(exp)
         step(exp.relpath)
+    record_dirt["orders_only"] = u.records.source == N.MALL
 
-    truth_files = write_ground_truth(truth, u, log)
+    truth_files = write_ground_truth(truth, u, log, record_dirt)
     step("ground truth")
     manifest = {"seed": seed, "customers": customers, "start_date": tl.start.isoformat(),
                 "end_date": tl.end.isoformat(), "generated_by": GENERATED_BY,
@@ -99,6 +109,7 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
     about 7 orders and 20 events per customer; 1.6 gives about 9 orders and 32 events, the benchmark mix)."""
     rng = lambda name: T.stage_rng(seed, name)  # noqa: E731
     persons = W.make_persons(rng("persons"), customers, tl)
+    persons.trad = W.traditional_writers(rng("traditional"), persons)
     accounts = W.make_accounts(rng("accounts"), persons)
     stores = W.make_stores(rng("stores"), customers)
     identity = I.make_identity(rng("identity"), persons)
@@ -128,7 +139,27 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
                       identity=identity, consent=consent)
 
 
-def write_ground_truth(truth: Path, u: X.Universe, log: DirtLog) -> dict[str, int]:
+def note_record_dirt(record_dirt: dict[str, np.ndarray], exp: TextExport, n_records: int) -> None:
+    """Add a customer export's defects (masks over its logical rows) to the per-record masks."""
+    for defect, mask in exp.defects.items():
+        if defect.startswith("_"):
+            continue
+        rows = exp.records[np.asarray(mask, bool)]
+        if defect not in record_dirt:
+            record_dirt[defect] = np.zeros(n_records, bool)
+        record_dirt[defect][rows] = True
+
+
+def dirt_labels(record_dirt: dict[str, np.ndarray], n: int) -> pa.Array:
+    """Per record, its defects as ``a;b;c`` in alphabetical order (empty when clean)."""
+    out = pa.array([""] * n, pa.string()) if n else pa.array([], pa.string())
+    for defect in sorted(record_dirt):
+        out = T.where(record_dirt[defect], T.join(out, defect + ";"), out)
+    return pc.utf8_rtrim(out, characters=";")
+
+
+def write_ground_truth(truth: Path, u: X.Universe, log: DirtLog,
+                       record_dirt: dict[str, np.ndarray] | None = None) -> dict[str, int]:
     """``persons.csv``, ``records.csv``, ``accounts.csv`` and ``dirt.csv`` (never read by the pipeline)."""
     p, r = u.persons, u.records
     pid = p.person_ids()
@@ -172,6 +203,10 @@ def write_ground_truth(truth: Path, u: X.Universe, log: DirtLog) -> dict[str, in
         # if any consents, else blank (never asked)
         "marketing_consent": T.lookup(["false", "true"], W.person_consent(u.consent, r, p.n)),
     }
+    # a marketplace buyer id is a customer record only where an order names it (a member may
+    # bind an account they never buy with)
+    ordered = np.bincount(u.orders.record, minlength=len(r.person)) > 0
+    listed = np.flatnonzero((r.source != N.MALL) | ordered)
     rec_person = pa.array(r.person)
     records_cols = {
         "source_system": T.lookup(N.SOURCES, r.source),
@@ -180,7 +215,11 @@ def write_ground_truth(truth: Path, u: X.Universe, log: DirtLog) -> dict[str, in
         "household_id": hh_ids.take(rec_person),
         "account_id": acc_ids.take(rec_person),
         "weak": boolean(r.weak),
+        # what is wrong with the record as exported (its row's defects in dirt.csv, plus
+        # orders_only for a marketplace buyer known only from orders), to slice evaluations by
+        "dirt": dirt_labels(record_dirt or {}, len(r.person)),
     }
+    records_cols = {k: v.take(pa.array(listed)) for k, v in records_cols.items()}
     accounts_cols = {"account_code": u.accounts.code, "account_id": u.accounts.account_ids()}
     dirt = log.frame()
     dirt_cols = {"file": pa.array(dirt["file"].astype(str).to_numpy(), pa.string()),

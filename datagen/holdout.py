@@ -5,8 +5,10 @@ then adding that day as new landing files, the way a daily export arrives. This 
 rows dated in the last `days` days (up to `end`) out of the generated landing files into
 new files under `out`, in the same layout, with names that sort beside the old ones:
 ``oms/orders/orders_<end>.parquet``, ``oms/order_items/order_items_<end>.parquet`` and
-``app/events/month=YYYY-MM/events_<end>.jsonl``. Customer files are left whole: a day's
-delivery here holds only activity, so identity resolution has nothing new to do.
+``app/events/month=YYYY-MM/events_<end>.jsonl`` and the marketplace shop's
+``mall/orders/orders_<end>.csv``. Customer files are left whole: a day's delivery here holds
+only activity; identity resolution has something new to do only when a marketplace buyer's
+first order falls in those days (a new buyer id is a new customer reference).
 
 Deterministic: the same landing and arguments give the same bytes.
 """
@@ -22,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 EVENT_DATE = re.compile(rb'"ts"\s*:\s*"(\d{4}-\d{2}-\d{2})')
+MALL_ORDER_DATE = re.compile(rb",(\d{4}-\d{2}-\d{2}) \d{2}:\d{2}:\d{2},")
 
 
 def _order_dates(table: pa.Table) -> pa.Array:
@@ -80,6 +83,22 @@ def hold_out_last_days(landing: Path, out: Path, end: date, days: int = 1) -> di
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("ab") as fh:
             fh.write(b"".join(moved))
+        written[rel] = written.get(rel, 0) + len(moved)
+
+    for path in sorted((landing / "mall" / "orders").glob("orders_*.csv")):
+        header, *lines = path.read_bytes().splitlines(keepends=True)
+        kept, moved = [header], []
+        for line in lines:
+            m = MALL_ORDER_DATE.search(line)
+            (moved if m and first <= m.group(1).decode() <= last else kept).append(line)
+        if not moved:
+            continue
+        path.write_bytes(b"".join(kept))
+        rel = f"mall/orders/orders_{last}.csv"
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("ab") as fh:
+            fh.write((header if target.stat().st_size == 0 else b"") + b"".join(moved))
         written[rel] = written.get(rel, 0) + len(moved)
     return written
 

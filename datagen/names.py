@@ -225,8 +225,46 @@ STORE_CONSENT_FORMS: list[list[tuple[str, float]]] = [
 ]
 EVENT_TYPES: list[str] = ["view", "search", "favourite", "add_to_cart", "login", "share", "referral"]
 HOUSEHOLD_ROLES: list[str] = ["registrant", "decision_maker", "user"]
-SOURCES: list[str] = ["app", "crm", "store", "ent"]  # index = source code used everywhere
-ORDER_SYSTEMS: list[str] = ["APP", "CRM", "POS", "ENT"]  # same order as SOURCES
+# index = source code used everywhere; mall (orders-only) and service (customers-only) came later
+SOURCES: list[str] = ["app", "crm", "store", "ent", "mall", "service"]
+APP, CRM, STORE, ENT, MALL, SERVICE = range(6)
+ORDER_SYSTEMS: list[str] = ["APP", "CRM", "POS", "ENT"]  # the OMS's customer_system, same order as SOURCES
+
+
+# --- how people are named where no legal name is written ---------------------------------
+# honorifics: (suffix, weight) per gender, as agents and sales reps write them (王先生, 曹女士, 张总)
+HONORIFICS: list[list[tuple[str, float]]] = [
+    [("先生", 0.78), ("总", 0.10), ("老师", 0.05), ("哥", 0.04), ("经理", 0.03)],             # men
+    [("女士", 0.62), ("小姐", 0.20), ("老师", 0.08), ("姐", 0.06), ("总", 0.02), ("经理", 0.02)],  # women
+]
+# sales reps' forms of address for business contacts (张总, 李经理), per gender
+HONORIFICS_BUSINESS: list[list[tuple[str, float]]] = [
+    [("总", 0.45), ("经理", 0.35), ("先生", 0.20)],
+    [("总", 0.30), ("经理", 0.35), ("女士", 0.35)],
+]
+# what an agent types when the caller gave no name at all: 先生 / 女士 alone (by the voice), or
+PLACEHOLDER_GENDERED_SHARE = 0.36
+PLACEHOLDER_NAMES: list[tuple[str, float]] = [
+    ("客户", 0.45), ("匿名", 0.15), ("顾客", 0.12), ("未知", 0.10), ("无", 0.08), ("来电客户", 0.10),
+]
+# screen names: English names people pick, and handle phrases (the app's NICKNAMES are reused too)
+ENGLISH_NAMES: list[str] = [
+    "Lucy", "Amy", "Tony", "Kevin", "Coco", "Jerry", "Grace", "Sunny", "Lucky", "Cindy", "Jack", "Linda",
+    "Eric", "Vicky", "Jason", "Helen", "David", "Tina", "Alex", "Anna", "Leo", "Mia", "Ivy", "Sam",
+]
+HANDLE_WORDS: list[str] = [
+    "momo", "xiaobai", "tiantian", "lele", "doudou", "mumu", "cat", "sky", "sun", "star", "happy", "lucky",
+]
+# the service desk's channels: (label, weight); the marketplace shop's chat (商城客服) serves its
+# buyers and is chosen for them, not by weight
+SERVICE_CHANNELS: list[tuple[str, float]] = [("热线电话", 0.45), ("在线客服", 0.30), ("微信客服", 0.20), ("邮件", 0.05),
+                                             ("商城客服", 0.0)]
+# the marketplace shop's order status as its backend writes it, per canonical status
+MALL_STATUS_FORMS: list[list[tuple[str, float]]] = [
+    [("交易成功", 0.85), ("已完成", 0.15)],
+    [("退款成功", 0.9), ("已退款", 0.1)],
+    [("交易关闭", 0.8), ("已取消", 0.2)],
+]
 
 
 def normalised_weights(pairs: list[tuple[str, float]]) -> list[float]:

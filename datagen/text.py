@@ -165,3 +165,34 @@ def random_tokens(rng: np.random.Generator, n: int, length: int, alphabet: str) 
     """n random strings of fixed length over an ASCII alphabet (device ids, union ids)."""
     codes = np.frombuffer(alphabet.encode("ascii"), dtype=np.uint8)
     return matrix_to_arrow(codes[rng.integers(0, len(codes), size=(n, length))])
+
+
+def hex_strings(values: np.ndarray, width: int) -> pa.Array:
+    """Zero-padded lower-case hexadecimal of non-negative integers (opaque ids)."""
+    v = np.asarray(values, dtype=np.uint64).copy()
+    alphabet = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    out = np.empty((len(v), width), dtype=np.uint8)
+    for col in range(width - 1, -1, -1):
+        out[:, col] = alphabet[(v & np.uint64(15)).astype(np.int64)]
+        v >>= np.uint64(4)
+    return matrix_to_arrow(out)
+
+
+def to_traditional(arr: pa.Array, mask: np.ndarray | None = None) -> pa.Array:
+    """Hanzi written in traditional characters (陈娜 -> 陳娜, 东城区 -> 東城區), character by
+    character from the generator's table (``s2t_table``); only the rows of ``mask`` when given."""
+    from .s2t_table import S2T
+
+    if mask is not None:
+        rows = np.flatnonzero(mask)
+        if len(rows) == 0:
+            return arr
+        converted = to_traditional(arr.take(pa.array(rows)))
+        keep = np.flatnonzero(~np.asarray(mask, bool))
+        return assemble(len(arr), [(keep, arr.take(pa.array(keep))), (rows, converted)])
+    out = arr.cast(pa.string())
+    present = set("".join(s for s in pc.unique(out).to_pylist() if s))
+    for simplified, traditional in S2T.items():
+        if simplified in present:
+            out = pc.replace_substring(out, simplified, traditional)
+    return out

@@ -86,6 +86,7 @@ class Persons:
     role: np.ndarray        # int8 index into names.HOUSEHOLD_ROLES or -1
     account: np.ndarray     # int32 account index or -1 (contact of that enterprise account)
     title: np.ndarray       # int8 index into names.CONTACT_TITLES or -1
+    trad: np.ndarray | None = None  # bool: writes traditional characters (from Hong Kong / Taiwan)
 
     def person_ids(self) -> pa.Array:
         """``P0000001`` style ids (7 digits, wider only beyond 9,999,999 persons)."""
@@ -300,6 +301,18 @@ def make_households(rng: np.random.Generator, n: int, share: float = 0.25) -> tu
     return household, role
 
 
+# persons who write their own name and address in traditional characters (from Hong Kong,
+# Macao or Taiwan): a few everywhere, more in Guangdong and Fujian
+TRAD_BASE_SHARE = 0.008
+TRAD_REGIONAL_SHARE = {"广东": 0.05, "福建": 0.04}
+
+
+def traditional_writers(rng: np.random.Generator, persons: Persons) -> np.ndarray:
+    """Per person: writes traditional characters where they type their own details."""
+    share = np.array([TRAD_REGIONAL_SHARE.get(c[1], TRAD_BASE_SHARE) for c in N.CITIES])[persons.city]
+    return rng.random(persons.n) < share
+
+
 def family_phone_households(rng: np.random.Generator, n_households: int) -> np.ndarray:
     """~30 % of households give one shared (the registrant's) mobile in some records."""
     return rng.random(n_households) < 0.30
@@ -424,6 +437,11 @@ class Stores:
         """``S001`` style ids."""
         return T.ids("S", np.arange(1, self.n + 1), max(3, len(str(self.n))))
 
+    def traditional_ime(self) -> np.ndarray:
+        """Per store: its tills type traditional characters (the Shenzhen stores are run by a
+        Hong Kong franchisee whose POS uses a traditional input method)."""
+        return np.array([c[0] == "深圳" for c in N.CITIES])[self.city]
+
     def pick_for(self, rng: np.random.Generator, city: np.ndarray) -> np.ndarray:
         """A store in the person's city where there is one, else any store by size."""
         order = np.argsort(self.city, kind="stable")
@@ -471,10 +489,21 @@ class Records:
 
 REENTRY_SHARE = 0.10       # of CRM-present persons, a second, weak CRM entry
 WEAK_PRIMARY_SHARE = 0.02  # of primary CRM records, written weak
+WEAK_STORE_SHARE = 0.04    # of primary store cards: no mobile given (name, birthday, address)
+MALL_ONLY_SHARE = 0.15     # of buyers in no other system: they buy only in the marketplace shop
+MALL_BOUND_SHARE = 0.12    # of app members who buy: bound their marketplace account, buy there too
+SERVICE_SHARE = (0.06, 0.20)  # contacted the service desk: non-buyers, buyers
 
 
-def presence(rng: np.random.Generator, persons: Persons) -> np.ndarray:
-    """(n, 4) bool matrix person × source; every person is in at least one source."""
+def presence(rng: np.random.Generator, persons: Persons, buyer: np.ndarray) -> np.ndarray:
+    """(n, 6) bool matrix person × source (names.SOURCES); every person is in at least one source.
+
+    The marketplace shop (orders only) knows its buyers by its own buyer id: buyers nobody else
+    knows, and app members who bound that account in the app (the app export carries the id, so
+    the two can be linked); a member buying there without binding is not generated, since
+    nothing in any export could tell them apart from a stranger. The service desk (customers
+    only) has the people who contacted it, buyers more often.
+    """
     n = persons.n
     ent = persons.account >= 0
     app = rng.random(n) < 0.66
@@ -482,10 +511,13 @@ def presence(rng: np.random.Generator, persons: Persons) -> np.ndarray:
     store = rng.random(n) < 0.37
     none = ~(app | crm | store | ent)
     pick = rng.choice(3, size=n, p=[0.5, 0.2, 0.3])
-    app |= none & (pick == 0)
-    crm |= none & (pick == 1)
-    store |= none & (pick == 2)
-    return np.stack([app, crm, store, ent], axis=1)
+    mall_only = none & buyer & (rng.random(n) < MALL_ONLY_SHARE)
+    app |= none & (pick == 0) & ~mall_only
+    crm |= none & (pick == 1) & ~mall_only
+    store |= none & (pick == 2) & ~mall_only
+    mall = mall_only | (app & buyer & (rng.random(n) < MALL_BOUND_SHARE))
+    service = rng.random(n) < np.where(buyer, SERVICE_SHARE[1], SERVICE_SHARE[0])
+    return np.stack([app, crm, store, ent, mall, service], axis=1)
 
 
 def make_records(rng: np.random.Generator, persons: Persons, stores: Stores, first_purchase: np.ndarray,
@@ -496,8 +528,8 @@ def make_records(rng: np.random.Generator, persons: Persons, stores: Stores, fir
     re-registrations come later and are only used by orders placed after they exist.
     """
     n = persons.n
-    pres = presence(rng, persons)
     buyer = first_purchase >= 0
+    pres = presence(rng, persons, buyer)
     t_first = np.where(buyer, first_purchase - rng.exponential(40 * DAY, n).astype(np.int64),
                        rng.integers(tl.start_s - 365 * DAY, tl.end_s - DAY, n))
     t_first = np.maximum(t_first, tl.start_s - 730 * DAY)
@@ -505,7 +537,12 @@ def make_records(rng: np.random.Generator, persons: Persons, stores: Stores, fir
 
     p_idx, s_idx = np.nonzero(pres)  # row-major: person order, then source
     created = t_first[p_idx] + (rng.random(len(p_idx)) ** 2 * (limit - t_first)[p_idx]).astype(np.int64)
-    again = rng.random(len(p_idx)) < 0.02
+    # a service-desk contact comes after a purchase (after-sales) or any time for a non-buyer
+    after = np.where(buyer, first_purchase, t_first)[p_idx]
+    contact = after + (rng.random(len(p_idx)) * np.maximum(tl.end_s - 3600 - after, 0)).astype(np.int64)
+    created = np.where(s_idx == N.SERVICE, contact, created)
+    # re-registrations in the systems people sign up to (not the marketplace nor the service desk)
+    again = (rng.random(len(p_idx)) < 0.02) & (s_idx < N.MALL)
     # a second CRM entry typed by another rep from a paper form: name, birth date, address only
     reentry = ~again & (s_idx == 1) & (rng.random(len(p_idx)) < REENTRY_SHARE)
     a_idx = np.flatnonzero(again | reentry)
@@ -515,6 +552,7 @@ def make_records(rng: np.random.Generator, persons: Persons, stores: Stores, fir
     created = np.concatenate([created, re_created]).astype(np.int64)
     primary = np.concatenate([np.ones(len(p_idx), bool), np.zeros(len(a_idx), bool)])
     weak_primary = (s_idx == 1) & (rng.random(len(p_idx)) < WEAK_PRIMARY_SHARE)
+    weak_primary |= (s_idx == N.STORE) & (rng.random(len(p_idx)) < WEAK_STORE_SHARE)
     weak = np.concatenate([weak_primary, reentry[a_idx]])
 
     order = np.lexsort((rng.random(len(person)), created, source))
@@ -526,7 +564,7 @@ def make_records(rng: np.random.Generator, persons: Persons, stores: Stores, fir
     in_fp = np.append(family_phone, False)[np.where(hh >= 0, hh, len(family_phone))]
     # staff type the family's one number into CRM and till records; the app logs in with the
     # member's own SMS-verified mobile, and enterprise contacts give their own
-    shares = in_fp & (persons.role[person] != 0) & (source != 3) & (source != 0)
+    shares = in_fp & (persons.role[person] != 0) & np.isin(source, (N.CRM, N.STORE))
     shares &= rng.random(m) < 0.35
     registrant = household_heads(persons.household, persons.role, roles=(0,))
     mobile[shares] = persons.mobile[registrant[person[shares]]]
@@ -544,13 +582,17 @@ def _record_ids(rng: np.random.Generator, source: np.ndarray, store: np.ndarray)
     """Sequential ids per source with small gaps (deleted records), in creation order.
 
     app ``M`` + 8 digits, crm ``C`` + 8 digits, store card ``8`` + store number (3) + 8 digits,
-    ent contact ``CT`` + 7 digits.
+    ent contact ``CT`` + 7 digits, service-desk contact ``KF`` + 8 digits; the marketplace's
+    buyer ids are opaque (``mk`` + 10 hex digits, a scrambled sequence: unique, not ordered).
     """
     pieces = []
-    for s, (prefix, width) in enumerate([("M", 8), ("C", 8), ("8", 8), ("CT", 7)]):
+    for s, (prefix, width) in enumerate([("M", 8), ("C", 8), ("8", 8), ("CT", 7), ("mk", 10), ("KF", 8)]):
         idx = np.flatnonzero(source == s)
         gaps = 1 + np.where(rng.random(len(idx)) < 0.12, rng.integers(1, 6, len(idx)), 0)
         seq = np.cumsum(gaps) + (10 if s == 3 else 0)
+        if s == N.MALL:
+            pieces.append((idx, T.join(prefix, T.hex_strings(_scramble40(seq, rng), width))))
+            continue
         width = max(width, len(str(int(seq[-1])))) if len(seq) else width
         if s == 2:
             pieces.append((idx, T.render(["8", (store[idx] + 1, 3), (seq, width)], len(idx))))
@@ -559,9 +601,26 @@ def _record_ids(rng: np.random.Generator, source: np.ndarray, store: np.ndarray)
     return T.assemble(len(source), pieces)
 
 
+def _scramble40(seq: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A bijection of [0, 2**40): distinct inputs give distinct, random-looking outputs."""
+    mult = int(rng.integers(1 << 30, 1 << 39)) * 2 + 1          # odd: invertible modulo 2**40
+    add = int(rng.integers(0, 1 << 40))
+    return ((seq.astype(np.uint64) * np.uint64(mult) + np.uint64(add)) & np.uint64((1 << 40) - 1)).astype(np.int64)
+
+
+def primary_record(records: Records, person: np.ndarray, source: int) -> np.ndarray:
+    """Per given person, their primary record in ``source``, or -1."""
+    prim = np.flatnonzero(records.primary & (records.source == source))
+    lookup = np.full(int(records.person.max()) + 2 if len(records.person) else 1, -1, np.int64)
+    lookup[records.person[prim]] = prim
+    p = np.asarray(person, np.int64)
+    return lookup[np.where((p >= 0) & (p < len(lookup) - 1), p, len(lookup) - 1)]
+
+
 # ---------------------------------------------------------------------------- marketing consent
 CONSENT_LIKES = 0.78                          # persons who, when asked, agree to marketing
-CONSENT_ASKED = np.array([0.90, 0.65, 0.85, 0.0])  # per source (app, crm, store, ent): the record holds an answer
+# per source (app, crm, store, ent, mall, service): the record holds an answer
+CONSENT_ASKED = np.array([0.90, 0.65, 0.85, 0.0, 0.0, 0.0])
 CONSENT_CHANGED = (0.05, 0.15)                # answer against the attitude: a channel opt-out, a stale consent
 
 

@@ -39,6 +39,7 @@ class TextExport:
     encoding: str = "utf-8"
     dup_rate: float = 0.005
     malformed: bool = True
+    records: np.ndarray | None = None       # customer exports: the record index of each logical row
 
     @property
     def n(self) -> int:

@@ -49,7 +49,7 @@ def main() -> None:
 @click.option("--activity", type=click.FloatRange(min=0, min_open=True, max=10), default=1.0, show_default=True,
               help="Multiplies purchase rates and browsing (1.6: about 9 orders and 32 events per customer).")
 @click.option("--hold-out-days", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Move the orders, order lines and events of the last N days into "
+              help="Move the orders (the OMS's and the marketplace's), order lines and events of the last N days into "
                    "OUT/next_delivery/landing (new files, same layout): tomorrow's delivery, to "
                    "try an incremental refresh.")
 def generate(customers: int, seed: int, out_dir: Path, end_date, quiet: bool, activity: float,

@@ -282,9 +282,12 @@ def test_churned_persons_buy_nothing_after_churn(out: Path, persons: pd.DataFram
         rel = _rel(out, path)
         bad = dirt[(dirt.file == rel) & dirt.defect.isin(["future_timestamp", "unparseable_timestamp"])].row_number
         frames.append(o.drop(index=o.index[bad - 1]))
+    for path in _files(out, "mall/orders/*.csv"):   # the marketplace's orders: clean timestamps
+        m = pd.read_csv(path, dtype=str, on_bad_lines="skip")
+        frames.append(pd.DataFrame({"order_time": m["下单时间"], "customer_system": "MALL", "customer_ref": m["买家ID"]}))
     orders = pd.concat(frames)
     orders["when"] = pd.to_datetime(orders.order_time.str[:10].str.replace("/", "-"), format="%Y-%m-%d")
-    system = orders.customer_system.map({"APP": "app", "POS": "store", "CRM": "crm", "ENT": "ent"})
+    system = orders.customer_system.map({"APP": "app", "POS": "store", "CRM": "crm", "ENT": "ent", "MALL": "mall"})
     ref = records.set_index(records.source_system + ":" + records.source_record_id).person_id
     orders["person_id"] = ref.loc[system + ":" + orders.customer_ref].to_numpy()
     last = orders.groupby("person_id").when.max()
@@ -373,3 +376,166 @@ def test_activity_scales_orders_and_events(tmp_path):
     manifest = json.loads((tmp_path / "busy" / "landing" / "DATASET.json").read_text())
     assert manifest["activity"] == 1.6
     assert "activity" not in json.loads((tmp_path / "base" / "landing" / "DATASET.json").read_text())
+
+
+# ---------------------------------------------------------------------------- dirt that breaks identity
+def _customer_rows(out: Path, tdef: dict) -> pd.DataFrame:
+    """The parseable data rows of a customers table's files, with their 1-based row number."""
+    rows = []
+    for path in _files(out, tdef["path"]):
+        header, lines = _text_rows(path, tdef)
+        for i, line in enumerate(lines, start=1):
+            row = _parse(line, tdef, header)
+            if row is not None:
+                rows.append({"file": _rel(out, path), "row_number": i, **row})
+    return pd.DataFrame(rows)
+
+
+def test_records_dirt_column_is_the_rows_dirt(out: Path, contract: dict, records: pd.DataFrame,
+                                             dirt: pd.DataFrame) -> None:
+    """records.csv's dirt of a customer record = the defects dirt.csv gives its (first) row."""
+    row_level = dirt[~dirt.defect.isin(["exact_duplicate", "malformed_line"])]
+    checked = 0
+    for source, sdef in contract["sources"].items():
+        for tdef in sdef["tables"].values():
+            if tdef["kind"] != "customers":
+                continue
+            rows = _customer_rows(out, tdef)
+            id_col = tdef["columns"]["source_record_id"]
+            first = rows.drop_duplicates(id_col)
+            found = row_level.merge(first[["file", "row_number", id_col]], on=["file", "row_number"])
+            expected = found.groupby(id_col).defect.apply(lambda d: ";".join(sorted(set(d))))
+            truth = records[records.source_system == source].set_index("source_record_id").dirt
+            assert (truth.loc[expected.index] == expected).all(), source
+            assert (truth.drop(expected.index) == "").all(), source
+            checked += len(expected)
+    assert checked > 0.3 * len(records)
+    mall = records[records.source_system == "mall"]
+    assert len(mall) > 0 and (mall.dirt == "orders_only").all()
+
+
+def test_s2t_table_covers_every_character_the_generator_writes() -> None:
+    import re
+
+    from datagen.s2t_table import COVERED, S2T
+    chars = set()
+    for path in (ROOT / "datagen").glob("*.py"):
+        if path.name != "s2t_table.py":
+            chars |= set(re.findall(r"[\u4e00-\u9fff]", path.read_text(encoding="utf-8")))
+    assert chars <= set(COVERED), f"rerun scripts/build_traditional_table.py for {sorted(chars - set(COVERED))}"
+    assert S2T["陈"] == "陳" and S2T["刘"] == "劉" and S2T["张"] == "張" and S2T["区"] == "區"
+    assert "余" not in S2T and "于" not in S2T, "as family names they keep their character"
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A larger sample, for shares of rarer dirt."""
+    d = tmp_path_factory.mktemp("gen_big")
+    generate(d, customers=6000, seed=3, progress=False)
+    return d
+
+
+def _read(path: Path, **kw) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, on_bad_lines="skip", **kw)
+
+
+def test_service_desk_names_numbers_and_birth_years(big: Path) -> None:
+    svc = _read(big / "landing" / "service" / "contacts.csv").drop_duplicates("客户ID")
+    truth = _read(big / "ground_truth" / "records.csv")
+    persons = _read(big / "ground_truth" / "persons.csv").set_index("person_id")
+    svc = svc.merge(truth[truth.source_system == "service"], left_on="客户ID", right_on="source_record_id")
+    assert 0.1 < len(svc) / len(persons) < 0.3
+    kinds = {k: svc.dirt.str.contains(k).mean() for k in ("honorific", "screen_name", "placeholder_name")}
+    assert 0.12 < kinds["honorific"] < 0.32 and 0.15 < kinds["screen_name"] < 0.35
+    assert 0.03 < kinds["placeholder_name"] < 0.1, kinds
+    legal = svc[svc["客户称呼"] == persons.full_name.loc[svc.person_id].to_numpy()]
+    assert 0.3 < len(legal) / len(svc) < 0.55
+    hon = svc[svc.dirt.str.contains("honorific")]
+    family = persons.full_name.loc[hon.person_id].str[0].to_numpy()
+    assert (hon["客户称呼"].str[0] == family).mean() > 0.95           # 王先生 for 王伟 (欧阳 aside)
+    assert hon["客户称呼"].str.contains("先生|女士|小姐|总|老师|哥|姐|经理").all()
+    # the one number column: mostly the caller's own mobile, some landlines, a few "0" + mobile
+    digits = svc["联系电话"].str.replace(r"\D", "", regex=True).str[-11:]
+    own = digits == persons.mobile.loc[svc.person_id].str[-11:].to_numpy()
+    assert 0.75 < own.mean() < 0.95
+    assert svc.dirt.str.contains("landline").mean() > 0.02
+    assert svc["联系电话"].str.fullmatch(r"01[3-9]\d{9}").sum() > 0
+    years = svc["出生日期"][svc["出生日期"] != ""]
+    assert 0.15 < len(years) / len(svc) < 0.35 and years.str.fullmatch(r"(19|20)\d\d-01-01").all()
+    assert (years.str[:4].to_numpy() == persons.birth_date.loc[svc.person_id[years.index]].str[:4].to_numpy()).all()
+    wechat = svc["来源渠道"] == "微信客服"
+    assert ((svc["微信UnionID"] != "") == wechat).all()
+    # no orders, no events name a service-desk contact
+    refs = set(svc["客户ID"])
+    for p in _files(big, "oms/orders/*.parquet"):
+        assert not refs & set(pq.read_table(p).column("customer_ref").to_pylist())
+
+
+def test_store_cards_split_names_and_weak_cards(big: Path) -> None:
+    store = _read(big / "landing" / "store" / "members.csv", sep="|").drop_duplicates("card_no")
+    truth = _read(big / "ground_truth" / "records.csv")
+    persons = _read(big / "ground_truth" / "persons.csv").set_index("person_id")
+    store = store.merge(truth[truth.source_system == "store"], left_on="card_no", right_on="source_record_id")
+    clean = store[store.dirt.isin(["split_name", "split_name;weak_record"])]
+    full = persons.full_name.loc[clean.person_id].to_numpy()
+    assert len(clean) > 0.7 * len(store) and ((clean.surname + clean.given_name) == full).all()
+    weak = store[store.weak == "true"]
+    assert 0.02 < len(weak) / len(store) < 0.07
+    assert (weak.phone == "").all() and (weak.address != "").mean() > 0.7 and (weak.birthday != "").mean() > 0.85
+    for defect in ("name_parts_swapped", "whole_name_in_one_part", "traditional_chars"):
+        assert store.dirt.str.contains(defect).sum() > 0, defect
+
+
+def test_traditional_characters_read_back_as_the_true_name(big: Path) -> None:
+    from datagen.s2t_table import S2T
+    t2s = {t: s for s, t in S2T.items()}
+    truth = _read(big / "ground_truth" / "records.csv")
+    persons = _read(big / "ground_truth" / "persons.csv").set_index("person_id")
+    trad = truth[truth.dirt.str.contains("traditional_chars")]
+    assert 0.005 < len(trad) / len(truth) < 0.05
+    assert set(trad.source_system) >= {"app", "store", "service"}
+    store = _read(big / "landing" / "store" / "members.csv", sep="|").drop_duplicates("card_no").set_index("card_no")
+    rows = store.loc[trad.source_record_id[trad.source_system == "store"]]
+    names = trad[trad.source_system == "store"]
+    ok = rows[~names.dirt.str.contains("name_typo|pinyin|swapped|whole|padded").to_numpy() & (rows.surname != "")]
+    back = (ok.surname + ok.given_name).map(lambda s: "".join(t2s.get(c, c) for c in s))
+    pid = truth.set_index(["source_system", "source_record_id"]).person_id
+    expected = persons.full_name.loc[pid.loc[[("store", c) for c in ok.index]].to_numpy()]
+    assert (back.to_numpy() == expected.to_numpy()).all()
+    assert any(c in S2T.values() for c in "".join(ok.surname + ok.given_name))
+
+
+def test_weak_records_meet_the_new_dirt(big: Path) -> None:
+    truth = _read(big / "ground_truth" / "records.csv")
+    weak = truth[truth.weak == "true"]
+    assert set(weak.source_system) == {"crm", "store"}
+    for defect in ("split_name", "traditional_chars", "year_only_birth", "honorific"):
+        assert weak.dirt.str.contains(defect).sum() > 0, defect
+
+
+def test_marketplace_is_orders_only_and_bound_buyers_are_linkable(big: Path) -> None:
+    truth = _read(big / "ground_truth" / "records.csv")
+    mall = truth[truth.source_system == "mall"]
+    orders = pd.concat([_read(p) for p in _files(big, "mall/orders/*.csv")])
+    assert set(orders["买家ID"]) <= set(mall.source_record_id) and orders["订单编号"].nunique() > len(mall)
+    assert orders["订单状态"].isin(["交易成功", "已完成", "退款成功", "已退款", "交易关闭", "已取消"]).all()
+    app = [json.loads(line) for line in (big / "landing" / "app" / "members.jsonl").read_text().splitlines()
+           if line.endswith("}")]
+    pid = truth.set_index(["source_system", "source_record_id"]).person_id
+    bound = {m["mall_buyer_id"]: m["member_id"] for m in app if m.get("mall_buyer_id")}
+    bought = {b: m for b, m in bound.items() if ("mall", b) in pid.index}
+    assert len(bought) > 0.6 * len(bound), "a bound account without orders is no customer record"
+    assert all(pid[("mall", b)] == pid[("app", m)] for b, m in bought.items())
+    assert set(bound) - set(bought) <= set(bound) - set(orders["买家ID"])
+    svc = _read(big / "landing" / "service" / "contacts.csv").drop_duplicates("客户ID")
+    chat = svc[svc["平台账号"] != ""]
+    assert (chat["来源渠道"] == "商城客服").all() and len(chat) > 0
+    assert all(pid[("mall", b)] == pid[("service", c)] for b, c in zip(chat["平台账号"], chat["客户ID"])
+               if ("mall", b) in pid.index)
+    # every buyer id another system also knows is named there (bound in the app, or in the shop's
+    # chat): nothing else could link a buyer id to anyone
+    named = set(bound) | set(chat["平台账号"])
+    others = set(truth.person_id[truth.source_system != "mall"])
+    shared = mall[mall.person_id.isin(others)]
+    assert len(shared) > 0 and set(shared.source_record_id) <= named
+    assert len(mall) - len(shared) > 0, "some buyers are known only to the marketplace"

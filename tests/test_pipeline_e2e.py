@@ -129,8 +129,8 @@ def test_exact_duplicates_are_rejected_naming_the_first_copy(run):
 
 
 def test_bad_orders_are_rejected_and_good_ones_kept(run):
-    bad = dirt_rows(run, "negative_amount", "future_timestamp", "unparseable_timestamp",
-                    "exact_duplicate", prefix="oms/orders/")
+    defects = ("negative_amount", "future_timestamp", "unparseable_timestamp", "exact_duplicate")
+    bad = dirt_rows(run, *defects, prefix="oms/orders/") | dirt_rows(run, *defects, prefix="mall/orders/")
     rejected = set(q(run, "select _source_file, _row_number from intermediate.int_orders_validated "
                           "where not is_valid"))
     assert rejected == bad
@@ -147,11 +147,17 @@ def test_bad_event_timestamps_are_rejected(run):
 
 
 def test_every_true_customer_record_is_staged_once(run):
-    truth = {(r["source_system"], r["source_record_id"]) for r in read_csv(run["truth"] / "records.csv")}
+    """Every record of a customers file is staged once; a marketplace buyer id (a customer
+    known only from orders) is a customer reference instead, when one of its orders is kept."""
+    rows = read_csv(run["truth"] / "records.csv")
+    truth = {(r["source_system"], r["source_record_id"]) for r in rows if "orders_only" not in r["dirt"]}
     kept = q(run, "select source_system, source_record_id from "
                   "intermediate.int_customer_records_validated where is_valid")
     assert len(kept) == len(set(kept))
     assert set(kept) == truth
+    buyers = {(r["source_system"], r["source_record_id"]) for r in rows if "orders_only" in r["dirt"]}
+    references = set(q(run, "select source_system, source_record_id from intermediate.int_customer_references"))
+    assert references <= buyers and len(references) > 0.9 * len(buyers)
 
 
 def test_staged_phones_match_the_truth(run):
@@ -227,7 +233,10 @@ def test_identity_precision_and_recall_against_the_truth(run):
 
 
 def test_every_record_and_order_has_a_customer(run):
-    records = q(run, "select count(*) from intermediate.int_customer_records_validated where is_valid")[0][0]
+    """Every kept customer record and every customer reference of an orders-only source (the
+    marketplace's buyer ids) has a customer."""
+    records = q(run, "select count(*) from intermediate.int_customer_records_validated where is_valid")[0][0] + \
+        q(run, "select count(*) from intermediate.int_customer_references")[0][0]
     xref = q(run, "select count(*), count(customer_id), count(distinct customer_id) from marts.customer_source_xref")[0]
     assert xref[0] == xref[1] == records
     assert q(run, "select count(*) from marts.dim_customer")[0][0] == xref[2]

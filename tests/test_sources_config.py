@@ -15,7 +15,8 @@ def test_default_sources_file_parses(default_sources):
     cfg = load_sources_config(default_sources)
     assert {t.raw_table for t in cfg.tables} == {
         "crm__contacts", "app__members", "app__family_relations", "app__events",
-        "store__members", "ent__accounts", "ent__contacts", "oms__orders", "oms__order_items"}
+        "store__members", "ent__accounts", "ent__contacts", "service__contacts", "mall__orders",
+        "oms__orders", "oms__order_items"}
     crm = cfg.table("crm__contacts")
     assert crm.csv.encoding == "gb18030" and crm.columns["mobile"] == "手机"
     assert cfg.landing_dir == (default_sources.parent / "../data/landing").resolve()
@@ -69,7 +70,8 @@ def test_not_yaml_is_a_clear_error(tmp_path):
 def test_fingerprint_changes_with_mapping(default_sources, tmp_path):
     text = default_sources.read_text(encoding="utf-8")
     a = load_sources_config(default_sources).table("store__members").fingerprint()
-    changed = write(tmp_path, text.replace("mobile: phone", "phone: phone").replace("pii: [full_name, mobile, birth_date]", "pii: [full_name, phone, birth_date]"))
+    changed = write(tmp_path, text.replace("mobile: phone", "phone: phone").replace(
+        "pii: [family_name, given_name, mobile, birth_date, address]", "pii: [family_name, given_name, phone, birth_date, address]"))
     b = load_sources_config(changed).table("store__members").fingerprint()
     assert a != b
 

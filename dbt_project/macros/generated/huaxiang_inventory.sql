@@ -4,10 +4,10 @@
 {% macro huaxiang_tables(kind) -%}
     {%- set tables = {
         'accounts': [('ent', 'accounts')],
-        'customers': [('crm', 'contacts'), ('app', 'members'), ('store', 'members'), ('ent', 'contacts')],
+        'customers': [('crm', 'contacts'), ('app', 'members'), ('store', 'members'), ('ent', 'contacts'), ('service', 'contacts')],
         'events': [('app', 'events')],
         'order_items': [('oms', 'order_items')],
-        'orders': [('oms', 'orders')],
+        'orders': [('mall', 'orders'), ('oms', 'orders')],
         'relations': [('app', 'family_relations')],
     } -%}
     {{ return(tables.get(kind, [])) }}
@@ -28,5 +28,5 @@
 
 {#- Source priority for survivorship (lower wins; NULL = no preference). -#}
 {% macro huaxiang_source_priorities() -%}
-    {{ return({'crm': 2, 'app': 1, 'store': 3, 'ent': 4, 'oms': none}) }}
+    {{ return({'crm': 2, 'app': 1, 'store': 3, 'ent': 4, 'service': 5, 'mall': none, 'oms': none}) }}
 {%- endmacro %}
