@@ -37,7 +37,8 @@ sources:
         kind: customers
         path: crm.csv
         format: csv
-        columns: {source_record_id: id, full_name: name, mobile: mobile, gender: gender, birth_date: birthday, city: city}
+        columns: {source_record_id: id, full_name: name, mobile: mobile, gender: gender, birth_date: birthday, city: city,
+                  address: address}
   shop:
     priority: 2
     tables:
@@ -56,22 +57,28 @@ sources:
         columns: {source_record_id: 工单号, full_name: 称呼, phone: 电话, birth_date: 出生, city: 城市}
 """
 
-CRM = ["id,name,mobile,gender,birthday,city",
-       "C1,王小明,13811472258,男,1985-03-12,杭州",
-       "C2,李丽,13935084461,女,1990-07-01,杭州",
-       "C3,张伟,13602871139,男,1979-11-30,杭州",
-       "C4,陈娜,13757396620,女,1992-02-14,上海"]
+CRM = ["id,name,mobile,gender,birthday,city,address",
+       "C1,王小明,13811472258,男,1985-03-12,杭州,",
+       "C2,李丽,13935084461,女,1990-07-01,杭州,",
+       "C3,张伟,13602871139,男,1979-11-30,杭州,",
+       "C4,陈娜,13757396620,女,1992-02-14,上海,",
+       # a couple: one flat, one phone, birthdays four days apart
+       "C5,李健,18691109347,男,1984-05-08,贵阳,贵州省贵阳市青年路294号书香苑15栋1单元1602室",
+       "C6,陈丽,18691109347,女,1984-05-04,贵阳,贵州省贵阳市青年路294号书香苑15栋1单元1602室"]
 SHOP = ["card,姓,名,手机,性别,城市",
         "S1,王,小明,13811472258,男,杭州",
         "S3,张,伟,13602871139,女,杭州",          # one odd gender on the owner's own phone
-        "S4,陳,娜,13757396620,女,上海"]          # traditional characters
+        "S4,陳,娜,13757396620,女,上海",          # traditional characters
+        "S5,亮彬,袁,13500001111,男,杭州",        # family and given name the wrong way round
+        "S6,张泽国,,13500002222,男,杭州"]         # the whole name in the family-name column
 DESK = (["工单号,称呼,电话,出生,城市",
          "T1,王先生,138 1147 2258,1985-01-01,杭州",   # an honorific, the owner's mobile in 'phone'
          "T2,岁月静好,13935084461,1990-01-01,杭州",   # a screen name
          "T3,客户,0571-88886666,,杭州",              # a placeholder and a landline
          "T4,曹女士,13522223333,1987-01-01,杭州",
          "T5,曹女士,13544445555,1987-01-01,杭州"]     # two women born "1987" in a year-only source
-        + [f"T{i},用户{5000 + i},1390000{i:04d},{1960 + i % 30}-01-01,杭州" for i in range(6, 30)])
+        + [f"T{i},用户{5000 + i},1390000{i:04d},{1960 + i % 30}-01-01,杭州" for i in range(6, 30)]
+        + ["T30,袁先生,0-13500001111,,杭州"])                 # a trunk 0 before the mobile
 
 
 def write_cn(root: Path) -> Path:
@@ -195,7 +202,8 @@ def customer_of(warehouse: Path) -> dict[str, str]:
 def test_a_name_in_two_columns_is_a_legal_name(cn):
     rows = dict(query(cn, "select record_key, legal_name_key from intermediate.int_identity_records "
                           "where source_system = 'shop'"))
-    assert rows == {"shop:S1": "wang xiaoming", "shop:S3": "wei zhang", "shop:S4": "chen na"}
+    assert rows == {"shop:S1": "wang xiaoming", "shop:S3": "wei zhang", "shop:S4": "chen na",
+                    "shop:S5": "liangbin yuan", "shop:S6": "zeguo zhang"}
     golden = query(cn, "select g.full_name from intermediate.int_customer_golden g "
                        "join marts.customer_source_xref x using (customer_id) where x.record_key = 'shop:S1'")
     assert golden == [("王小明",)]
@@ -232,8 +240,8 @@ def test_year_only_birth_dates_are_compared_as_years(cn):
     rows = query(cn, "select source_system, count(*), count(birth_date), count(birth_year) "
                      "from intermediate.int_identity_records group by 1 order by 1")
     by_source = {s: (n, dates, years) for s, n, dates, years in rows}
-    assert by_source["desk"][1] == 0 and by_source["desk"][2] == by_source["desk"][0] - 1   # T3 has none
-    assert by_source["crm"][1] == 4
+    assert by_source["desk"][1] == 0 and by_source["desk"][2] == by_source["desk"][0] - 2   # T3, T30 have none
+    assert by_source["crm"][1] == 6
     ids = customer_of(cn)
     assert ids["desk:T4"] != ids["desk:T5"]                         # two 曹女士 born "1987-01-01"
 
@@ -250,6 +258,16 @@ def test_a_mobile_in_the_phone_column_is_an_identifier(cn):
     rows = {k: (m, l) for k, m, l in query(cn, "select record_key, mobile, landline from intermediate.int_identity_records "
                                                "where record_key in ('desk:T1', 'desk:T3')")}
     assert rows == {"desk:T1": ("+8613811472258", None), "desk:T3": (None, "+8657188886666")}
+
+
+def test_a_trunk_prefixed_mobile_links(cn):
+    ids = customer_of(cn)
+    assert ids["desk:T30"] == ids["shop:S5"]
+
+
+def test_a_couple_sharing_a_flat_and_a_phone_stays_two_customers(cn):
+    ids = customer_of(cn)
+    assert ids["crm:C5"] != ids["crm:C6"]
 
 
 # item 9: a customers-only sources file runs to the end (the fixture asserts success)

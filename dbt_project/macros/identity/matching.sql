@@ -50,7 +50,7 @@
             [4, 'same name in hanzi'],
             [3, 'same name key: pinyin, either order, homophone typos'],
             [2, 'similar names: the name keys, or the family and given names each, in either order (similarity >= ' ~ var('identity_name_similarity') ~ ')'],
-            [1, 'one of family and given name the same, the other not'],
+            [1, 'the same family name or the same given name, the other different'],
             [0, 'different names']]},
         {'name': 'birth', 'levels': [
             [3, 'same birth date'],
@@ -83,8 +83,9 @@
                   and {{ string_similarity(a ~ '.given_key', b ~ '.given_key') }} >= {{ sim }})
               or ({{ string_similarity(a ~ '.family_key', b ~ '.given_key') }} >= {{ sim }}
                   and {{ string_similarity(a ~ '.given_key', b ~ '.family_key') }} >= {{ sim }}) then 2
-         when {{ a }}.family_key in ({{ b }}.family_key, {{ b }}.given_key)
-              or {{ a }}.given_key in ({{ b }}.family_key, {{ b }}.given_key) then 1
+         -- the same family name, or the same given name, in the same role (李 the family name of
+         -- one and 丽 the given name of the other is no agreement)
+         when {{ a }}.family_key = {{ b }}.family_key or {{ a }}.given_key = {{ b }}.given_key then 1
          else 0 end as g_name,
     case when {{ a }}.birth_year is null or {{ b }}.birth_year is null then null
          when {{ a }}.birth_date = {{ b }}.birth_date then 3

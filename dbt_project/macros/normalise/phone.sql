@@ -8,9 +8,13 @@
     {{ regexp_replace_all(fullwidth_to_halfwidth(expr), "'[^0-9]'", "''") }}
 {%- endmacro %}
 
-{#- The national number: the digits without a 0086 / 86 country prefix. -#}
+{#- The national number: the digits without a 0086 / 86 country prefix, and without the trunk
+    '0' a switchboard or a long-distance call puts before a mobile (019159754951: twelve
+    digits, and no area code is 01 followed by 3-9, Beijing's 010 being followed by 8). -#}
 {% macro cn_national_digits(digits) -%}
     case
+        when length({{ digits }}) = 12 and {{ digits }} like '01%' and substr({{ digits }}, 3, 1) between '3' and '9'
+            then substr({{ digits }}, 2)
         when {{ digits }} like '0086%' then substr({{ digits }}, 5)
         when length({{ digits }}) = 13 and {{ digits }} like '861%' then substr({{ digits }}, 3)
         when length({{ digits }}) between 11 and 13 and {{ digits }} like '86%'

@@ -8,7 +8,8 @@
     key, but it is still someone's: when one legal name is written on more of its records than
     any other name, that name owns it, and records carrying the phone with no legal name (an
     app login, SMS-verified) join the owner's records, unless their gender or birth year
-    contradicts the owner's. -#}
+    contradicts the owner's; and a record that addresses someone by family name (王先生,
+    刘老师) joins the records of the one legal name on the phone with that family name. -#}
 with detached as (
     select distinct record_key_b as record_key
     from {{ ref('int_identity_manual_links') }}
@@ -32,18 +33,20 @@ keys as (
 ),
 
 records as (
-    select record_key, xref_record_key, legal_name_key, gender, birth_year from {{ ref('int_identity_records') }}
+    select record_key, xref_record_key, legal_name_key, family_key, addressed_family_key, gender, birth_year
+    from {{ ref('int_identity_records') }}
 ),
 
 shared_mobiles as (
-    select all_keys.key_value, all_keys.record_key, records.legal_name_key, records.gender, records.birth_year
+    select all_keys.key_value, all_keys.record_key, records.legal_name_key, records.family_key,
+           records.addressed_family_key, records.gender, records.birth_year
     from all_keys
     inner join records on records.record_key = all_keys.record_key
     where all_keys.identifier_type = 'mobile' and all_keys.n_names > {{ var('identity_max_names_per_key') }}
 ),
 
 name_counts as (
-    select key_value, legal_name_key, count(*) as n_records, min(record_key) as hub_record_key,
+    select key_value, legal_name_key, min(family_key) as family_key, count(*) as n_records, min(record_key) as hub_record_key,
            min(gender) as gender, max(gender) as gender_max, min(birth_year) as birth_year_min,
            max(birth_year) as birth_year_max
     from shared_mobiles
@@ -63,11 +66,32 @@ owners as (
     where name_rank = 1 and n_tied = 1
 ),
 
+-- a record that addresses someone by family name (王先生, 刘老师) on the family's phone is
+-- the one person there of that family name, when exactly one of its legal names has it
+addressed as (
+    select shared_mobiles.record_key, min(name_counts.hub_record_key) as hub_record_key,
+           min(name_counts.gender) as gender, max(name_counts.gender_max) as gender_max
+    from shared_mobiles
+    inner join name_counts
+        on name_counts.key_value = shared_mobiles.key_value
+        and name_counts.family_key = shared_mobiles.addressed_family_key
+    where shared_mobiles.legal_name_key is null
+    group by shared_mobiles.record_key
+    having count(*) = 1
+),
+
 owned as (
+    select addressed.hub_record_key, addressed.record_key
+    from addressed
+    inner join shared_mobiles on shared_mobiles.record_key = addressed.record_key
+    where shared_mobiles.gender is null or addressed.gender is null
+        or (shared_mobiles.gender = addressed.gender and addressed.gender = addressed.gender_max)
+    union all
     select owners.hub_record_key, shared_mobiles.record_key
     from shared_mobiles
     inner join owners on owners.key_value = shared_mobiles.key_value
     where shared_mobiles.legal_name_key is null
+        and shared_mobiles.addressed_family_key is null
         and (shared_mobiles.gender is null or owners.gender is null
              or (shared_mobiles.gender = owners.gender and owners.gender = owners.gender_max))
         and (shared_mobiles.birth_year is null or owners.birth_year_min is null

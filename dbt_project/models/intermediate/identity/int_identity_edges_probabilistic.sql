@@ -5,7 +5,9 @@
     at or above identity_match_probability is a link, if it also agrees on something personal:
     the name, the id number or the e-mail, a similar name with the birth date (or, in latin
     script, where a similar spelling is a typo, with the address or the postcode), or the
-    birth date together with the flat, the postcode or the phone. A shared phone, flat and city say 'household', and a birth date in
+    birth date together with the flat, the postcode or the phone; and two different legal names
+    never link without an id number or an e-mail (a couple shares a flat, a phone and sometimes
+    nearly a birthday). A shared phone, flat and city say 'household', and a birth date in
     the same city is shared by strangers in a big population; the comparisons, assumed
     independent, would otherwise add them up into a person. Pairs a steward said cannot link are dropped. -#}
 {%- set comparisons = identity_comparisons() -%}
@@ -83,6 +85,9 @@ select
 from scored
 left join cannot on cannot.record_key_a = scored.record_key_a and cannot.record_key_b = scored.record_key_b
 where cannot.record_key_a is null
+    -- two different legal names are two people (a couple sharing a flat, a phone and nearly a
+    -- birthday), unless an id number or an e-mail says otherwise
+    and (scored.g_name is null or scored.g_name > 0 or scored.g_id_number = 1 or scored.g_email = 1)
     and (scored.g_name >= 3 or scored.g_id_number = 1 or scored.g_email = 1
          or (scored.g_name = 2 and scored.g_birth >= 2)
          or (scored.g_name = 2 and scored.both_latin and (scored.g_address >= 1 or scored.g_postcode = 1))

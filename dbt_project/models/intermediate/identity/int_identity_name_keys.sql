@@ -45,13 +45,41 @@ surnames as (
     select surname, pinyin, is_compound from {{ ref('cn_surnames') }}
 ),
 
+-- two name columns as exports fill them: the whole name typed into one of them ('张泽国' as
+-- family name, 'Cai Danna' as given name) is a name in one field, and hanzi parts the wrong
+-- way round (family '亮彬', given '袁') are turned back when only the given part is a family name
+simplified as (
+    select
+        names.name_ref,
+        {{ to_simplified('names.name_text') }} as name_s,
+        nullif(trim({{ to_simplified('names.family_text') }}), '') as family_t,
+        nullif(trim({{ to_simplified('names.given_text') }}), '') as given_t
+    from names
+),
+
+split_read as (
+    select
+        simplified.*,
+        (family_t is null) <> (given_t is null)
+            and ({{ regexp_contains("coalesce(family_t, given_t)", "' '") }}
+                 or ({{ regexp_full_match("coalesce(family_t, given_t)", "'[一-鿿]{2,4}'") }}
+                     and known_whole.surname is null))
+            as is_whole_in_one,
+        {{ regexp_contains("concat(coalesce(family_t, ''), coalesce(given_t, ''))", "'[一-鿿]'") }}
+            and fam.surname is null and giv.surname is not null as is_swapped
+    from simplified
+    left join surnames as fam on fam.surname = simplified.family_t
+    left join surnames as giv on giv.surname = simplified.given_t
+    left join surnames as known_whole on known_whole.surname = coalesce(simplified.family_t, simplified.given_t)
+),
+
 shaped as (
     select
         name_ref,
         name_s,
         family_s,
         given_s,
-        family_s is not null or given_s is not null as is_split,
+        (family_s is not null or given_s is not null) as is_split,
         {{ regexp_contains('name_s', "'[一-鿿]'") }} as is_hanzi,
         {{ regexp_full_match('lower(name_s)', placeholder_pattern) }} as is_placeholder,
         split_part(name_s, ' ', 1) as part_1,
@@ -59,11 +87,13 @@ shaped as (
     from (
         select
             name_ref,
-            {{ to_simplified('name_text') }} as name_s,
-            nullif(replace({{ to_simplified('family_text') }}, ' ', ''), '') as family_s,
-            nullif(replace({{ to_simplified('given_text') }}, ' ', ''), '') as given_s
-        from names
-    ) as simplified
+            case when is_whole_in_one then coalesce(family_t, given_t) else name_s end as name_s,
+            case when is_whole_in_one then null
+                 else nullif(replace(case when is_swapped then given_t else family_t end, ' ', ''), '') end as family_s,
+            case when is_whole_in_one then null
+                 else nullif(replace(case when is_swapped then family_t else given_t end, ' ', ''), '') end as given_s
+        from split_read
+    ) as read
 ),
 
 -- hanzi: '小明 王' (given name first, a space, a family name) is turned round
@@ -130,6 +160,8 @@ hanzi_judged as (
         case
             when is_placeholder then 'placeholder'
             when has_known_surname and given_hanzi in ('{{ honorifics | join("', '") }}') then 'honorific'
+            -- a doubled character (磊磊, 宁宁, 立立) is what family and friends call someone
+            when length(name_hanzi) = 2 and substr(name_hanzi, 1, 1) = substr(name_hanzi, 2, 1) then 'other'
             when has_known_surname and {{ regexp_full_match('name_hanzi', "'[一-鿿]+'") }}
                  and length(given_hanzi) between 1 and (case when is_split then 3 else 2 end) then 'person'
             else 'other'

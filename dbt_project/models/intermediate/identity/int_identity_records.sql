@@ -104,6 +104,8 @@ chosen as (
         case when {{ legal_full }} then full_n.name_ref
              when {{ legal_split }} then split_n.name_ref end as legal_ref,
         full_n.name_kind as full_name_kind,
+        -- 王先生, 刘老师: the family name of someone addressed, not named
+        case when full_n.name_kind = 'honorific' then full_n.family_pinyin end as addressed_family_key,
         -- the name people read (golden record): the legal one, else what the record has
         {%- set composed = "case when " ~ regexp_contains("concat(coalesce(r.family_name, ''), coalesce(r.given_name, ''))", "'[一-鿿]'")
             ~ " then concat(coalesce(r.family_name, ''), coalesce(r.given_name, ''))"
@@ -137,6 +139,7 @@ keyed as (
         r.nickname,
         r.display_name,
         r.full_name_kind,
+        r.addressed_family_key,
         legal.name_key as legal_name_key,
         -- a name that is not a legal one (a screen name that looks like a name, 安然) is
         -- evidence when it agrees, never against
@@ -183,7 +186,7 @@ select
     'customer_reference' as source_table,
     source_record_id,
     99 as source_priority,
-    {%- for col in ['full_name', 'nickname', 'display_name', 'full_name_kind', 'legal_name_key', 'name_key', 'name_hanzi', 'family_key', 'given_key', 'gender'] %}
+    {%- for col in ['full_name', 'nickname', 'display_name', 'full_name_kind', 'addressed_family_key', 'legal_name_key', 'name_key', 'name_hanzi', 'family_key', 'given_key', 'gender'] %}
     cast(null as {{ type_text() }}) as {{ col }},
     {%- endfor %}
     cast(null as date) as birth_date,
