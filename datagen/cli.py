@@ -1,4 +1,4 @@
-"""Command line: ``python -m datagen --customers N --seed S --out DIR [--end-date YYYY-MM-DD]``."""
+"""Command line: ``python -m datagen --customers N --seed S --out DIR [--end-date YYYY-MM-DD] [--identity-dirt]``."""
 
 from __future__ import annotations
 
@@ -30,11 +30,14 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str) -> dat
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
 @click.option("--activity", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True, max=10),
               help="Multiplies purchase rates and browsing (1.6: about 9 orders and 32 events per customer).")
+@click.option("--identity-dirt/--no-identity-dirt", default=False, show_default=True,
+              help="Add the identity dirt of issue 16: service-desk contacts, marketplace buyers, forms of address, "
+                   "screen names, traditional characters, year-only birth dates, swapped name parts, weak store cards.")
 def main(customers: int, seed: int, out_dir: Path, end_date: date, years: int, progress: bool,
-         activity: float) -> None:
+         activity: float, identity_dirt: bool) -> None:
     """Run the generator and print its summary as JSON."""
     summary = generate(out_dir, customers=customers, seed=seed, end_date=end_date, years=years, progress=progress,
-                       activity=activity)
+                       activity=activity, identity_dirt=identity_dirt)
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 

@@ -55,6 +55,7 @@ class Universe:
     n_orders: np.ndarray         # per person, orders of any status
     identity: I.Identity         # per person, id number and home address
     consent: np.ndarray          # per record, marketing consent: 1 consents, 0 refuses, -1 no answer
+    identity_dirt: bool          # the identity dirt of issue 16 (off: none of it is written)
 
     def rng(self, name: str) -> np.random.Generator:
         """The random stream of one export (independent of every other export)."""
@@ -140,13 +141,14 @@ def crm_export(u: Universe, sales_reps: list[str]) -> TextExport:
     # names, birthdays and addresses as people really leave them; a stream of its own, so the
     # columns above keep their values: a rep types a form of address for a lead whose full name
     # they never got (王总, 李女士); a paper form gives only the birth year (typed ``1987``), or
-    # comes from a customer who writes traditional characters, kept as written
+    # comes from a customer who writes traditional characters, kept as written (identity dirt)
     more = u.rng("crm:names")
-    honorific = more.random(n) < np.where(weak, CRM_WEAK_HONORIFIC, CRM_HONORIFIC)
+    honorific = (more.random(n) < np.where(weak, CRM_WEAK_HONORIFIC, CRM_HONORIFIC)) & u.identity_dirt
     business = p.account[person] >= 0
     honorifics = T.where(business, D.honorific_names(more, p, person, business=True), D.honorific_names(more, p, person))
     name = T.where(honorific, honorifics, name)
     year_only = weak & (more.random(n) < CRM_WEAK_YEAR_ONLY) & np.asarray(pc.is_valid(birthday))
+    year_only &= u.identity_dirt
     birthday = T.where(year_only, T.int_strings(T.date_parts(p.birth[person])[0]), birthday)
     on_form = weak & p.trad[person]
     name, trad_name = _traditional(name, on_form)
@@ -440,13 +442,15 @@ def store_members_export(u: Universe) -> TextExport:
     n = len(idx)
     store = u.records.store[idx]
     weak = u.records.weak[idx]
-    surname, given, name_def = D.split_name_columns(rng, p, person, 0.03, 0.05, 0.03, 0.01, 0.015, 0.02)
+    # swapped parts and the whole name in one part are identity dirt (the draws stay the same)
+    swap, whole = (0.015, 0.02) if u.identity_dirt else (0.0, 0.0)
+    surname, given, name_def = D.split_name_columns(rng, p, person, 0.03, 0.05, 0.03, 0.01, swap, whole)
     phone, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], STORE_MOBILE, 0.005, 0.005, 0.01)
     phone = T.where(weak, None, phone)
     birthday = T.where(rng.random(n) < np.where(weak, 0.08, 0.2), None, I.birth_strings(p.birth[person], "%Y/%m/%d"))
     address = u.identity.addresses(p, person, rng.choice(3, size=n, p=[0.15, 0.35, 0.5]))
     address = T.where(rng.random(n) < np.where(weak, 0.85, 0.30), address, None)
-    trad_till = u.stores.traditional_ime()[store]
+    trad_till = u.stores.traditional_ime()[store] & u.identity_dirt
     surname, trad_surname = _traditional(surname, trad_till)
     given, trad_given = _traditional(given, trad_till)
     address, trad_address = _traditional(address, trad_till)
@@ -510,7 +514,7 @@ def ent_contacts_export(u: Universe) -> TextExport:
     name, name_def = D.name_column(rng, p, person, 0.03, 0.0, 0.02, 0.01)
     # an account manager's entry for a contact whose full name they never noted (张总, 李经理)
     more = u.rng("ent:names")
-    honorific = more.random(n) < ENT_HONORIFIC
+    honorific = (more.random(n) < ENT_HONORIFIC) & u.identity_dirt
     name = T.where(honorific, D.honorific_names(more, p, person, business=True), name)
     name_def = {k: v & ~honorific for k, v in name_def.items()}
     phone, phone_def = D.phone_column(rng, u.records.mobile[idx], p.city[person], ENT_MOBILE, 0.0, 0.005, 0.01)
@@ -560,7 +564,8 @@ def service_contacts_export(u: Universe) -> TextExport:
     stored as a date on 1 January. Customers who write traditional characters keep them in
     what they type themselves (chat, e-mail). A contact from the marketplace shop's chat
     carries the buyer's marketplace id (平台账号) and rarely a number (the platform masks it); one
-    from WeChat customer service carries the user's WeChat union id."""
+    from WeChat customer service carries the user's WeChat union id. Without identity dirt
+    nobody has contacted the desk: the file has the header only."""
     rng = u.rng("service")
     idx = u.records.slice_of(N.SERVICE)
     person = u.records.person[idx]
@@ -636,14 +641,14 @@ def service_contacts_export(u: Universe) -> TextExport:
 def mall_order_exports(u: Universe) -> Iterator[TextExport]:
     """``mall/orders/orders_YYYY.csv``: the marketplace shop's order export, one file per year
     (UTF-8, Chinese headers). Orders-only: the buyer is named by the marketplace's buyer id
-    (买家ID), and there is no customer table; no order lines either (the amount is the order's)."""
+    (买家ID), and there is no customer table; no order lines either (the amount is the order's).
+    Every year of the window has its file: a year without orders (each year, without identity
+    dirt: nobody buys there) has the header only."""
     o = u.orders
     is_mall = np.asarray(u.records.source)[o.record] == N.MALL
     year = T.date_parts(o.time // DAY)[0]
     for y in u.tl.years_covered():
-        sel = np.flatnonzero(is_mall & (year == y))
-        if len(sel) == 0:
-            continue
+        sel = np.flatnonzero(is_mall & (year == y))     # none without identity dirt: a header only
         rng = u.rng(f"mall:{y}")
         t = o.time[sel]
         yy, mm, dd = T.date_parts(t // DAY)

@@ -32,9 +32,14 @@ OWNED_TRUTH = ["records.csv", "persons.csv", "dirt.csv", "accounts.csv"]
 
 
 def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: date = date(2026, 6, 30),
-             years: int = 3, progress: bool = True, activity: float = 1.0) -> dict:
+             years: int = 3, progress: bool = True, activity: float = 1.0, identity_dirt: bool = False) -> dict:
     """Generate the landing exports and ground truth for ``customers`` persons into ``out_dir``.
 
+    ``identity_dirt`` adds the identity dirt of issue 16 (see datagen/README.md): the service
+    desk's contacts, the marketplace shop's buyers, forms of address, screen names, traditional
+    characters, year-only birth dates, swapped name parts, weak store cards ... Off (the default
+    until identity resolution handles it), the service desk's and the marketplace's files hold a
+    header only and the other files none of that dirt.
     Same arguments give byte-identical files. Returns a summary with the files written
     (path relative to ``out_dir`` -> data rows) and the elapsed seconds.
     """
@@ -55,7 +60,7 @@ def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: d
 
     clean_owned(landing, truth)
     step("cleaned")
-    u = build_universe(seed, customers, tl, step, activity)
+    u = build_universe(seed, customers, tl, step, activity, identity_dirt)
     log = DirtLog()
     files: dict[str, int] = {}
 
@@ -91,25 +96,25 @@ def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: d
     step("ground truth")
     manifest = {"seed": seed, "customers": customers, "start_date": tl.start.isoformat(),
                 "end_date": tl.end.isoformat(), "generated_by": GENERATED_BY,
-                **({"activity": activity} if activity != 1.0 else {}),
+                **({"activity": activity} if activity != 1.0 else {}), "identity_dirt": identity_dirt,
                 "files": dict(sorted(files.items()))}
     (landing / "DATASET.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     bar.close()
     summary_files = {f"landing/{k}": v for k, v in sorted(files.items())}
     summary_files.update({f"ground_truth/{k}": v for k, v in truth_files.items()})
     return {"out_dir": str(out_dir), "seed": seed, "customers": customers, "start_date": tl.start.isoformat(),
-            "end_date": tl.end.isoformat(), "files": summary_files,
+            "end_date": tl.end.isoformat(), "identity_dirt": identity_dirt, "files": summary_files,
             "elapsed_seconds": round(time.perf_counter() - started, 2)}
 
 
 def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[str], None],
-                   activity: float = 1.0) -> X.Universe:
+                   activity: float = 1.0, identity_dirt: bool = False) -> X.Universe:
     """Simulate the true world and everyone's behaviour (no files written). `activity`
     multiplies every buyer's purchase rate and the members' browsing (1.0: the default mix of
     about 7 orders and 20 events per customer; 1.6 gives about 9 orders and 32 events, the benchmark mix)."""
     rng = lambda name: T.stage_rng(seed, name)  # noqa: E731
     persons = W.make_persons(rng("persons"), customers, tl)
-    persons.trad = W.traditional_writers(rng("traditional"), persons)
+    persons.trad = W.traditional_writers(rng("traditional"), persons) if identity_dirt else np.zeros(persons.n, bool)
     accounts = W.make_accounts(rng("accounts"), persons)
     stores = W.make_stores(rng("stores"), customers)
     identity = I.make_identity(rng("identity"), persons)
@@ -119,7 +124,7 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
     profiles = B.make_profiles(rng("profiles"), customers)
     purchases = B.make_purchases(rng("purchases"), profiles, tl, rate_scale=activity)
     step("purchases")
-    records = W.make_records(rng("records"), persons, stores, purchases.first, tl, family_phone)
+    records = W.make_records(rng("records"), persons, stores, purchases.first, tl, family_phone, identity_dirt)
     step("records")
     orders, items = B.make_orders(rng("orders"), profiles, purchases, records, stores)
     step("orders")
@@ -136,7 +141,7 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
                       profiles=profiles, purchases=purchases, orders=orders, items=items, events=events,
                       referrals=referrals, referred_by=referred_by, paid_cents=paid,
                       n_orders=np.bincount(orders.person, minlength=customers),
-                      identity=identity, consent=consent)
+                      identity=identity, consent=consent, identity_dirt=identity_dirt)
 
 
 def note_record_dirt(record_dirt: dict[str, np.ndarray], exp: TextExport, n_records: int) -> None:

@@ -495,8 +495,13 @@ MALL_BOUND_SHARE = 0.12    # of app members who buy: bound their marketplace acc
 SERVICE_SHARE = (0.06, 0.20)  # contacted the service desk: non-buyers, buyers
 
 
-def presence(rng: np.random.Generator, persons: Persons, buyer: np.ndarray) -> np.ndarray:
+def presence(rng: np.random.Generator, persons: Persons, buyer: np.ndarray,
+             identity_dirt: bool = False) -> np.ndarray:
     """(n, 6) bool matrix person × source (names.SOURCES); every person is in at least one source.
+
+    Without ``identity_dirt`` nobody is in the marketplace shop or the service desk (their
+    files are written with a header only), and the draws are those of the four original
+    sources, so the records are the ones the generator made before those two sources existed.
 
     The marketplace shop (orders only) knows its buyers by its own buyer id: buyers nobody else
     knows, and app members who bound that account in the app (the app export carries the id, so
@@ -511,6 +516,12 @@ def presence(rng: np.random.Generator, persons: Persons, buyer: np.ndarray) -> n
     store = rng.random(n) < 0.37
     none = ~(app | crm | store | ent)
     pick = rng.choice(3, size=n, p=[0.5, 0.2, 0.3])
+    if not identity_dirt:
+        app |= none & (pick == 0)
+        crm |= none & (pick == 1)
+        store |= none & (pick == 2)
+        nobody = np.zeros(n, bool)
+        return np.stack([app, crm, store, ent, nobody, nobody], axis=1)
     mall_only = none & buyer & (rng.random(n) < MALL_ONLY_SHARE)
     app |= none & (pick == 0) & ~mall_only
     crm |= none & (pick == 1) & ~mall_only
@@ -521,15 +532,17 @@ def presence(rng: np.random.Generator, persons: Persons, buyer: np.ndarray) -> n
 
 
 def make_records(rng: np.random.Generator, persons: Persons, stores: Stores, first_purchase: np.ndarray,
-                 tl: Timeline, family_phone: np.ndarray) -> Records:
+                 tl: Timeline, family_phone: np.ndarray, identity_dirt: bool = False) -> Records:
     """Create every customer record with its creation time, store, account and written mobile.
 
     Records are created before the person's first purchase (so orders can reference them);
-    re-registrations come later and are only used by orders placed after they exist.
+    re-registrations come later and are only used by orders placed after they exist. Without
+    ``identity_dirt``: no marketplace buyer ids, no service-desk contacts, no weak store cards,
+    with the random draws of the generator before them (the same records, ids and mobiles).
     """
     n = persons.n
     buyer = first_purchase >= 0
-    pres = presence(rng, persons, buyer)
+    pres = presence(rng, persons, buyer, identity_dirt)
     t_first = np.where(buyer, first_purchase - rng.exponential(40 * DAY, n).astype(np.int64),
                        rng.integers(tl.start_s - 365 * DAY, tl.end_s - DAY, n))
     t_first = np.maximum(t_first, tl.start_s - 730 * DAY)
@@ -538,9 +551,10 @@ def make_records(rng: np.random.Generator, persons: Persons, stores: Stores, fir
     p_idx, s_idx = np.nonzero(pres)  # row-major: person order, then source
     created = t_first[p_idx] + (rng.random(len(p_idx)) ** 2 * (limit - t_first)[p_idx]).astype(np.int64)
     # a service-desk contact comes after a purchase (after-sales) or any time for a non-buyer
-    after = np.where(buyer, first_purchase, t_first)[p_idx]
-    contact = after + (rng.random(len(p_idx)) * np.maximum(tl.end_s - 3600 - after, 0)).astype(np.int64)
-    created = np.where(s_idx == N.SERVICE, contact, created)
+    if identity_dirt:
+        after = np.where(buyer, first_purchase, t_first)[p_idx]
+        contact = after + (rng.random(len(p_idx)) * np.maximum(tl.end_s - 3600 - after, 0)).astype(np.int64)
+        created = np.where(s_idx == N.SERVICE, contact, created)
     # re-registrations in the systems people sign up to (not the marketplace nor the service desk)
     again = (rng.random(len(p_idx)) < 0.02) & (s_idx < N.MALL)
     # a second CRM entry typed by another rep from a paper form: name, birth date, address only
@@ -552,7 +566,8 @@ def make_records(rng: np.random.Generator, persons: Persons, stores: Stores, fir
     created = np.concatenate([created, re_created]).astype(np.int64)
     primary = np.concatenate([np.ones(len(p_idx), bool), np.zeros(len(a_idx), bool)])
     weak_primary = (s_idx == 1) & (rng.random(len(p_idx)) < WEAK_PRIMARY_SHARE)
-    weak_primary |= (s_idx == N.STORE) & (rng.random(len(p_idx)) < WEAK_STORE_SHARE)
+    if identity_dirt:        # store cards without a mobile: name, birthday, address only
+        weak_primary |= (s_idx == N.STORE) & (rng.random(len(p_idx)) < WEAK_STORE_SHARE)
     weak = np.concatenate([weak_primary, reentry[a_idx]])
 
     order = np.lexsort((rng.random(len(person)), created, source))

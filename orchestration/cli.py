@@ -52,12 +52,16 @@ def main() -> None:
               help="Move the orders (the OMS's and the marketplace's), order lines and events of the last N days into "
                    "OUT/next_delivery/landing (new files, same layout): tomorrow's delivery, to "
                    "try an incremental refresh.")
+@click.option("--identity-dirt/--no-identity-dirt", default=False, show_default=True,
+              help="Add the identity dirt of issue 16 (service-desk contacts, marketplace buyers, forms of address, "
+                   "screen names, traditional characters, year-only birth dates, ...; see datagen/README.md). "
+                   "Off: the service desk's and the marketplace's files hold a header only.")
 def generate(customers: int, seed: int, out_dir: Path, end_date, quiet: bool, activity: float,
-             hold_out_days: int) -> None:
+             hold_out_days: int, identity_dirt: bool) -> None:
     from datagen import generate as run_generator
 
     summary = run_generator(out_dir, customers=customers, seed=seed, end_date=end_date.date(),
-                            progress=not quiet, activity=activity)
+                            progress=not quiet, activity=activity, identity_dirt=identity_dirt)
     click.echo(f"wrote {out_dir}/landing and {out_dir}/ground_truth for {customers:,} customers "
                f"in {summary.get('elapsed_seconds', 0):.1f}s")
     if hold_out_days:

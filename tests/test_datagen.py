@@ -25,12 +25,18 @@ CUSTOMERS = 1500
 SEED = 7
 
 
-@pytest.fixture(scope="module")
-def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One generated data set shared by the read-only tests."""
+@pytest.fixture(scope="module", params=[False, True], ids=["clean", "identity_dirt"])
+def out(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One generated data set per mode (without and with the identity dirt of issue 16), shared
+    by the read-only tests."""
     d = tmp_path_factory.mktemp("gen")
-    generate(d, customers=CUSTOMERS, seed=SEED, progress=False)
+    generate(d, customers=CUSTOMERS, seed=SEED, progress=False, identity_dirt=request.param)
     return d
+
+
+def _identity_dirt(out: Path) -> bool:
+    """The mode a data set was generated in (DATASET.json records it)."""
+    return json.loads((out / "landing" / "DATASET.json").read_text(encoding="utf-8"))["identity_dirt"]
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +143,10 @@ def _digest(d: Path) -> dict[str, str]:
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path, out: Path) -> None:
-    generate(tmp_path / "again", customers=CUSTOMERS, seed=SEED, progress=False)
+    mode = _identity_dirt(out)
+    generate(tmp_path / "again", customers=CUSTOMERS, seed=SEED, progress=False, identity_dirt=mode)
     assert _digest(tmp_path / "again") == _digest(out)
-    generate(tmp_path / "other", customers=CUSTOMERS, seed=SEED + 1, progress=False)
+    generate(tmp_path / "other", customers=CUSTOMERS, seed=SEED + 1, progress=False, identity_dirt=mode)
     a, b = _digest(out), _digest(tmp_path / "other")
     assert a["ground_truth/persons.csv"] != b["ground_truth/persons.csv"]
     assert a["landing/crm/contacts.csv"] != b["landing/crm/contacts.csv"]
@@ -168,6 +175,12 @@ def test_cli(tmp_path: Path) -> None:
     summary = json.loads(result.output)
     assert summary["end_date"] == "2025-12-31" and summary["files"]["ground_truth/persons.csv"] == 200
     assert (tmp_path / "landing" / "crm" / "contacts.csv").is_file()
+    assert not summary["identity_dirt"] and summary["files"]["landing/service/contacts.csv"] == 0
+    result = CliRunner().invoke(cli_main, ["--customers", "200", "--seed", "3", "--out", str(tmp_path),
+                                           "--end-date", "2025-12-31", "--no-progress", "--identity-dirt"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["identity_dirt"] and summary["files"]["landing/service/contacts.csv"] > 0
 
 
 # ---------------------------------------------------------------------------- dirt bookkeeping
@@ -180,6 +193,9 @@ def test_one_malformed_line_per_text_file_where_dirt_says(out: Path, contract: d
             header, lines = _text_rows(path, tdef)
             bad = [i + 1 for i, line in enumerate(lines) if _parse(line, tdef, header) is None]
             listed = dirt[(dirt.file == rel) & (dirt.defect == "malformed_line")].row_number.tolist()
+            if not lines:                   # a header only (the new sources without identity dirt)
+                assert listed == [], rel
+                continue
             assert len(bad) == 1 and bad == listed, rel
             assert 0.2 * len(lines) <= bad[0] <= 0.8 * len(lines) + 1, "malformed line sits mid-file"
 
@@ -401,6 +417,9 @@ def test_records_dirt_column_is_the_rows_dirt(out: Path, contract: dict, records
             if tdef["kind"] != "customers":
                 continue
             rows = _customer_rows(out, tdef)
+            if rows.empty:                  # a header only: no records of that source either
+                assert source not in set(records.source_system), source
+                continue
             id_col = tdef["columns"]["source_record_id"]
             first = rows.drop_duplicates(id_col)
             found = row_level.merge(first[["file", "row_number", id_col]], on=["file", "row_number"])
@@ -411,7 +430,10 @@ def test_records_dirt_column_is_the_rows_dirt(out: Path, contract: dict, records
             checked += len(expected)
     assert checked > 0.3 * len(records)
     mall = records[records.source_system == "mall"]
-    assert len(mall) > 0 and (mall.dirt == "orders_only").all()
+    if _identity_dirt(out):
+        assert len(mall) > 0 and (mall.dirt == "orders_only").all()
+    else:
+        assert len(mall) == 0
 
 
 def test_s2t_table_covers_every_character_the_generator_writes() -> None:
@@ -431,7 +453,7 @@ def test_s2t_table_covers_every_character_the_generator_writes() -> None:
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A larger sample, for shares of rarer dirt."""
     d = tmp_path_factory.mktemp("gen_big")
-    generate(d, customers=6000, seed=3, progress=False)
+    generate(d, customers=6000, seed=3, progress=False, identity_dirt=True)
     return d
 
 
@@ -539,3 +561,36 @@ def test_marketplace_is_orders_only_and_bound_buyers_are_linkable(big: Path) -> 
     shared = mall[mall.person_id.isin(others)]
     assert len(shared) > 0 and set(shared.source_record_id) <= named
     assert len(mall) - len(shared) > 0, "some buyers are known only to the marketplace"
+
+
+# identity dirt of issue 16 (its defects, and the sources and layouts that bring nothing but it)
+IDENTITY_DIRT = {"honorific", "screen_name", "placeholder_name", "traditional_chars", "name_parts_swapped",
+                 "whole_name_in_one_part", "mobile_in_phone", "mobile_trunk_prefix", "no_identifier", "orders_only"}
+
+
+def test_without_identity_dirt_the_new_sources_hold_a_header_only(out: Path, contract: dict, records: pd.DataFrame,
+                                                                   dirt: pd.DataFrame) -> None:
+    if _identity_dirt(out):
+        assert IDENTITY_DIRT - {"no_identifier"} <= set(dirt.defect) | {"orders_only"}
+        assert {"service", "mall"} <= set(records.source_system)
+        return
+    for source in ("service", "mall"):
+        for tdef in contract["sources"][source]["tables"].values():
+            files = _files(out, tdef["path"])
+            assert files
+            for path in files:
+                header, lines = _text_rows(path, tdef)
+                assert lines == [] and set(header) == set(tdef["columns"].values()) | set(
+                    tdef.get("extra_columns", {}).values()), path
+    assert not {"service", "mall"} & set(records.source_system)
+    assert not IDENTITY_DIRT & set(dirt.defect)
+    assert not any(IDENTITY_DIRT & set(d.split(";")) for d in records.dirt)
+    # year-only births: only the app's bare years (which predate issue 16); no weak store cards
+    assert set(dirt.file[dirt.defect == "year_only_birth"]) == {"app/members.jsonl"}
+    assert set(records.source_system[records.weak == "true"]) == {"crm"}
+    app = [json.loads(line) for line in (out / "landing" / "app" / "members.jsonl").read_text().splitlines()
+           if line.endswith("}")]
+    assert all(m["mall_buyer_id"] is None for m in app)
+    store = pd.read_csv(out / "landing" / "store" / "members.csv", sep="|", dtype=str, keep_default_na=False,
+                        on_bad_lines="skip").drop_duplicates("card_no")
+    assert (store.phone != "").mean() > 0.97       # no cards without a mobile (a few junk-free blanks aside)
