@@ -161,12 +161,12 @@ APP = [
     app_member("M2", "丽丽", "13935084461", None),
     app_member("M3", "伟哥", "13602871139", True),
 ]
-STORE = [
-    "S2|李丽|13935084461|S001|杭州|2023/01/05|1985/03/12|",
-    "S3|张伟|136 0287 1139|S001|杭州|2023/02/05|1985/03/12|n",
-    "S4|赵敏|13757396620|S001|杭州|2023/02/06|1985/03/12|",
-    "S5|刘洋|15067723318|S001|杭州|2023/02/07|1985/03/12|Y",
-    "S6|陈静|18658190042|S001|杭州|2023/01/05|1985/03/12|N",
+STORE = [   # the POS keeps family and given name in two fields
+    "S2|李|丽|13935084461|S001|杭州|2023/01/05|1985/03/12||",
+    "S3|张|伟|136 0287 1139|S001|杭州|2023/02/05|1985/03/12||n",
+    "S4|赵|敏|13757396620|S001|杭州|2023/02/06|1985/03/12||",
+    "S5|刘|洋|15067723318|S001|杭州|2023/02/07|1985/03/12||Y",
+    "S6|陈|静|18658190042|S001|杭州|2023/01/05|1985/03/12||N",
 ]
 # record -> (golden marketing_consent of its customer, the record that decided it)
 EXPECTED = {
@@ -189,7 +189,8 @@ def run(tmp_path_factory):
     (landing / "crm" / "contacts.csv").write_bytes(("\n".join([CRM_HEADER, *CRM]) + "\n").encode("gb18030"))
     (landing / "app" / "members.jsonl").write_text("\n".join(APP) + "\n", encoding="utf-8")
     (landing / "store" / "members.csv").write_text(
-        "card_no|name|phone|store_id|store_city|join_date|birthday|accept_sms\n" + "\n".join(STORE) + "\n",
+        "card_no|surname|given_name|phone|store_id|store_city|join_date|birthday|address|accept_sms\n"
+        + "\n".join(STORE) + "\n",
         encoding="utf-8")
     settings = Settings(landing_dir=landing, warehouse=root / "w.duckdb", dbt_project_dir=project,
                         identity_min_precision=0.0, identity_min_recall=0.0)
