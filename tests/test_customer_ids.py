@@ -34,7 +34,8 @@ def write_customers(landing: Path, crm: list[str], app: list[str], store: list[s
     (landing / "crm" / "contacts.csv").write_bytes(("\n".join([CRM_HEADER, *crm]) + "\n").encode("gb18030"))
     (landing / "app" / "members.jsonl").write_text("\n".join(app) + "\n", encoding="utf-8")
     (landing / "store" / "members.csv").write_text(
-        "card_no|name|phone|store_id|store_city|join_date|birthday|accept_sms\n" + "\n".join(store) + "\n", encoding="utf-8")
+        "card_no|surname|given_name|phone|store_id|store_city|join_date|birthday|address|accept_sms\n"
+        + "\n".join(store) + "\n", encoding="utf-8")
 
 
 BASE_CRM = [
@@ -49,7 +50,7 @@ BASE_APP = [
     app_member("M3", "伟哥", "13602871139", None),
     app_member("M5", "路人甲", "13800138000", None),
 ]
-BASE_STORE = ["S1|李丽|13935084461|S001|杭州|2023/01/05||", "S2|张伟|136 0287 1139|S001|杭州|2023/02/05||"]
+BASE_STORE = ["S1|李|丽|13935084461|S001|杭州|2023/01/05|||", "S2|张|伟|136 0287 1139|S001|杭州|2023/02/05|||"]
 
 
 def ids(warehouse: Path) -> dict[str, str]:
