@@ -6,6 +6,7 @@ the warehouse so that the warehouse path is configuration, not a constant in pro
 """
 
 
+import fcntl
 import hashlib
 import json
 import os
@@ -68,7 +69,10 @@ def write_profile(profiles_dir: Path, warehouse: Path, threads: int = 2,
             f"        {k}: {json.dumps(v)}\n" for k, v in options.items() if v is not None)
     path = profiles_dir / "profiles.yml"
     if not path.exists() or path.read_text() != content:
-        path.write_text(content)
+        # write then rename: another process loading the definitions may be reading it
+        tmp = path.with_name(f".profiles.{os.getpid()}.yml")
+        tmp.write_text(content)
+        tmp.replace(path)
     return profiles_dir
 
 
@@ -115,15 +119,25 @@ def ensure_manifest(project_dir: Path, profiles_dir: Path, as_of: str | None = N
     stamp = target / "huaxiang_fingerprint.txt"
     fingerprint = project_fingerprint(project_dir) + hashlib.sha256(
         (profiles_dir / "profiles.yml").read_bytes() + json.dumps(dbt_vars(as_of)).encode()).hexdigest()
-    if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
-        return manifest
-    dbt = dbt_resource(project_dir, profiles_dir)
-    invocation = dbt.cli(["parse", "--quiet", *dbt_vars(as_of)], target_path=target, raise_on_error=False)
-    invocation.wait()
-    if not invocation.is_successful() or not manifest.exists():
-        raise RuntimeError(f"dbt parse failed for {project_dir}: {invocation.get_error()}")
-    stamp.write_text(fingerprint)
-    return manifest
+    target.mkdir(parents=True, exist_ok=True)
+    # one parse at a time per target folder: two processes loading the definitions at once
+    # (test workers, `dagster dev` beside a CLI run) would otherwise both write manifest.json
+    # and one would read it half-written
+    with (target / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+                return manifest
+            stamp.unlink(missing_ok=True)
+            dbt = dbt_resource(project_dir, profiles_dir)
+            invocation = dbt.cli(["parse", "--quiet", *dbt_vars(as_of)], target_path=target, raise_on_error=False)
+            invocation.wait()
+            if not invocation.is_successful() or not manifest.exists():
+                raise RuntimeError(f"dbt parse failed for {project_dir}: {invocation.get_error()}")
+            stamp.write_text(fingerprint)
+            return manifest
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class HuaxiangDbtTranslator(DagsterDbtTranslator):
