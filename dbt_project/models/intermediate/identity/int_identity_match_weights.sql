@@ -109,7 +109,9 @@ m_final as (
     select
         comparison,
         level,
-        sum(m_probability * expected_matches) / sum(expected_matches) as m_probability,
+        -- exact sums: the same data gives the same weights to the last bit, in any row order
+        cast({{ exact_sum('m_probability * expected_matches') }} as double)
+            / cast({{ exact_sum('expected_matches') }} as double) as m_probability,
         count(*) as n_sessions
     from m_estimates
     where m_probability is not null and expected_matches > 0
