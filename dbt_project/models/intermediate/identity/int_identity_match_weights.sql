@@ -150,8 +150,15 @@ prior_0 as (
     from counts
 ),
 
+-- the m of every level: the sessions' estimate, or the starting value where none could estimate it
 m_used as (
-    select u.comparison, u.level, coalesce(m.m_probability, d.m_probability) as m_probability
+    select
+        u.comparison,
+        u.level,
+        u.level_description,
+        coalesce(m.m_probability, d.m_probability) as m_probability,
+        u.u_probability,
+        coalesce(m.n_sessions, 0) as n_sessions
     from {{ ref('int_identity_u_probabilities') }} as u
     left join m_final as m on m.comparison = u.comparison and m.level = u.level
     inner join m_default as d on d.comparison = u.comparison and d.level = u.level
@@ -200,16 +207,14 @@ prior as (
 )
 
 select
-    u.comparison,
-    u.level,
-    u.level_description,
-    coalesce(m.m_probability, d.m_probability) as m_probability,
-    u.u_probability,
-    coalesce(m.n_sessions, 0) as n_sessions,
-    ln(coalesce(m.m_probability, d.m_probability) / u.u_probability) / ln(2.0) as weight_bits
-from {{ ref('int_identity_u_probabilities') }} as u
-left join m_final as m on m.comparison = u.comparison and m.level = u.level
-inner join m_default as d on d.comparison = u.comparison and d.level = u.level
+    comparison,
+    level,
+    level_description,
+    m_probability,
+    u_probability,
+    n_sessions,
+    ln(m_probability / u_probability) / ln(2.0) as weight_bits
+from m_used
 union all
 select
     'prior' as comparison,
