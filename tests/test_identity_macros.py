@@ -40,6 +40,8 @@ ADDRESSES = {
 # (written, country) -> as compared
 POSTCODES = {("310012", "CN"): "310012", ("2000", "CN"): None, ("2000", "AU"): "2000",
              ("SW1A 1AA", "GB"): "SW1A1AA", ("100-0001", "JP"): "1000001", ("不详", "CN"): None, ("x", "AU"): None}
+# records carrying a name -> its band in int_identity_name_frequency_weights (2, 3-4, 5-8, ...)
+NAME_BANDS = {2: 0, 3: 1, 4: 1, 5: 2, 8: 2, 9: 3, 16: 3, 17: 4, 1024: 9, 1025: 10}
 SIMPLIFIED = {"陳娜": "陈娜", "劉洋": "刘洋", "張偉": "张伟", "黃": "黄", "王小明": "王小明", "Wang": "Wang"}
 
 
@@ -64,6 +66,8 @@ def results(tmp_path_factory):
     for name in ("上海华信科技有限公司", "华信科技（集团）股份有限公司"):
         parts.append(f"select 'stem', '{name}', {{{{ company_name_stem(\"'{name}'\") }}}}")
     parts.append("select 'customer_id', '42', {{ customer_id_from_seq('42') }}")
+    for n in NAME_BANDS:
+        parts.append(f"select 'name_band', '{n}', cast({{{{ identity_name_count_band('{n}') }}}} as varchar)")
     rows = dbt_show(" union all ".join(parts), wh)
     return {(r["k"], r["v"]): r["out"] for r in rows}
 
@@ -109,3 +113,8 @@ def test_company_name_stem_drops_the_legal_form(results):
 
 def test_customer_ids_are_zero_padded(results):
     assert results[("customer_id", "42")] == "HX000000042"
+
+
+@pytest.mark.parametrize("records,band", NAME_BANDS.items())
+def test_names_are_banded_by_powers_of_two_of_their_record_count(results, records, band):
+    assert results[("name_band", str(records))] == str(band)

@@ -234,6 +234,38 @@ def test_identity_precision_and_recall_against_the_truth(run):
     assert scores["weak"].records > 0
 
 
+def test_the_weight_of_a_shared_name_is_measured_close_to_the_truth(run):
+    """int_identity_name_frequency_weights estimates, without labels, the share of matches among
+    all record pairs that share a name held by 2, 3-4, 5-8, ... records; on generated data that
+    share is known. Each estimate must be near the true share (estimates are capped at
+    identity_name_band_max_share, 0.95), and rarer names must say more."""
+    rows = q(run, f"""
+        with truth as (
+            select x.record_key, t.person_id
+            from read_csv('{(run["truth"] / "records.csv").as_posix()}', header = true, all_varchar = true) t
+            join marts.customer_source_xref x using (source_system, source_record_id)),
+        r as (select record_key, name_key from intermediate.int_identity_records where name_key is not null),
+        names as (select name_key, count(*) as n from r group by 1),
+        matches as (
+            select cast(floor(ln(greatest(names.n - 1, 1)) / ln(2.0) + 1e-9) as integer) as band, count(*) as n_matches
+            from r a join r b on a.name_key = b.name_key and a.record_key < b.record_key
+            join truth ta on ta.record_key = a.record_key
+            join truth tb on tb.record_key = b.record_key and tb.person_id = ta.person_id
+            join names on names.name_key = a.name_key
+            group by 1)
+        select w.band, w.n_name_pairs, w.match_share, coalesce(m.n_matches, 0) / w.n_name_pairs
+        from intermediate.int_identity_name_frequency_weights w
+        left join matches m using (band)
+        where w.is_estimated and w.name_level = 4
+        order by w.band""")
+    assert rows, "no band of name counts was estimated"
+    for band, n_pairs, estimate, true_share in rows:
+        if n_pairs >= 50:
+            assert abs(estimate - min(true_share, 0.95)) <= 0.15, (band, n_pairs, estimate, true_share)
+    estimates = [estimate for _, _, estimate, _ in rows]
+    assert estimates[0] > estimates[-1], estimates
+
+
 def test_every_record_and_order_has_a_customer(run):
     """Every kept customer record and every customer reference of an orders-only source (the
     marketplace's buyer ids) has a customer."""

@@ -160,3 +160,9 @@
 {% macro exact_sum(expr) -%}
     sum(cast(round({{ expr }}, 12) as decimal(38, 12)))
 {%- endmacro %}
+
+{#- The band of a name's record count for int_identity_name_frequency_weights: 0 for a name on
+    2 records, 1 for 3-4, 2 for 5-8, 3 for 9-16, ... (a name on one record has no pairs). -#}
+{% macro identity_name_count_band(n_records) -%}
+    cast(floor(ln(greatest({{ n_records }} - 1, 1)) / ln(2.0) + 1e-9) as integer)
+{%- endmacro %}

@@ -1,7 +1,9 @@
 {#- Candidate pairs scored with the estimated weights: match weight = prior + the weight of
     each comparison's level (bits), match probability = 1 / (1 + 2^-weight). Agreement on
-    the name is weighted by how rare the name is (term frequency: 'wang wei' is weaker
-    evidence than 'ouyang xinze'): u becomes the share of records with that name key. A pair
+    the name is weighted by how rare the name is ('wang wei' is weaker evidence than 'ouyang
+    xinze'): by the weight measured for names on as many records
+    (int_identity_name_frequency_weights), else by term frequency (u = the share of records
+    with that name key). A pair
     at or above identity_match_probability is a link, if it also agrees on something personal:
     the name, the id number or the e-mail, a similar name with the birth date (or, in latin
     script, where a similar spelling is a typo, with the address or the postcode), or the
@@ -17,10 +19,19 @@ with pairs as (
 ),
 
 name_frequency as (
-    select name_key, cast(count(*) as double) / sum(count(*)) over () as frequency
+    select
+        name_key,
+        cast(count(*) as double) / sum(count(*)) over () as frequency,
+        {{ identity_name_count_band('count(*)') }} as band
     from {{ ref('int_identity_records') }}
     where name_key is not null
     group by name_key
+),
+
+name_bands as (
+    select name_level, band, weight_bits
+    from {{ ref('int_identity_name_frequency_weights') }}
+    where is_estimated
 ),
 
 m as (
@@ -52,7 +63,7 @@ scored as (
         + case pairs.g_{{ c.name }}
             {%- for level in c.levels %}
             {%- if c.name == 'name' and level[0] >= 3 %}
-            when {{ level[0] }} then ln(m.m_name_{{ level[0] }} / nf.frequency) / ln(2.0)
+            when {{ level[0] }} then coalesce(nb.weight_bits, ln(m.m_name_{{ level[0] }} / nf.frequency) / ln(2.0))
             {%- else %}
             when {{ level[0] }} then w.w_{{ c.name }}_{{ level[0] }}
             {%- endif %}
@@ -63,6 +74,11 @@ scored as (
     inner join {{ ref('int_identity_records') }} as ra on ra.record_key = pairs.record_key_a
     inner join {{ ref('int_identity_records') }} as rb on rb.record_key = pairs.record_key_b
     left join name_frequency as nf on nf.name_key = ra.name_key
+    -- two hanzi names of one pinyin (王伟, 王炜) are two names more often than one: their
+    -- agreement is not the band's, it keeps the term-frequency weight
+    left join name_bands as nb
+        on nb.name_level = pairs.g_name and nb.band = nf.band
+        and (pairs.g_name = 4 or ra.name_hanzi is null or rb.name_hanzi is null)
     cross join w
     cross join m
     cross join prior

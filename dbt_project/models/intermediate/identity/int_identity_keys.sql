@@ -2,7 +2,7 @@
     e-mail), with what the records sharing it say about it. An identifier is a person key only
     when the records sharing it give at most identity_max_names_per_key distinct legal names
     (nicknames, screen names and honorifics do not count: 安然, 向日葵, 曹女士 look like names
-    and are not), at most one WeChat account, one gender (records of the one legal name that
+    and are not; nor does a name that is another's given name alone, 龙强 beside 戴龙强), at most one WeChat account, one gender (records of the one legal name that
     disagree on gender are one person with a typo) and birth years at most one apart: a family's shared phone, written on the
     father's and the mother's records, links a household (see dim_household), not one person. -#}
 with records as (
@@ -20,12 +20,32 @@ keys as (
     select record_key, 'same_email', 6, 'email', email from records where email is not null
 ),
 
+-- a legal name that is another legal name's given name alone (龙强 beside 戴龙强, as people
+-- sign up with their given name) is that person's, not a second person on the identifier
+named as (
+    select distinct keys.identifier_type, keys.key_value, records.legal_name_key, records.family_key, records.given_key
+    from keys
+    inner join records on records.record_key = keys.record_key
+    where records.legal_name_key is not null
+),
+
+given_name_aliases as (
+    select alias.identifier_type, alias.key_value, count(distinct alias.legal_name_key) as n_aliases
+    from named as alias
+    inner join named as full_name
+        on full_name.identifier_type = alias.identifier_type
+        and full_name.key_value = alias.key_value
+        and full_name.legal_name_key <> alias.legal_name_key
+        and full_name.given_key = concat(alias.family_key, alias.given_key)
+    group by alias.identifier_type, alias.key_value
+),
+
 stats as (
     select
         keys.identifier_type,
         keys.key_value,
         count(*) as n_records,
-        count(distinct records.legal_name_key) as n_names,
+        count(distinct records.legal_name_key) - coalesce(min(given_name_aliases.n_aliases), 0) as n_names,
         count(distinct records.wechat_unionid) as n_wechat_accounts,
         count(distinct records.gender) as n_genders,
         count(distinct case when records.legal_name_key is not null then records.gender end) as n_genders_named,
@@ -33,6 +53,8 @@ stats as (
         min(keys.record_key) as hub_record_key
     from keys
     inner join records on records.record_key = keys.record_key
+    left join given_name_aliases
+        on given_name_aliases.identifier_type = keys.identifier_type and given_name_aliases.key_value = keys.key_value
     group by keys.identifier_type, keys.key_value
 )
 
