@@ -1,7 +1,10 @@
 {#- Blocking rules: name -> the key two records must share to be compared. Several rules, so a
-    pair whose one field is wrong still shares another, and rules that need neither a name nor
-    an exact birth date (postcode or street with the birth year, a name part with the
-    postcode), so that a pair with a screen name or a year-only birth date still meets. -#}
+    pair whose one field is wrong still shares another, and rules that need no name (the flat,
+    the birth date with the city, the identifiers) or no exact birth date (the name with the
+    city or the postcode), so that a pair with a screen name or a year-only birth date still
+    meets. Rules on a postcode or a street with only a name part or a birth year were tried and
+    dropped: a postcode covers a district, so at 100,000 customers they made 60 % of all
+    candidate pairs and found no true pair the other rules missed (and on FEBRL3 0.3 %). -#}
 {% macro identity_blocking_rules() -%}
     {%- set text = type_text() -%}
     {{ return({
@@ -11,15 +14,10 @@
         'name_city': "concat(name_key, '|', city)",
         'name_postcode': "concat(name_key, '|', postcode)",
         'birth_date_city': "concat(cast(birth_date as " ~ text ~ "), '|', city)",
-        'birth_date_postcode': "concat(cast(birth_date as " ~ text ~ "), '|', postcode)",
         'address': "address_key",
         'mobile': "mobile",
         'email': "email",
         'id_number': "id_number",
-        'family_postcode': "concat(family_key, '|', postcode)",
-        'given_postcode': "concat(given_key, '|', postcode)",
-        'postcode_birth_year': "concat(postcode, '|', cast(birth_year as " ~ text ~ "))",
-        'street_birth_year': "concat(split_part(address_key, '-', 1), '|', cast(birth_year as " ~ text ~ "))",
     }) }}
 {%- endmacro %}
 
@@ -36,7 +34,6 @@
         'address': ['address', 'postcode', 'city'],
         'birth_date_city': ['birth', 'city'],
         'name_city': ['name', 'city'],
-        'postcode_birth_year': ['postcode', 'birth'],
         'id_number': ['id_number'],
     }) }}
 {%- endmacro %}

@@ -1,7 +1,10 @@
 {#- u: how often each agreement level occurs between two records of *different* people,
     estimated from pseudo-random pairs (records in md5 order, each paired with the ones a
     few fixed steps further on): almost all such pairs are non-matches. Linear, deterministic,
-    and independent of the blocking. Add-one smoothing keeps every level possible. -#}
+    and independent of the blocking. Up to 8 steps, fewer on a large data set: about
+    identity_u_random_pairs pairs are enough (the rarest level, one birth date in 20,000, is
+    still met a few hundred times) and the comparisons are the costliest part. Add-one
+    smoothing keeps every level possible. -#}
 {%- set offsets = [1, 3, 7, 17, 41, 97, 211, 503] -%}
 
 with records as (
@@ -9,10 +12,18 @@ with records as (
     from {{ ref('int_identity_records') }}
 ),
 
-offsets as (
+all_offsets as (
     {%- for k in offsets %}
-    select {{ k }} as step{% if not loop.last %} union all{% endif %}
+    select {{ loop.index }} as step_no, {{ k }} as step{% if not loop.last %} union all{% endif %}
     {%- endfor %}
+),
+
+offsets as (
+    select all_offsets.step
+    from all_offsets
+    cross join (select count(*) as n from records) as n_records
+    where all_offsets.step_no = 1
+        or all_offsets.step_no * n_records.n <= {{ var('identity_u_random_pairs') }}
 ),
 
 pairs as (
@@ -20,6 +31,13 @@ pairs as (
     from records as a
     cross join offsets
     inner join records as b on b.rn = a.rn + offsets.step
+),
+
+-- one pass over the pairs: each comparison's counts are read off the patterns
+patterns as (
+    select {% for c in identity_comparisons() %}g_{{ c.name }}, {% endfor %}count(*) as n
+    from pairs
+    group by {% for c in identity_comparisons() %}g_{{ c.name }}{% if not loop.last %}, {% endif %}{% endfor %}
 ),
 
 levels as (
@@ -34,8 +52,8 @@ levels as (
 
 counts as (
     {%- for c in identity_comparisons() %}
-    select '{{ c.name }}' as comparison, g_{{ c.name }} as level, count(*) as n
-    from pairs where g_{{ c.name }} is not null group by g_{{ c.name }}
+    select '{{ c.name }}' as comparison, g_{{ c.name }} as level, sum(n) as n
+    from patterns where g_{{ c.name }} is not null group by g_{{ c.name }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
