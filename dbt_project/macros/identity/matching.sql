@@ -89,7 +89,11 @@
          else 0 end as g_name,
     case when {{ a }}.birth_year is null or {{ b }}.birth_year is null then null
          when {{ a }}.birth_date = {{ b }}.birth_date then 3
+         -- one substitution or transposition apart (or day and month swapped) leaves the year,
+         -- or the month and the day, the same: that cheap test first spares most pairs the edit distance
          when {{ a }}.birth_date is not null and {{ b }}.birth_date is not null
+              and (year({{ a }}.birth_date) = year({{ b }}.birth_date)
+                   or (month({{ a }}.birth_date) = month({{ b }}.birth_date) and day({{ a }}.birth_date) = day({{ b }}.birth_date)))
               and ({{ transposition_distance('cast(' ~ a ~ '.birth_date as ' ~ type_text() ~ ')', 'cast(' ~ b ~ '.birth_date as ' ~ type_text() ~ ')') }} <= 1
                    or (month({{ a }}.birth_date) = day({{ b }}.birth_date) and day({{ a }}.birth_date) = month({{ b }}.birth_date)
                        and year({{ a }}.birth_date) = year({{ b }}.birth_date))) then 2
