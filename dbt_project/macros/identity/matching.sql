@@ -4,23 +4,38 @@
     postcode), so that a pair with a screen name or a year-only birth date still meets. -#}
 {% macro identity_blocking_rules() -%}
     {%- set text = type_text() -%}
-    {{ return({
-        'name_birth_year': "concat(name_key, '|', cast(birth_year as " ~ text ~ "))",
-        'family_birth_date': "concat(family_key, '|', cast(birth_date as " ~ text ~ "))",
-        'given_birth_date': "concat(given_key, '|', cast(birth_date as " ~ text ~ "))",
-        'name_city': "concat(name_key, '|', city)",
-        'name_postcode': "concat(name_key, '|', postcode)",
-        'birth_date_city': "concat(cast(birth_date as " ~ text ~ "), '|', city)",
-        'birth_date_postcode': "concat(cast(birth_date as " ~ text ~ "), '|', postcode)",
-        'address': "address_key",
-        'mobile': "mobile",
-        'email': "email",
-        'id_number': "id_number",
-        'family_postcode': "concat(family_key, '|', postcode)",
-        'given_postcode': "concat(given_key, '|', postcode)",
-        'postcode_birth_year': "concat(postcode, '|', cast(birth_year as " ~ text ~ "))",
-        'street_birth_year': "concat(split_part(address_key, '-', 1), '|', cast(birth_year as " ~ text ~ "))",
-    }) }}
+    {%- set rules = {
+        'name_birth_year': ['name_key', 'cast(birth_year as ' ~ text ~ ')'],
+        'family_birth_date': ['family_key', 'cast(birth_date as ' ~ text ~ ')'],
+        'given_birth_date': ['given_key', 'cast(birth_date as ' ~ text ~ ')'],
+        'name_city': ['name_key', 'city'],
+        'name_postcode': ['name_key', 'postcode'],
+        'birth_date_city': ['cast(birth_date as ' ~ text ~ ')', 'city'],
+        'birth_date_postcode': ['cast(birth_date as ' ~ text ~ ')', 'postcode'],
+        'address': ['address_key'],
+        'mobile': ['mobile'],
+        'email': ['email'],
+        'id_number': ['id_number'],
+        'family_postcode': ['family_key', 'postcode'],
+        'given_postcode': ['given_key', 'postcode'],
+        'postcode_birth_year': ['postcode', 'cast(birth_year as ' ~ text ~ ')'],
+        'street_birth_year': ["split_part(address_key, '-', 1)", 'cast(birth_year as ' ~ text ~ ')'],
+    } -%}
+    {%- set keys = {} -%}
+    {%- for rule, parts in rules.items() -%}{%- do keys.update({rule: identity_block_key(parts)}) -%}{%- endfor -%}
+    {{ return(keys) }}
+{%- endmacro %}
+
+{#- A blocking key from its parts: NULL when any part is NULL. concat() skips a NULL on DuckDB
+    (and gives NULL on Spark), so concat(name_key, '|', postcode) without a postcode would be
+    the name alone: a key of another rule, blocks of strangers sharing a name anywhere. -#}
+{% macro identity_block_key(parts) -%}
+    {%- if parts | length == 1 -%}
+    {{ parts[0] }}
+    {%- else -%}
+    case when {% for part in parts %}{{ part }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
+         then concat({{ parts | join(", '|', ") }}) end
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Training sessions for the m probabilities (as Splink recommends): expectation-maximisation
