@@ -72,6 +72,7 @@ class Config:
     skip_pipeline: bool
     splink_timeout: float
     u_max_pairs: float
+    identity_dirt: bool
 
     @property
     def landing(self) -> Path:
@@ -143,15 +144,18 @@ def say(message: str) -> None:
 # --- 1. data ------------------------------------------------------------------------------
 
 def dataset_present(cfg: Config) -> bool:
-    """True when WORKDIR holds the data set of these customers and seed; an other one there
-    is an error rather than something to overwrite or, worse, to benchmark unknowingly."""
+    """True when WORKDIR holds the data set of these customers, seed and identity dirt; an
+    other one there is an error rather than something to overwrite or, worse, to benchmark
+    unknowingly."""
     manifest = cfg.landing / "DATASET.json"
     if not (manifest.exists() and cfg.truth.exists()):
         return False
     meta = json.loads(manifest.read_text())
-    if (meta.get("customers"), meta.get("seed")) != (cfg.customers, cfg.seed):
-        sys.exit(f"{cfg.workdir} holds {meta.get('customers')} customers with seed {meta.get('seed')}, "
-                 f"not {cfg.customers} with seed {cfg.seed}: choose another --workdir")
+    held = (meta.get("customers"), meta.get("seed"), bool(meta.get("identity_dirt", False)))
+    if held != (cfg.customers, cfg.seed, cfg.identity_dirt):
+        sys.exit(f"{cfg.workdir} holds {held[0]} customers with seed {held[1]}, identity dirt {held[2]}, "
+                 f"not {cfg.customers} with seed {cfg.seed}, identity dirt {cfg.identity_dirt}: "
+                 "choose another --workdir")
     return True
 
 
@@ -161,7 +165,8 @@ def generate(cfg: Config) -> dict:
     if cfg.skip_generate:
         sys.exit(f"--skip-generate but no data set in {cfg.workdir}")
     argv = [str(BIN / "huaxiang"), "generate", "--customers", str(cfg.customers), "--seed",
-            str(cfg.seed), "--out", str(cfg.workdir), "--quiet"]
+            str(cfg.seed), "--out", str(cfg.workdir), "--quiet",
+            "--identity-dirt" if cfg.identity_dirt else "--no-identity-dirt"]
     say(f"generating {cfg.customers:,} customers: {shlex.join(argv)}")
     m = run_measured(argv, cfg.logs / "generate.log")
     if m.returncode != 0:
@@ -403,7 +408,8 @@ def table(rows: list[dict]) -> str:
 def report(cfg: Config, results: dict) -> None:
     (cfg.workdir / "results.json").write_text(json.dumps(results, indent=2, default=str))
     print()
-    print(f"identity resolution, {cfg.customers:,} customers (seed {cfg.seed}); "
+    print(f"identity resolution, {cfg.customers:,} customers (seed {cfg.seed}"
+          f"{', identity dirt' if cfg.identity_dirt else ''}); "
           f"ground truth: {results['rows'][0]['scores']['all']['persons']:,} persons")
     print(table(results["rows"]))
     ours = results["rows"][0]
@@ -439,18 +445,21 @@ def parse_args() -> Config:
     parser.add_argument("--memory-limit", help="DuckDB memory_limit for the pipeline, our dbt build and Splink, e.g. 8GB")
     parser.add_argument("--splink-timeout", type=float, default=2700, help="seconds before Splink is killed")
     parser.add_argument("--u-max-pairs", type=float, default=1e7, help="Splink's random pairs for the u estimates")
+    parser.add_argument("--identity-dirt", action="store_true",
+                        help="generate with `huaxiang generate --identity-dirt` (the identity dirt of issue 16)")
     args = parser.parse_args()
     workdir = (args.workdir or Path(f"/tmp/hx_bench_{args.customers}")).resolve()
     return Config(customers=args.customers, seed=args.seed, workdir=workdir, memory_limit=args.memory_limit,
                   skip_generate=args.skip_generate, skip_pipeline=args.skip_pipeline,
-                  splink_timeout=args.splink_timeout, u_max_pairs=args.u_max_pairs)
+                  splink_timeout=args.splink_timeout, u_max_pairs=args.u_max_pairs,
+                  identity_dirt=args.identity_dirt)
 
 
 def main() -> None:
     cfg = parse_args()
     cfg.workdir.mkdir(parents=True, exist_ok=True)
     results: dict = {"customers": cfg.customers, "seed": cfg.seed, "workdir": str(cfg.workdir),
-                     "memory_limit": cfg.memory_limit,
+                     "memory_limit": cfg.memory_limit, "identity_dirt": cfg.identity_dirt,
                      "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      "machine": machine()}
     results["generate"] = generate(cfg)

@@ -23,26 +23,50 @@ block_sizes as (
     group by blocking_rule, block_key
 ),
 
+{#- each rule one bit, in the order of the rule names, so that the lowest bit a pair carries
+    is its first blocking rule (the alphabetically first of the rules that found it) -#}
+{%- set rule_names = blocking_rules.keys() | list | sort %}
 usable as (
-    select block_keys.blocking_rule, block_keys.block_key, block_keys.record_key
+    select
+        block_keys.blocking_rule,
+        block_keys.block_key,
+        block_keys.record_key,
+        case block_keys.blocking_rule
+            {%- for rule in rule_names %}
+            when '{{ rule }}' then {{ 2 ** loop.index0 }}
+            {%- endfor %}
+        end as rule_bit
     from block_keys
     inner join block_sizes
         on block_sizes.blocking_rule = block_keys.blocking_rule and block_sizes.block_key = block_keys.block_key
     where block_sizes.block_size between 2 and {{ var('identity_max_block_size') }}
 ),
 
-pairs as (
+-- one aggregate (a bit mask of the rules that found the pair) rather than one per rule
+found as (
     select
         a.record_key as record_key_a,
         b.record_key as record_key_b,
-        {%- for rule in blocking_rules %}
-        max(case when a.blocking_rule = '{{ rule }}' then 1 else 0 end) = 1 as found_by_{{ rule }},
-        {%- endfor %}
-        min(a.blocking_rule) as first_blocking_rule
+        bit_or(a.rule_bit) as rule_mask
     from usable as a
     inner join usable as b
         on b.blocking_rule = a.blocking_rule and b.block_key = a.block_key and b.record_key > a.record_key
     group by a.record_key, b.record_key
+),
+
+pairs as (
+    select
+        record_key_a,
+        record_key_b,
+        {%- for rule in blocking_rules %}
+        (rule_mask & {{ 2 ** rule_names.index(rule) }}) <> 0 as found_by_{{ rule }},
+        {%- endfor %}
+        case
+            {%- for rule in rule_names %}
+            when (rule_mask & {{ 2 ** loop.index0 }}) <> 0 then '{{ rule }}'
+            {%- endfor %}
+        end as first_blocking_rule
+    from found
 )
 
 select

@@ -33,19 +33,48 @@ edges as (
     select record_key_a, record_key_b from {{ ref('int_identity_edges_deterministic') }} where rule = 'must_link'
 ),
 
+-- the records with a link, numbered in record-key order: label propagation then groups and
+-- joins integers, not text keys, and the smallest number of a component is its smallest
+-- record key; a record without a link is a cluster of its own
+linked as (
+    select record_key_a as record_key from edges
+    union
+    select record_key_b from edges
+),
+
+node_ids as (
+    select records.record_key, row_number() over (order by records.record_key) as node
+    from records
+    inner join linked on linked.record_key = records.record_key
+),
+
 cc_nodes as (
-    select record_key as node from records
+    select node from node_ids
 ),
 
 cc_edges as (
-    select record_key_a as node_a, record_key_b as node_b from edges
+    select a.node as node_a, b.node as node_b
+    from edges
+    inner join node_ids as a on a.record_key = edges.record_key_a
+    inner join node_ids as b on b.record_key = edges.record_key_b
 ),
 
-{{ connected_components_ctes(passes) }}
+{{ connected_components_ctes(passes) }},
+
+labelled as (
+    select
+        records.record_key,
+        coalesce(label_key.record_key, records.record_key) as cluster_key,
+        coalesce(cc_result.label = cc_result.label_before, true) as is_converged
+    from records
+    left join node_ids on node_ids.record_key = records.record_key
+    left join cc_result on cc_result.node = node_ids.node
+    left join node_ids as label_key on label_key.node = cc_result.label
+)
 
 select
-    node as record_key,
-    label as cluster_key,
-    count(*) over (partition by label) as cluster_size,
-    label = label_before as is_converged
-from cc_result
+    record_key,
+    cluster_key,
+    count(*) over (partition by cluster_key) as cluster_size,
+    is_converged
+from labelled
