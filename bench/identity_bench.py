@@ -36,6 +36,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import yaml
 
 try:
     from splink import DuckDBAPI
@@ -53,7 +54,8 @@ SPLINK_WORKER = Path(__file__).resolve().parent / "splink_identity.py"
 # customer_source_xref to dim_customer), so nothing downstream is built or tested.
 IDENTITY_SELECTOR = ("int_identity_name_keys+,+customer_source_xref "
                      "int_identity_name_keys+,+customer_id_history")
-OUR_THRESHOLD = 0.7  # dbt var identity_match_probability
+# the dbt var identity_match_probability, the default a user gets (Splink is scored at it too)
+OUR_THRESHOLD = float(yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text())["vars"]["identity_match_probability"])
 THRESHOLD_GRID = (0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99,
                   0.995, 0.999, 0.9999, 0.99999)
 IDENTITY_CODE_GLOBS = ("models/intermediate/identity/*", "models/marts/identity/*",
