@@ -2,8 +2,8 @@
     pair whose one field is wrong still shares another, and rules that need no name (the flat,
     the birth date with the city, the identifiers) or no exact birth date (the name alone, with
     the city or the postcode), so that a pair with a screen name or a year-only birth date
-    still meets (a name alone is a block only while it is rarer than identity_max_block_size
-    records: a rare name is how a weak record finds its person). Rules on a postcode or a street with only a name part or a birth year were tried and
+    still meets (a name alone is a block only while no more than identity_max_name_block_size
+    records hold it: a rare name is how a weak record finds its person). Rules on a postcode or a street with only a name part or a birth year were tried and
     dropped: a postcode covers a district, so at 100,000 customers they made 60 % of all
     candidate pairs and found no true pair the other rules missed (and on FEBRL3 0.3 %). -#}
 {% macro identity_blocking_rules() -%}

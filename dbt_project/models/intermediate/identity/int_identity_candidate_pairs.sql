@@ -39,7 +39,12 @@ usable as (
     from block_keys
     inner join block_sizes
         on block_sizes.blocking_rule = block_keys.blocking_rule and block_sizes.block_key = block_keys.block_key
-    where block_sizes.block_size between 2 and {{ var('identity_max_block_size') }}
+    where block_sizes.block_size between 2 and case block_sizes.blocking_rule
+        -- a name alone is evidence only while it is rare: a pair that shares nothing but a name
+        -- held by more records than this never reaches the threshold, and the other rules find
+        -- the pairs that share more
+        when 'name' then {{ var('identity_max_name_block_size') }}
+        else {{ var('identity_max_block_size') }} end
 ),
 
 -- one aggregate (a bit mask of the rules that found the pair) rather than one per rule
