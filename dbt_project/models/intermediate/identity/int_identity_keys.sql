@@ -2,9 +2,11 @@
     e-mail), with what the records sharing it say about it. An identifier is a person key only
     when the records sharing it give at most identity_max_names_per_key distinct legal names
     (nicknames, screen names and honorifics do not count: 安然, 向日葵, 曹女士 look like names
-    and are not; nor does a name that is another's given name alone, 龙强 beside 戴龙强), at most one WeChat account, one gender (records of the one legal name that
-    disagree on gender are one person with a typo) and birth years at most one apart: a family's shared phone, written on the
-    father's and the mother's records, links a household (see dim_household), not one person. -#}
+    and are not; nor does a name that is another's given name alone, 龙强 beside 戴龙强), at
+    most one WeChat account, one gender (records of the one legal name that disagree on gender
+    are one person with a typo) and birth years at most one apart: a family's shared phone,
+    written on the father's and the mother's records, links a household (see dim_household),
+    not one person. -#}
 with records as (
     select * from {{ ref('int_identity_records') }}
 ),
@@ -22,11 +24,17 @@ keys as (
 
 -- a legal name that is another legal name's given name alone (龙强 beside 戴龙强, as people
 -- sign up with their given name) is that person's, not a second person on the identifier
-named as (
-    select distinct keys.identifier_type, keys.key_value, records.legal_name_key, records.family_key, records.given_key
+keyed as (
+    select keys.*, records.legal_name_key, records.family_key, records.given_key, records.wechat_unionid,
+           records.gender, records.birth_year
     from keys
     inner join records on records.record_key = keys.record_key
-    where records.legal_name_key is not null
+),
+
+named as (
+    select distinct identifier_type, key_value, legal_name_key, family_key, given_key
+    from keyed
+    where legal_name_key is not null
 ),
 
 given_name_aliases as (
@@ -42,20 +50,19 @@ given_name_aliases as (
 
 stats as (
     select
-        keys.identifier_type,
-        keys.key_value,
+        keyed.identifier_type,
+        keyed.key_value,
         count(*) as n_records,
-        count(distinct records.legal_name_key) - coalesce(min(given_name_aliases.n_aliases), 0) as n_names,
-        count(distinct records.wechat_unionid) as n_wechat_accounts,
-        count(distinct records.gender) as n_genders,
-        count(distinct case when records.legal_name_key is not null then records.gender end) as n_genders_named,
-        max(records.birth_year) - min(records.birth_year) as birth_year_spread,
-        min(keys.record_key) as hub_record_key
-    from keys
-    inner join records on records.record_key = keys.record_key
+        count(distinct keyed.legal_name_key) - coalesce(min(given_name_aliases.n_aliases), 0) as n_names,
+        count(distinct keyed.wechat_unionid) as n_wechat_accounts,
+        count(distinct keyed.gender) as n_genders,
+        count(distinct case when keyed.legal_name_key is not null then keyed.gender end) as n_genders_named,
+        max(keyed.birth_year) - min(keyed.birth_year) as birth_year_spread,
+        min(keyed.record_key) as hub_record_key
+    from keyed
     left join given_name_aliases
-        on given_name_aliases.identifier_type = keys.identifier_type and given_name_aliases.key_value = keys.key_value
-    group by keys.identifier_type, keys.key_value
+        on given_name_aliases.identifier_type = keyed.identifier_type and given_name_aliases.key_value = keyed.key_value
+    group by keyed.identifier_type, keyed.key_value
 )
 
 select
