@@ -152,7 +152,10 @@ def sources_validate(sources_file: Path, landing: Path | None) -> None:
     click.echo(f"{sources_file}: {len(config.sources)} sources, {len(config.tables)} tables, "
                f"landing folder {config.landing_dir}")
     for t in config.tables:
-        files = list_files(t, config.landing_dir)
+        try:
+            files = list_files(t, config.landing_dir)
+        except SourcesConfigError as exc:
+            _fail_input(str(exc))
         country = t.country if t.kind == "customers" else ""
         click.echo(f"  {t.raw_table:<28} {t.kind:<12} {t.format:<8} {country:<3} {t.path}  ({len(files)} files)")
         for fld in t.columns:

@@ -201,6 +201,19 @@ def _country(value: Any, path: Path, where: str) -> str:
     return text
 
 
+def _check_inside_landing(pattern: Any, path: Path, where: str) -> None:
+    """A table's files are read from the landing folder and nowhere else: a path that climbs out
+    (`../ground_truth/*.csv`, `../../etc/pass*`) or starts at the root would load files nobody
+    meant to ingest into raw tables (and their rejects) that BI and stewards read."""
+    if not isinstance(pattern, str):
+        raise _err(path, where, f"expected a file path or glob, got {type(pattern).__name__}")
+    text = pattern.replace("\\", "/")
+    if text.startswith("/") or text.startswith("~") or re.match(r"^[A-Za-z]:", text):
+        raise _err(path, where, f"{pattern!r} is not relative: paths are globs under landing_dir")
+    if ".." in text.split("/"):
+        raise _err(path, where, f"{pattern!r} leaves landing_dir ('..'): paths are globs under landing_dir")
+
+
 def _parse_table(path: Path, source: str, name: str, spec: Any,
                  source_country: str = DEFAULT_COUNTRY) -> TableConfig:
     where = f"sources.{source}.tables.{name}"
@@ -221,6 +234,7 @@ def _parse_table(path: Path, source: str, name: str, spec: Any,
         raise _err(path, f"{where}.format", f"{fmt!r} is not one of {list(FORMATS)}")
     if not spec.get("path"):
         raise _err(path, f"{where}.path", "missing: a file path or glob under landing_dir")
+    _check_inside_landing(spec["path"], path, f"{where}.path")
     columns = _column_map(spec.get("columns"), path, f"{where}.columns")
     constants = _str_map(spec.get("constants"), path, f"{where}.constants")
     canonical = CANONICAL_FIELDS[kind]

@@ -60,7 +60,9 @@ TIMESTAMPS = {
     "2025-03-04T13:22:05+08:00": "2025-03-04 13:22:05",
     "2025-03-04T13:22:05.123+08:00": "2025-03-04 13:22:05.123",
     "2025-03-04T05:22:05Z": "2025-03-04 13:22:05",
-    "1704164645000": "2024-01-02 11:04:05",
+    "1704164645000": "2024-01-02 11:04:05",     # epoch: 13 digits are milliseconds
+    "1700000000": "2023-11-15 06:13:20",        # 10 digits are seconds (docs/sources.md)
+    "17000000000": None,                        # 11 or 12 digits: no unit fits, not a time
     "2024/05/06": "2024-05-06 00:00:00",
     "1985/3/12": "1985-03-12 00:00:00",
     "19850312": "1985-03-12 00:00:00",
@@ -70,7 +72,14 @@ TIMESTAMPS = {
     "N/A": None,
     "不详": None,
 }
-AMOUNTS = {"¥1,299.00": "1299.00", "99.5": "99.50", "-10": "-10.00", "CNY 12.5": "12.50", "abc": None}
+AMOUNTS = {"¥1,299.00": "1299.00", "99.5": "99.50", "-10": "-10.00", "CNY 12.5": "12.50", "abc": None,
+           "1,234.50": "1234.50", "¥100": "100.00", "￥100": "100.00", "１２３．５": "123.50", "12.5元": "12.50",
+           "RMB 8": "8.00", " +7 ": "7.00", ".5": "0.50",
+           # never read by stripping what is not a digit: these are rejected, not 120.00 / 1309.00
+           "1e20": None, "1e309": None, "1E3": None, "12,34": None, "1.2.3": None, "12-3": None,
+           "NaN": None, "inf": None, "12345678901234567890": None, "": None}
+INTEGERS = {"3": "3", "+3": "3", " 12 ": "12", "1,000": "1000", "3.0": "3", "-2": "-2",
+            "1e3": None, "0x10": None, "12.5": None, "1_000": None, "abc": None, "99999999999999999999": None}
 STATUSES = {"paid": "paid", "PAID": "paid", "已支付": "paid", "已退款": "refunded", "Cancelled": "cancelled",
             "已取消": "cancelled", "lost": "unknown"}
 GENDERS = {"男": "M", "F": "F", "female": "F", "U": None, "": None}
@@ -97,6 +106,8 @@ def results(tmp_path_factory):
     select 'ts', v, cast({{{{ parse_local_timestamp('v') }}}} as varchar), null from (values {values(TIMESTAMPS)}) t(v)
     union all
     select 'amount', v, cast({{{{ parse_amount_cny('v') }}}} as varchar), null from (values {values(AMOUNTS)}) t(v)
+    union all
+    select 'integer', v, cast({{{{ parse_integer('v') }}}} as varchar), null from (values {values(INTEGERS)}) t(v)
     union all
     select 'status', v, {{{{ normalize_order_status('v') }}}}, null from (values {values(STATUSES)}) t(v)
     union all
@@ -139,6 +150,11 @@ def test_timestamp(results, raw, expected):
 @pytest.mark.parametrize("raw, expected", AMOUNTS.items())
 def test_amount(results, raw, expected):
     assert results[("amount", raw)][0] == expected
+
+
+@pytest.mark.parametrize("raw, expected", INTEGERS.items())
+def test_integer(results, raw, expected):
+    assert results[("integer", raw)][0] == expected
 
 
 @pytest.mark.parametrize("raw, expected", STATUSES.items())

@@ -176,3 +176,48 @@ def test_bad_country_or_precision_is_named(tmp_path, where, text, message):
     with pytest.raises(SourcesConfigError) as err:
         load_sources_config(write(tmp_path, body))
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("glob", ["../../../../../etc/pass*", "../ground_truth/*.csv", "crm/../../x.csv",
+                                  "/etc/passwd", "~/x.csv", "C:/data/x.csv", "..\\x.csv"])
+def test_a_path_outside_the_landing_folder_is_refused(tmp_path, glob):
+    path = write(tmp_path, f"""
+sources:
+  shop:
+    tables:
+      orders:
+        kind: orders
+        path: '{glob}'
+        format: csv
+        columns: {{order_id: id, source_customer_ref: cust, ordered_at: date, amount: total}}
+        constants: {{customer_source: shop}}
+""")
+    with pytest.raises(SourcesConfigError) as err:
+        load_sources_config(path)
+    assert f"{path}: sources.shop.tables.orders.path:" in str(err.value)
+    assert "landing_dir" in str(err.value)
+
+
+def test_a_link_out_of_the_landing_folder_is_refused(tmp_path):
+    from orchestration.ingest.loader import list_files
+
+    landing = tmp_path / "landing"
+    (landing / "shop").mkdir(parents=True)
+    secret = tmp_path / "secret.csv"
+    secret.write_text("id,cust,date,total\n1,a,2025-01-01,1\n", encoding="utf-8")
+    (landing / "shop" / "ok.csv").write_text(secret.read_text(encoding="utf-8"), encoding="utf-8")
+    (landing / "shop" / "evil.csv").symlink_to(secret)
+    cfg = load_sources_config(write(tmp_path, """
+landing_dir: landing
+sources:
+  shop:
+    tables:
+      orders:
+        kind: orders
+        path: 'shop/*.csv'
+        format: csv
+        columns: {order_id: id, source_customer_ref: cust, ordered_at: date, amount: total}
+        constants: {customer_source: shop}
+"""))
+    with pytest.raises(SourcesConfigError, match=r"shop/evil.csv links to .*secret.csv, outside the landing folder"):
+        list_files(cfg.tables[0], cfg.landing_dir)

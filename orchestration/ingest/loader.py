@@ -34,7 +34,7 @@ from orchestration.ingest.readers import (
     read_csv_chunks,
     read_jsonl_chunks,
 )
-from orchestration.sources_config import TableConfig
+from orchestration.sources_config import SourcesConfigError, TableConfig
 
 LINEAGE_COLUMNS = ("_source_file", "_row_number", "_loaded_at", "_row_hash", "_unmapped")
 
@@ -467,8 +467,21 @@ def missing_columns(table: TableConfig, path: Path) -> list[str] | None:
 
 
 def list_files(table: TableConfig, landing_dir: Path) -> list[Path]:
-    """The files of a table, sorted so that loading order (and thus output) is deterministic."""
-    return sorted(p for p in landing_dir.glob(table.path) if p.is_file())
+    """The files of a table, sorted so that loading order (and thus output) is deterministic.
+
+    Only files that are inside the landing folder once links are followed: the sources file
+    refuses paths that climb out, and a symbolic link that points out is refused here."""
+    root = landing_dir.resolve()
+    files = []
+    for p in sorted(landing_dir.glob(table.path)):
+        if not p.is_file():
+            continue
+        if not p.resolve().is_relative_to(root):
+            raise SourcesConfigError(
+                f"{table.source}.{table.name}: {p.relative_to(landing_dir).as_posix()} links to "
+                f"{p.resolve()}, outside the landing folder {root}: refused")
+        files.append(p)
+    return files
 
 
 def load_table(con: duckdb.DuckDBPyConnection, table: TableConfig, landing_dir: Path,

@@ -1,12 +1,23 @@
-{#- Amounts in CNY: "¥1,299.00", "1299", "CNY 12.5" → decimal(18, 2); NULL when not a number. -#}
+{#- Amounts in CNY as sources write them: "1299", "-10", "¥1,299.00", "￥99", "CNY 12.5",
+    "12.5元", "1,234.50" → decimal(18, 2). Anything else is NULL, so the row is rejected with
+    its raw text (int_orders_validated): never strip what is not a digit and read what is left,
+    which turned "1e20" into 120.00 and "1e309" into 1309.00. Thousands separators only where
+    they group by three; no exponents; more than 16 integer digits does not fit and is NULL. -#}
 {% macro parse_amount_cny(expr) -%}
-    try_cast(nullif({{ regexp_replace_all(fullwidth_to_halfwidth(expr), "'[^0-9.+-]'", "''") }}, '')
-             as decimal(18, 2))
+    {%- set s = "trim(" ~ regexp_replace_all(
+        "trim(" ~ fullwidth_to_halfwidth(expr) ~ ")",
+        "'^([Cc][Nn][Yy]|[Rr][Mm][Bb]|¥|￥)[[:space:]]*|[[:space:]]*([Cc][Nn][Yy]|[Rr][Mm][Bb]|元)$'", "''") ~ ")" -%}
+    case when {{ regexp_full_match(s, "'[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)([.][0-9]+)?|[+-]?[.][0-9]+'") }}
+         then try_cast(replace({{ s }}, ',', '') as decimal(18, 2)) end
 {%- endmacro %}
 
-{#- Quantities and other whole numbers. -#}
+{#- Quantities and other whole numbers: "3", "+3", "1,000", "3.0"; NULL for anything else, so
+    the row is rejected with its raw text. A cast alone is lenient: DuckDB reads "1e3" as 1000,
+    "0x10" as 16 and "12.5" as 13. -#}
 {% macro parse_integer(expr) -%}
-    try_cast(nullif(trim({{ expr }}), '') as bigint)
+    {%- set s = "trim(" ~ fullwidth_to_halfwidth(expr) ~ ")" -%}
+    case when {{ regexp_full_match(s, "'[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)([.]0+)?'") }}
+         then try_cast({{ regexp_replace_all("replace(" ~ s ~ ", ',', '')", "'[.]0+$'", "''") }} as bigint) end
 {%- endmacro %}
 
 {#- paid | refunded | cancelled | unknown, from the spellings the order systems use. -#}
