@@ -136,7 +136,7 @@ def _summarise_warehouse(outcome: RunOutcome, path: str) -> None:
             except duckdb.CatalogException:
                 return []
 
-        loads = q("select source || '__' || table_name, count(*), sum(rows_read), "
+        loads = q("select source || '__' || table_name, count(*), coalesce(sum(rows_read), 0), "
                   "sum(rows_loaded), sum(rows_rejected) from raw.load_log group by 1 order by 1")
         checks = {r[0]: (r[1], r[2]) for r in q(
             "select source_system || '__' || source_table, sum(kept_rows), sum(rejected_rows) "

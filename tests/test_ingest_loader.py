@@ -200,14 +200,49 @@ def test_parquet_missing_column_rejects_each_row(tmp_path, con):
     assert all(b["balanced"] for b in reconcile(con, table))
 
 
-def test_unreadable_parquet_is_one_reject(tmp_path, con):
+@pytest.mark.parametrize("content", [b"not parquet at all", b"", "truncated"])
+def test_an_unreadable_parquet_file_is_rejected_with_rows_unknown(tmp_path, con, content):
     (tmp_path / "p").mkdir()
-    (tmp_path / "p" / "o.parquet").write_bytes(b"not parquet at all")
+    pq.write_table(pa.table({"oid": [str(i) for i in range(1000)]}), tmp_path / "p" / "good.parquet")
+    whole = (tmp_path / "p" / "good.parquet").read_bytes()
+    (tmp_path / "p" / "o.parquet").write_bytes(whole[: len(whole) // 2] if content == "truncated" else content)
     table = TableConfig(source="oms", name="o", kind="order_items", path="p/*.parquet",
                         format="parquet", columns={"order_id": "oid"})
+    report = load_table(con, table, tmp_path)
+    bad = next(f for f in report.files if f.source_file == "p/o.parquet")
+    assert bad.status == "rejected" and bad.rows_read is None and bad.rows_rejected == 0
+    assert report.totals()["rows_loaded"] == 1000 and report.totals()["files_unreadable"] == 1
+    # one reject without a row number names the file and says the rows are unknown
+    assert rows(con, "select row_number, reason from raw.rejects") == [(None, bad.message)]
+    assert bad.message.startswith("file rejected, rows unknown: not a readable Parquet file")
+    assert rows(con, "select rows_read from raw.load_log where source_file = 'p/o.parquet'") == [(None,)]
+    assert all(b["balanced"] for b in reconcile(con, table))
+
+
+def test_a_parquet_file_with_damaged_pages_is_rejected_and_the_others_load(tmp_path, con):
+    (tmp_path / "p").mkdir()
+    for name in ("a", "b"):
+        pq.write_table(pa.table({"oid": [f"{name}{i}" for i in range(5000)],
+                                 "sku": [f"{i}.5" for i in range(5000)]}), tmp_path / "p" / f"{name}.parquet")
+    damaged = bytearray((tmp_path / "p" / "a.parquet").read_bytes())
+    damaged[4:4004] = bytes((i * 37) & 0xFF for i in range(4, 4004))  # the first pages; the footer is whole
+    (tmp_path / "p" / "a.parquet").write_bytes(bytes(damaged))
+    table = TableConfig(source="oms", name="o", kind="order_items", path="p/*.parquet",
+                        format="parquet", columns={"order_id": "oid", "sku": "sku"})
+    report = load_table(con, table, tmp_path)
+    a = next(f for f in report.files if f.source_file == "p/a.parquet")
+    assert a.status == "rejected" and a.rows_read == 5000 and a.rows_rejected == 5000
+    assert a.message.startswith("file not loaded: damaged Parquet data (") and "footer counts 5000 rows" in a.message
+    assert rows(con, "select count(*), count(distinct row_number), min(row_number), max(row_number) "
+                     "from raw.rejects where source_file = 'p/a.parquet'") == [(5000, 5000, 1, 5000)]
+    assert rows(con, "select count(*) from raw.oms__o where _source_file = 'p/b.parquet'") == [(5000,)]
+    assert all(b["balanced"] for b in reconcile(con, table))
+    # the next load skips it as unchanged, and a repaired file replaces the rejects
+    assert {f.status for f in load_table(con, table, tmp_path).files} == {"unchanged"}
+    pq.write_table(pa.table({"oid": ["a1"], "sku": ["x"]}), tmp_path / "p" / "a.parquet")
     load_table(con, table, tmp_path)
-    (reason,) = rows(con, "select reason from raw.rejects")[0]
-    assert reason.startswith("file not loaded: not a readable Parquet file")
+    assert rows(con, "select count(*) from raw.rejects") == [(0,)]
+    assert all(b["balanced"] for b in reconcile(con, table))
 
 
 def test_reader_stops_borrowing_lines_after_the_limit(tmp_path):

@@ -84,7 +84,7 @@ def build_raw_asset(table: TableConfig, landing_dir: Path) -> AssetsDefinition:
         for f in report.files:
             if f.status != "unchanged":
                 context.log.info(f"{table.raw_table} ← {f.source_file}: {f.status}, read "
-                                 f"{f.rows_read}, loaded {f.rows_loaded}, rejected {f.rows_rejected}"
+                                 f"{'unknown' if f.rows_read is None else f.rows_read}, loaded {f.rows_loaded}, rejected {f.rows_rejected}"
                                  + (f" ({f.message})" if f.message else ""))
         if not report.files:
             context.log.warning(f"no file matches {table.path} under {landing_dir}")
@@ -96,7 +96,8 @@ def build_raw_asset(table: TableConfig, landing_dir: Path) -> AssetsDefinition:
             severity=AssetCheckSeverity.ERROR,
             metadata={
                 "files": len(balance),
-                "rows_read": sum(b["rows_read"] for b in balance),
+                "rows_read": sum(b["rows_read"] or 0 for b in balance),
+                "files_rows_unknown": sum(b["rows_read"] is None for b in balance),
                 "rows_loaded": sum(b["rows_loaded"] for b in balance),
                 "rows_rejected": sum(b["rows_rejected"] for b in balance),
                 "unbalanced_files": MetadataValue.json(unbalanced),
@@ -134,7 +135,8 @@ def build_raw_asset(table: TableConfig, landing_dir: Path) -> AssetsDefinition:
 def _files_table(report: TableLoadReport) -> str:
     lines = ["| file | status | read | loaded | rejected |", "|---|---|---:|---:|---:|"]
     for f in report.files:
-        lines.append(f"| {f.source_file} | {f.status} | {f.rows_read} | {f.rows_loaded} "
+        read = "unknown" if f.rows_read is None else f.rows_read
+        lines.append(f"| {f.source_file} | {f.status} | {read} | {f.rows_loaded} "
                      f"| {f.rows_rejected} |")
     return "\n".join(lines)
 

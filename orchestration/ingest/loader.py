@@ -56,7 +56,7 @@ create table if not exists raw.load_log (
 class FileReport:
     source_file: str
     status: str  # loaded | unchanged | rejected (whole file) | removed
-    rows_read: int
+    rows_read: int | None  # None: the file could not be read far enough to count its rows
     rows_loaded: int
     rows_rejected: int
     message: str = ""
@@ -76,7 +76,8 @@ class TableLoadReport:
         current = [f for f in self.files if f.status != "removed"]
         return {
             "files": len(current),
-            "rows_read": sum(f.rows_read for f in current),
+            "rows_read": sum(f.rows_read or 0 for f in current),
+            "files_unreadable": sum(f.rows_read is None for f in current),
             "rows_loaded": sum(f.rows_loaded for f in current),
             "rows_rejected": sum(f.rows_rejected for f in current),
             "files_loaded_now": sum(f.status in ("loaded", "rejected") for f in self.files),
@@ -383,6 +384,40 @@ def _reject_whole_file(con, table: TableConfig, rel_file: str, reason: str,
                       reject_reasons=Counter({"file not loaded": n}))
 
 
+UNREADABLE = "file rejected, rows unknown"
+
+
+def _reject_unreadable_file(con, table: TableConfig, rel_file: str, reason: str,
+                            loaded_at: datetime) -> FileReport:
+    """A file that cannot be read far enough to count its rows (empty, truncated, not the
+    format): one reject without a row number says so. Counting it as one row read would
+    invent a row that nothing else can find."""
+    con.execute(f"delete from raw.{quote_ident(table.raw_table)} where _source_file = ?",
+                [rel_file])
+    con.execute("delete from raw.rejects where source = ? and table_name = ? and source_file = ?",
+                [table.source, table.name, rel_file])
+    message = f"{UNREADABLE}: {reason}"
+    _insert_rejects(con, table, rel_file, [Reject(None, None, message)], loaded_at)
+    return FileReport(rel_file, "rejected", None, 0, 0, message=message,
+                      reject_reasons=Counter({UNREADABLE: 1}))
+
+
+def _reject_damaged_parquet(con, table: TableConfig, rel_file: str, error: str, rows: int,
+                            loaded_at: datetime) -> FileReport:
+    """A Parquet file whose footer reads but whose pages do not (bad page headers, failed
+    decompression): each of the rows its footer counts is rejected by number, so the file
+    still balances, and the other files of the table load."""
+    con.execute(f"delete from raw.{quote_ident(table.raw_table)} where _source_file = ?",
+                [rel_file])
+    con.execute("delete from raw.rejects where source = ? and table_name = ? and source_file = ?",
+                [table.source, table.name, rel_file])
+    message = f"file not loaded: damaged Parquet data ({error}); its footer counts {rows} rows"
+    con.execute("insert into raw.rejects select ?, ?, ?, range + 1, null, ?, ? from range(?)",
+                [table.source, table.name, rel_file, message, loaded_at, rows])
+    return FileReport(rel_file, "rejected", rows, 0, rows, message=message,
+                      reject_reasons=Counter({"file not loaded": rows}))
+
+
 def _parquet_rows_as_json(con, path: Path):
     rows = con.execute(
         "select file_row_number + 1, to_json(t)::varchar "
@@ -408,9 +443,8 @@ def _load_parquet_file(con, table: TableConfig, path: Path, rel_file: str,
                        loaded_at: datetime, probe: tuple[list[str], int] | str) -> FileReport:
     wanted = _wanted_columns(table)
     if isinstance(probe, str):
-        return _reject_whole_file(con, table, rel_file,
-                                  f"not a readable Parquet file ({probe})", loaded_at,
-                                  [(None, None)])
+        return _reject_unreadable_file(con, table, rel_file,
+                                       f"not a readable Parquet file ({probe})", loaded_at)
     schema, rows = probe
     names = list(schema)
     missing = [src for src in wanted.values() if src not in names]
@@ -530,6 +564,27 @@ def load_table(con: duckdb.DuckDBPyConnection, table: TableConfig, landing_dir: 
                  rep.message],
             )
             con.execute("commit")
+        except duckdb.Error as exc:
+            con.execute("rollback")
+            if table.format != "parquet" or isinstance(probe, str):
+                raise
+            # the footer read (probe) but the pages did not: this file is rejected, the
+            # others load; a new transaction, as the failed statement aborted the first
+            error = str(exc).splitlines()[0]
+            con.execute("begin transaction")
+            try:
+                rep = _reject_damaged_parquet(con, table, rel, error, probe[1], loaded_at)
+                con.execute("delete from raw.load_log where source = ? and table_name = ? "
+                            "and source_file = ?", [table.source, table.name, rel])
+                con.execute(
+                    "insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [table.source, table.name, rel, digest, path.stat().st_size, fingerprint,
+                     rep.rows_read, rep.rows_loaded, rep.rows_rejected, loaded_at, rep.status,
+                     rep.message])
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
         except BaseException:
             con.execute("rollback")
             raise
@@ -559,7 +614,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, table: TableConfig) -> list[dict[s
             select _source_file as f, count(*) as n from raw.{quote_ident(table.raw_table)}
             group by 1
         ), rejected as (
-            select source_file as f, count(*) as n from raw.rejects
+            select source_file as f, count(row_number) as n from raw.rejects
             where source = ? and table_name = ? group by 1
         )
         select l.source_file, l.rows_read, coalesce(ld.n, 0), coalesce(rj.n, 0)
@@ -573,8 +628,10 @@ def reconcile(con: duckdb.DuckDBPyConnection, table: TableConfig) -> list[dict[s
     ).fetchall()
     out = []
     for f, read, loaded, rejected in rows:
-        out.append({"file": f, "rows_read": int(read), "rows_loaded": int(loaded),
-                    "rows_rejected": int(rejected), "balanced": read == loaded + rejected})
+        # a file rejected unread (rows unknown) balances when nothing of it was kept
+        out.append({"file": f, "rows_read": None if read is None else int(read),
+                    "rows_loaded": int(loaded), "rows_rejected": int(rejected),
+                    "balanced": (loaded + rejected == 0) if read is None else read == loaded + rejected})
     return out
 
 
