@@ -9,11 +9,11 @@ CUSTOMERS ?= 10000
 SEED ?= 42
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: setup demo test dev generate run validate clean
+.PHONY: setup demo test test-faults dev generate run validate clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --quiet --python $(PYTHON)
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
@@ -35,6 +35,10 @@ demo: generate run
 TEST_WORKERS ?= auto
 test: setup
 	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile $(TEST_ARGS)
+
+# the crash suite with a kill in each of the five phases (make test kills in two): ~8 minutes
+test-faults: setup
+	HUAXIANG_FAULT_PHASES=all $(BIN)/pytest tests/test_fault_injection.py $(TEST_ARGS)
 
 validate: setup
 	$(BIN)/dagster definitions validate -m orchestration.definitions

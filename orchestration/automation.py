@@ -3,6 +3,9 @@
 
 import hashlib
 import json
+from pathlib import Path
+
+import duckdb
 
 from dagster import (
     AssetKey,
@@ -18,7 +21,7 @@ from dagster import (
     sensor,
 )
 
-from orchestration.ingest.loader import list_files
+from orchestration.ingest.loader import list_files, sha256_file
 from orchestration.sources_config import SourcesConfig
 
 FULL_REFRESH_JOB = "full_refresh"
@@ -82,7 +85,32 @@ def landing_signature(config: SourcesConfig) -> dict[str, list[int]]:
     return sig
 
 
-def build_landing_sensor(config: SourcesConfig):
+def loaded_signature(config: SourcesConfig, warehouse: Path, sig: dict[str, list[int]]) -> dict[str, list[int]] | None:
+    """The part of `sig` whose files the warehouse already holds as they are now: the same
+    size and SHA-256 in raw.load_log. {} when there is no warehouse yet; None when it cannot
+    be read now (a run holds it): the sensor then decides on its next tick."""
+    if not warehouse.exists():
+        return {}
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        logged = {(f, size): sha for f, size, sha in con.execute(
+            "select source_file, file_bytes, file_sha256 from raw.load_log").fetchall()}
+    except duckdb.CatalogException:
+        return {}
+    finally:
+        con.close()
+    known = {}
+    for rel, (size, mtime) in sig.items():
+        sha = logged.get((rel, size))
+        if sha is not None and sha == sha256_file(config.landing_dir / rel):
+            known[rel] = [size, mtime]
+    return known
+
+
+def build_landing_sensor(config: SourcesConfig, warehouse: Path):
     @sensor(
         name="landing_files_sensor",
         job=daily_refresh_job,
@@ -92,10 +120,20 @@ def build_landing_sensor(config: SourcesConfig):
     )
     def landing_files_sensor(context: SensorEvaluationContext):
         sig = landing_signature(config)
-        previous = json.loads(context.cursor) if context.cursor else {}
+        if context.cursor:
+            previous = json.loads(context.cursor)
+        else:
+            # first tick (a new instance, `make dev` after `make demo`): what the warehouse has
+            # loaded is not new; only files it lacks or holds another version of start a run
+            previous = loaded_signature(config, warehouse, sig)
+            if previous is None:
+                return SkipReason(f"the warehouse {warehouse} is busy: the landing files are compared "
+                                  "with what it has loaded on a later tick")
         changed = sorted(f for f, s in sig.items() if previous.get(f) != s)
         removed = sorted(set(previous) - set(sig))
         if not changed and not removed:
+            if not context.cursor:
+                context.update_cursor(json.dumps(sig, sort_keys=True))
             return SkipReason("no new or changed landing file")
         digest = hashlib.sha256(json.dumps(sig, sort_keys=True).encode()).hexdigest()[:16]
         context.update_cursor(json.dumps(sig, sort_keys=True))

@@ -11,7 +11,8 @@
                                                        segments (config/segments); see cli_tags.py
 
 Exit codes: 0 success; 1 the run failed or a blocking check failed (for tags and segments: a
-rule is broken); 2 bad input (a sources file, an unknown key, an option that cannot be used).
+rule is broken); 2 bad input (a sources file, an unknown key, an option that cannot be used);
+3 another run held the warehouse for longer than --wait-for-lock.
 """
 
 from __future__ import annotations
@@ -94,21 +95,29 @@ def _settings(sources: Path | None, warehouse: Path | None, landing: Path | None
 @click.option("--truth", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Ground-truth records.csv for identity precision/recall [default: "
                    "$HUAXIANG_IDENTITY_TRUTH, else ground_truth/records.csv beside the landing folder].")
-@click.option("--verbose", is_flag=True, help="Dagster's debug events on the console too.")
+@click.option("--verbose", is_flag=True, help="Every Dagster and dbt event on the console, instead of a line per "
+                                              "step (the full log is always written beside the warehouse).")
 @click.option("--full-refresh", "full_refresh", is_flag=True,
               help="Rebuild every incremental model from its inputs and skip nothing [default: only "
                    "what new or changed files need; history tables are never rebuilt].")
+@click.option("--wait-for-lock", "wait_for_lock", type=click.FloatRange(min=0), default=600, show_default=True,
+              help="Seconds to wait while another run holds the same warehouse; then exit 3 saying which.")
 def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_of, truth: Path | None,
-        verbose: bool, full_refresh: bool) -> None:
+        verbose: bool, full_refresh: bool, wait_for_lock: float) -> None:
+    from orchestration.run_guard import WarehouseBusy
     from orchestration.runner import full_refresh_config, run_full_refresh
 
     settings = _settings(sources, warehouse, landing, as_of.date() if as_of else None)
     settings = settings.with_overrides(identity_truth=truth)
     try:
         outcome = run_full_refresh(settings, run_config=full_refresh_config() if full_refresh else None,
-                                   log_level="DEBUG" if verbose else "INFO")
+                                   log_level="DEBUG" if verbose else "ERROR", wait_for_lock=wait_for_lock,
+                                   say=lambda m: click.echo(m, err=True), progress=not verbose)
     except SourcesConfigError as exc:
         _fail_input(str(exc))
+    except WarehouseBusy as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(3)
     click.echo(outcome.render())
     sys.exit(0 if outcome.success else 1)
 

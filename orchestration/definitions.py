@@ -61,7 +61,7 @@ def build_definitions(settings: Settings) -> Definitions:
         asset_checks=[*build_identity_checks(settings, config.landing_dir), *tag_checks],
         jobs=[full_refresh_job, daily_refresh_job, weekly_training_job],
         schedules=[daily_schedule, weekly_training_schedule],
-        sensors=[build_landing_sensor(config)],
+        sensors=[build_landing_sensor(config, settings.warehouse)],
         resources={
             "warehouse": DuckDBWarehouse(
                 path=str(settings.warehouse),

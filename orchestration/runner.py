@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
 from dagster import DagsterEventType, DagsterInstance
+from dagster._core.utils import make_new_run_id
 
 from orchestration.automation import FULL_REFRESH_JOB
 from orchestration.definitions import build_definitions
 from orchestration.ingest.loader import REASON_KIND_SQL
+from orchestration.progress import RunProgress
+from orchestration.run_guard import reap_dead_runs, run_tags, warehouse_run_lock
 from orchestration.settings import Settings
+
+DEFAULT_LOCK_WAIT_SECONDS = 600.0
+"""How long a run waits for another run on the same warehouse before it gives up."""
 
 
 @dataclass
@@ -37,6 +44,7 @@ class RunOutcome:
     outputs: dict[str, str] = field(default_factory=dict)  # what the run left for people and tools
     steps: list[dict] = field(default_factory=list)  # each Dagster step: key, start (epoch s), seconds, status
     run_id: str = ""
+    log_file: str = ""  # every event of the run, and dbt's output
 
     def render(self) -> str:
         lines = ["", "huaxiang full refresh: " + ("OK" if self.success else "FAILED"),
@@ -72,6 +80,8 @@ class RunOutcome:
                 f"{name} {n:,} (+{i:,}/-{o:,})" for _, name, n, i, o in self.segments))
         if self.outputs:
             lines += [f"  {label:<10} {path}" for label, path in self.outputs.items()]
+        if self.log_file:
+            lines.append(f"  {'run log':<10} {self.log_file}")
         if self.tables:
             lines += ["", "  tables built: " + ", ".join(
                 f"{schema} {n}" for schema, n in sorted(self.tables.items()))]
@@ -183,6 +193,22 @@ def _summarise_tags(outcome: RunOutcome, q) -> None:
     outcome.tags = tags
 
 
+def failure_cause(error, limit: int = 1200) -> str:
+    """What went wrong in a failed step, for people: the messages of the exception and of
+    what caused it, outermost first, without Dagster's own wrapper ("Error occurred while
+    executing op ...", which names only the step) and without stack traces (in the run log)."""
+    parts = []
+    node = error
+    while node is not None:
+        if node.cls_name != "DagsterExecutionStepExecutionError":
+            text = node.message.strip()
+            if text and text not in parts:
+                parts.append(text)
+        node = node.cause or node.context
+    text = " <- caused by: ".join(parts) if parts else error.message.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def step_timings(entries) -> list[dict]:
     """Wall time of every step of a run (from its event log entries), in the order they
     started: where the time went."""
@@ -209,23 +235,39 @@ def full_refresh_config() -> dict:
 
 
 def run_full_refresh(settings: Settings, run_config: dict | None = None,
-                     log_level: str = "INFO", job_name: str = FULL_REFRESH_JOB) -> RunOutcome:
-    """Run `job_name` (default: the full_refresh job, everything) in this process."""
+                     log_level: str = "INFO", job_name: str = FULL_REFRESH_JOB,
+                     wait_for_lock: float = DEFAULT_LOCK_WAIT_SECONDS,
+                     say: Callable[[str], None] = print, progress: bool = False) -> RunOutcome:
+    """Run `job_name` (default: the full_refresh job, everything) in this process, holding the
+    warehouse's run lock (waiting for it at most `wait_for_lock` seconds: WarehouseBusy)."""
     started = time.perf_counter()
+    with warehouse_run_lock(settings.warehouse, wait_for_lock, say=say):
+        return _run_locked(settings, run_config, log_level, job_name, started, say, progress)
+
+
+def _run_locked(settings: Settings, run_config: dict | None, log_level: str, job_name: str,
+                started: float, say: Callable[[str], None], progress: bool) -> RunOutcome:
     defs = build_definitions(settings)
     job = defs.resolve_job_def(job_name)
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
+    run_id = make_new_run_id()
+    log_file = settings.work_dir / "logs" / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{run_id[:8]}.log"
+    per_step = {a.node_def.name: len(a.keys) for a in defs.assets if hasattr(a, "node_def") and a.keys}
     with _instance() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False,
-                                        run_config=config)
+        reap_dead_runs(instance, say=say)
+        say(f"run {run_id[:8]} on {settings.warehouse}; the full log: {log_file}")
+        with RunProgress(instance, run_id, log_file, say if progress else (lambda m: None), per_step,
+                         capture_stdout=progress):
+            result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id,
+                                            run_config=config, tags=run_tags(settings.warehouse))
         outcome = RunOutcome(success=result.success, seconds=0.0,
                              warehouse=str(settings.warehouse))
         outcome.run_id = result.run_id
+        outcome.log_file = str(log_file)
         outcome.steps = step_timings(instance.all_logs(result.run_id))
         for event in result.all_events:
             if event.event_type == DagsterEventType.STEP_FAILURE:
-                outcome.failed_steps.append(f"{event.step_key}: "
-                                            f"{event.event_specific_data.error.message.strip()[:500]}")
+                outcome.failed_steps.append(f"{event.step_key}: {failure_cause(event.event_specific_data.error)}")
             elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 ev = event.event_specific_data
                 if ev.check_name == "identity_quality":

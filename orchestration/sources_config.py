@@ -54,6 +54,25 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "events": ("event_type", "occurred_at"),
 }
 
+# The longest value a field may hold, in characters; a longer one rejects its row at loading
+# (raw.rejects says which field and how long), so a runaway export (a 3.5-million-character
+# name) is never copied into every mart. Generous: a legal name in any script, a full postal
+# address, a long product category all fit.
+FIELD_LENGTH_LIMITS: dict[str, int] = {
+    "full_name": 200, "given_name": 200, "family_name": 200, "nickname": 200,
+    "gender": 50, "birth_date": 100, "mobile": 100, "phone": 100, "email": 320,
+    "id_number": 100, "postcode": 50, "city": 200, "province": 200, "address": 1000,
+    "company_name": 500, "credit_code": 100, "marketing_consent": 100,
+    "ordered_at": 100, "occurred_at": 100, "created_at": 100, "updated_at": 100,
+    "amount": 100, "unit_price": 100, "quantity": 100, "line_no": 100, "status": 100,
+}
+DEFAULT_FIELD_LENGTH_LIMIT = 2000  # ids, references, categories, extra columns
+
+
+def field_length_limit(fld: str) -> int:
+    return FIELD_LENGTH_LIMITS.get(fld, DEFAULT_FIELD_LENGTH_LIMIT)
+
+
 FORMATS = ("csv", "jsonl", "parquet")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")

@@ -63,7 +63,7 @@ def test_training_is_weekly_and_scoring_daily(defs):
 
 def test_landing_sensor_fires_on_new_files_only(tmp_path, default_sources):
     write_mini_landing(tmp_path / "landing")
-    sensor = build_landing_sensor(load_sources_config(default_sources, tmp_path / "landing"))
+    sensor = build_landing_sensor(load_sources_config(default_sources, tmp_path / "landing"), tmp_path / "w.duckdb")
     ctx = build_sensor_context()
     first = sensor(ctx)
     assert isinstance(first, RunRequest)
@@ -100,3 +100,33 @@ def test_the_dbt_profile_and_the_resource_carry_the_duckdb_settings(tmp_path, mo
         temp, threads = con.execute("select current_setting('temp_directory'), "
                                     "current_setting('threads')").fetchall()[0]
     assert temp == str(settings.duckdb_temp_dir) and int(threads) == 1
+
+
+def test_the_landing_sensor_starts_from_what_the_warehouse_has_loaded(tmp_path, default_sources):
+    """`make dev` after `make demo`: the files the demo loaded are not new (raw.load_log)."""
+    import duckdb
+
+    from orchestration.ingest.loader import load_table
+
+    write_mini_landing(tmp_path / "landing")
+    config = load_sources_config(default_sources, tmp_path / "landing")
+    warehouse = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(warehouse))
+    for table in config.tables:
+        load_table(con, table, config.landing_dir)
+    con.close()
+    sensor = build_landing_sensor(config, warehouse)
+    ctx = build_sensor_context()
+    assert isinstance(sensor(ctx), SkipReason) and ctx.cursor  # nothing new; the cursor now set
+    # a file changed since it was loaded (same name, other content) is new
+    members = tmp_path / "landing" / "store" / "members.csv"
+    members.write_text(members.read_text(encoding="utf-8") + "9|y|1|S|c|2024/01/02\n", encoding="utf-8")
+    request = sensor(build_sensor_context())
+    assert isinstance(request, RunRequest) and request.tags["huaxiang/changed_files"] == "store/members.csv"
+    # while a run holds the warehouse, the first tick waits instead of guessing
+    writer = duckdb.connect(str(warehouse))
+    try:
+        busy = sensor(build_sensor_context())
+    finally:
+        writer.close()
+    assert isinstance(busy, SkipReason) and "is busy" in busy.skip_message

@@ -334,3 +334,28 @@ def test_changing_the_parts_reloads_the_table(tmp_path, con):
     assert load_table(con, fewer, tmp_path).files[0].status == "loaded"
     assert rows(con, "select address from raw.febrl__people where source_record_id = 'r1'") == [
         ("stanley street miami",)]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_a_value_longer_than_its_field_allows_rejects_its_row(tmp_path, con, fmt):
+    (tmp_path / "c").mkdir()
+    data = {"id": ["1", "2", "3"], "name": ["王伟", "李" * 3_500_000, "Lucy"], "city": ["杭州", "上海", "x" * 3000]}
+    path = tmp_path / "c" / f"p.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(pa.table(data), path)
+    elif fmt == "csv":
+        path.write_text("id,name,city\n" + "".join(f"{a},{b},{c}\n" for a, b, c in zip(*data.values())),
+                        encoding="utf-8")
+    else:
+        path.write_text("".join(json.dumps({"id": a, "name": b, "city": c}, ensure_ascii=False) + "\n"
+                                for a, b, c in zip(*data.values())), encoding="utf-8")
+    table = TableConfig(source="crm", name="p", kind="customers", path=f"c/*.{fmt}", format=fmt,
+                        columns={"source_record_id": "id", "full_name": "name", "city": "city"})
+    report = load_table(con, table, tmp_path)
+    assert report.totals()["rows_read"] == 3 and report.totals()["rows_loaded"] == 1
+    assert rows(con, "select source_record_id from raw.crm__p") == [("1",)]
+    got = rows(con, "select row_number, reason, length(raw_text) <= 2000 from raw.rejects order by 1")
+    first = 2 if fmt == "csv" else 1  # a CSV row is numbered by its line, after the header
+    assert got == [(first + 1, "field full_name too long: 3500000 characters (limit 200)", True),
+                   (first + 2, "field city too long: 3000 characters (limit 200)", True)]
+    assert all(b["balanced"] for b in reconcile(con, table))

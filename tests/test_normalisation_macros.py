@@ -122,7 +122,13 @@ def results(tmp_path_factory):
     union all
     select 'clean', v, {{{{ clean_text('v') }}}}, {{{{ clean_city('v') }}}} from (values ('　杭州市 '), ('  ')) t(v)
     union all
-    select 'birth_year', v, cast({{{{ parse_birth_year('v') }}}} as varchar), null from (values ('1990'), ('1985-03-12'), ('不详')) t(v)
+    select 'invisible', k, {{{{ clean_person_text('v') }}}}, {{{{ mask_person_name(clean_person_text('v')) }}}} from (values
+        ('nul', '王' || chr(0) || '伟'), ('esc', chr(27) || '[31m王伟'), ('rlo', chr(8238) || '王伟'),
+        ('zwsp', '王' || chr(8203) || '伟' || chr(65279)), ('only', chr(8238) || chr(8203)),
+        ('tab', '王' || chr(9) || '伟')) t(k, v)
+    union all
+    select 'birth_year', v, cast({{{{ parse_birth_year('v') }}}} as varchar), cast({{{{ parse_birth_date('v') }}}} as varchar)
+    from (values ('1990'), ('1985-03-12'), ('不详'), ('9999-12-31'), ('1899-12-31'), ('0001-01-01'), ('2101')) t(v)
     """
     rows = dbt_show(sql, wh)
     out: dict[tuple[str, str], tuple] = {}
@@ -183,6 +189,18 @@ def test_mask_and_text(results):
 
 
 def test_birth_year(results):
-    assert results[("birth_year", "1990")][0] == "1990"
-    assert results[("birth_year", "1985-03-12")][0] == "1985"
-    assert results[("birth_year", "不详")][0] is None
+    assert results[("birth_year", "1990")] == ("1990", None)
+    assert results[("birth_year", "1985-03-12")] == ("1985", "1985-03-12")
+    assert results[("birth_year", "不详")] == (None, None)
+
+
+@pytest.mark.parametrize("raw", ["9999-12-31", "1899-12-31", "0001-01-01", "2101"])
+def test_a_birth_date_outside_1900_2100_is_no_birth_date(results, raw):
+    assert results[("birth_year", raw)] == (None, None)
+
+
+@pytest.mark.parametrize("key, expected", [("nul", "王伟"), ("esc", "[31m王伟"), ("rlo", "王伟"), ("zwsp", "王伟"),
+                                           ("only", None), ("tab", "王 伟")])
+def test_control_and_invisible_characters_are_removed(results, key, expected):
+    assert results[("invisible", key)][0] == expected
+    assert "\u202e" not in (results[("invisible", key)][1] or "")

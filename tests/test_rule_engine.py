@@ -100,3 +100,29 @@ def test_segments_over_rule_tags_and_their_reasons(tmp_path, con):
     sql, params = membership_sql(segments[0], rule_values=VALUES_TABLE)
     assert con.execute(sql, params).fetchall() == [
         ("a", '{"buyer":"true","has_mobile":true,"customer_state":"active"}')]
+
+
+def test_a_rule_that_runs_too_long_is_stopped_and_fails_alone(tmp_path, con):
+    write(tmp_path, "a_ok.yml", f"key: buyer\n{HEAD}value_type: boolean\n"
+                                "rule: {field: paid_orders_total, op: '>', value: 0}\n")
+    # a cross join that would run for minutes (no recursion, no forbidden function)
+    slow = write(tmp_path, "b_slow.yml", f"key: slow\n{HEAD}value_type: number\n"
+                 "sql: select c.customer_id, count(*) as value from customers c, events a, events b, events d, "
+                 "events e, events f, events g, events h, events i, events j, events k, events l, events m, "
+                 "events n, events o, events p, events q, events r, events s, events t, events u "
+                 "group by 1\n")
+    con.execute("insert into marts.fct_customer_events select 'a', 'view', date '2026-06-01' + i::int, null, null, null "
+                "from range(40) t(i)")
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert errors == []
+    prepare_relations(con, AS_OF)
+    import time
+
+    begin = time.monotonic()
+    ev = evaluate_rule_tags(con, tags, AS_OF, time_limit=1.0)
+    assert time.monotonic() - begin < 30
+    assert [t.key for t in ev.built] == ["buyer"]
+    assert [str(e) for e in ev.errors] == [
+        f"{slow}:6: tag 'slow': the rule ran longer than 1s and was stopped (the limit is HUAXIANG_RULE_TIME_LIMIT_SECONDS)"]
+    # the connection is still usable
+    assert con.execute("select count(*) from model_tags.tag_inputs").fetchall() == [(3,)]

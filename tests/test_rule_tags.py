@@ -373,3 +373,46 @@ def test_the_repository_rule_tags_and_segments_are_sound():
     assert errors == [] and {t.key for t in tags} >= {"predicted_churn", "spend_band", "engagement_score"}
     segments, seg_errors = load_segments(DEFAULT_SEGMENTS, rule_fields(config), rule_tag_specs(tags))
     assert seg_errors == [] and len(segments) >= 3
+
+
+def test_hostile_rule_files_are_refused_with_the_file_and_line_and_the_others_build(tmp_path):
+    """Aliases (the 'billion laughs'), nesting 300 deep, recursive SQL, functions that make
+    values of any size, a list too long: each refused before anything runs, the good file builds."""
+    write(tmp_path, "a_good.yml", PREDICTED_CHURN)
+    laughs = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]"
+        for i in range(9)]
+    aliases = tmp_path / "b_laughs.yml"
+    aliases.write_text("\n".join(laughs) + "\nkey: laughs\n", encoding="utf-8")
+    deep = tmp_path / "c_deep.yml"
+    deep.write_text("key: deep\nname_zh: x\nname_en: x\ndescription: x\nvalue_type: boolean\nrule: "
+                    + "{not: " * 300 + "{field: city, op: '=', value: x}" + "}" * 300 + "\n", encoding="utf-8")
+    recursive = write(tmp_path, "d_recursive.yml", SQL_TAG.format(
+        value_type="boolean", extra="",
+        sql="with recursive r(n) as (select 1 union all select n + 1 from r) select customer_id from customers, r"))
+    repeat = write(tmp_path, "e_repeat.yml", SQL_TAG.format(
+        value_type="boolean", extra="", sql="select customer_id from customers where repeat('x', 1000000000) <> ''"
+    ).replace("big_viewer", "repeat_tag"))
+    long_list = tmp_path / "f_list.yml"
+    long_list.write_text("key: long_list\nname_zh: x\nname_en: x\ndescription: x\nvalue_type: boolean\n"
+                         "rule: {field: city, op: in, value: [" + ", ".join(f"c{i}" for i in range(20_000)) + "]}\n",
+                         encoding="utf-8")
+    huge = tmp_path / "g_huge.yml"
+    huge.write_text(long_list.read_text(encoding="utf-8").replace("long_list", "huge")
+                    .replace("]}", ", " + ", ".join(f"d{i}" for i in range(200_000)) + "]}"), encoding="utf-8")
+    import time
+
+    begin = time.monotonic()
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert time.monotonic() - begin < 20
+    assert [t.key for t in tags] == ["predicted_churn"]
+    messages = sorted(str(e) for e in errors)
+    assert len(messages) == 6, messages
+    assert any(m.startswith(f"{aliases}:2: not valid YAML: aliases (*a) are not allowed") for m in messages), messages
+    assert any(m.startswith(f"{deep}:6: not valid YAML: nested more than 40 levels deep") for m in messages), messages
+    assert any(m.startswith(f"{recursive}:7: tag 'big_viewer': sql: WITH RECURSIVE is not allowed") for m in messages)
+    assert any(m.startswith(f"{repeat}:7: tag 'repeat_tag': sql: function repeat() is not allowed") for m in messages)
+    assert any(m.startswith(f"{long_list}:6: tag 'long_list': in lists 20,000 values; at most 10,000")
+               for m in messages), messages
+    assert any(m.startswith(f"{huge}: the file is ") and "a rule file holds at most 1,000,000" in m
+               for m in messages), messages

@@ -58,6 +58,8 @@ def write_profile(profiles_dir: Path, warehouse: Path, threads: int = 2,
         "# Written by huaxiang for this warehouse; regenerated on every load of the definitions.\n"
         "huaxiang:\n  target: duckdb\n  outputs:\n    duckdb:\n      type: duckdb\n"
         f"      path: {json.dumps(str(warehouse))}\n      threads: {threads}\n"
+        # a reader holding the file (a notebook, a BI tool): wait 1+2+...+128 s, then fail
+        "      retries:\n        connect_attempts: 9\n"
     )
     # config_options are given to duckdb.connect once; `settings` would be SET again on every
     # cursor, and DuckDB refuses to set temp_directory again once it has spilled there

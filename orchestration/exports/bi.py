@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.run_guard import process_alive
 from orchestration.warehouse_schema import table_columns
 
 # table in the warehouse -> columns left out of the BI copy (provenance that names source
@@ -66,6 +67,34 @@ def _quoted(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def remove_stale_temporaries(folder: Path, name: str = "huaxiang_bi", including_own: bool = False) -> list[Path]:
+    """Remove what an export killed half-way left behind (`.<name>.<pid>.tmp.duckdb` and its
+    WAL, `.parquet.<pid>.tmp` / `.old` folders): those of processes that are gone, and this
+    process's own when `including_own`. A live other process's files are its business."""
+    removed = []
+    pattern = re.compile(rf"^\.(?:{re.escape(name)}|parquet)\.(\d+)\.(?:tmp\.duckdb(?:\.wal)?|tmp|old)$")
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        match = pattern.match(path.name)
+        if not match:
+            continue
+        pid = int(match.group(1))
+        if (pid == os.getpid() and not including_own) or (pid != os.getpid() and process_alive(pid, None)):
+            continue
+        if path.is_dir():
+            for f in path.iterdir():
+                f.unlink()
+            path.rmdir()
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    # this process's own leftovers of an earlier export in the same process
+    if not including_own:
+        tmp = folder / f".{name}.{os.getpid()}.tmp.duckdb"
+        for p in (tmp, Path(str(tmp) + ".wal")):
+            p.unlink(missing_ok=True)
+    return removed
+
+
 def export_bi(con: duckdb.DuckDBPyConnection, folder: Path, name: str = "huaxiang_bi") -> BIExport:
     """Write `<folder>/<name>.duckdb` (schema main) and `<folder>/parquet/<table>.parquet`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,8 +102,7 @@ def export_bi(con: duckdb.DuckDBPyConnection, folder: Path, name: str = "huaxian
     tmp = folder / f".{name}.{os.getpid()}.tmp.duckdb"
     parquet_dir = folder / "parquet"
     parquet_tmp = folder / f".parquet.{os.getpid()}.tmp"
-    for p in (tmp, Path(str(tmp) + ".wal")):
-        p.unlink(missing_ok=True)
+    remove_stale_temporaries(folder, name)
     parquet_tmp.mkdir(parents=True, exist_ok=True)
     selects: dict[str, str] = {}
     for table, dropped in BI_TABLES.items():
@@ -94,8 +122,11 @@ def export_bi(con: duckdb.DuckDBPyConnection, folder: Path, name: str = "huaxian
             con.execute(f"create table bi_copy.main.{bi_name} as {select}")
             rows[bi_name] = con.execute(f"select count(*) from bi_copy.main.{bi_name}").fetchall()[0][0]
             con.sql(f"select * from bi_copy.main.{bi_name}").write_parquet(str(parquet_tmp / f"{bi_name}.parquet"))
-    finally:
+    except BaseException:
         con.execute("detach bi_copy")
+        remove_stale_temporaries(folder, name, including_own=True)
+        raise
+    con.execute("detach bi_copy")
     tmp.replace(database)
     if parquet_dir.exists():
         old = folder / f".parquet.{os.getpid()}.old"

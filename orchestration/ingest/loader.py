@@ -34,7 +34,7 @@ from orchestration.ingest.readers import (
     read_csv_chunks,
     read_jsonl_chunks,
 )
-from orchestration.sources_config import SourcesConfigError, TableConfig
+from orchestration.sources_config import SourcesConfigError, TableConfig, field_length_limit
 
 LINEAGE_COLUMNS = ("_source_file", "_row_number", "_loaded_at", "_row_hash", "_unmapped")
 
@@ -212,13 +212,24 @@ def _chunk_to_arrow(chunk: Chunk) -> pa.Table:
     return pa.table(arrays)
 
 
+MAX_REJECT_TEXT = 20_000
+"""A rejected row's text is kept up to this many characters: enough for a steward to see the
+row; a runaway line (3.5 million characters) stays in its landing file, not in every query."""
+
+
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_REJECT_TEXT:
+        return text
+    return text[:MAX_REJECT_TEXT] + f"… ({len(text):,} characters in all)"
+
+
 def _insert_rejects(con: duckdb.DuckDBPyConnection, table: TableConfig, rel_file: str,
                     rejects: list[Reject], loaded_at: datetime) -> None:
     if not rejects:
         return
     batch = pa.table({
         "row_number": pa.array([r.row_number for r in rejects], type=pa.int64()),
-        "raw_text": pa.array([r.raw_text for r in rejects], type=pa.string()),
+        "raw_text": pa.array([_cut(r.raw_text) for r in rejects], type=pa.string()),
         "reason": pa.array([r.reason for r in rejects], type=pa.string()),
     })
     con.register("_huaxiang_rejects", batch)
@@ -384,6 +395,11 @@ def _reject_whole_file(con, table: TableConfig, rel_file: str, reason: str,
                       reject_reasons=Counter({"file not loaded": n}))
 
 
+class FileLoadError(RuntimeError):
+    """Loading one file failed for a reason that is not the file's (disk full, a bug): the
+    message names the file and the raw table, the cause is chained."""
+
+
 UNREADABLE = "file rejected, rows unknown"
 
 
@@ -416,6 +432,28 @@ def _reject_damaged_parquet(con, table: TableConfig, rel_file: str, error: str, 
                 [table.source, table.name, rel_file, message, loaded_at, rows])
     return FileReport(rel_file, "rejected", rows, 0, rows, message=message,
                       reject_reasons=Counter({"file not loaded": rows}))
+
+
+def _reject_overlong_values(con, table: TableConfig, rel_file: str, loaded_at: datetime) -> Counter:
+    """Rows of the file just loaded with a value longer than its field's limit move from the
+    raw table to raw.rejects, naming the field and its length (the row's text cut to 2,000
+    characters). Done in SQL over the raw table, so it holds for every format alike."""
+    columns = table.raw_columns
+    reason = "case " + " ".join(
+        f"when length({quote_ident(c)}) > {field_length_limit(c)} then 'field {c} too long: ' || "
+        f"length({quote_ident(c)}) || ' characters (limit {field_length_limit(c)})'"
+        for c in columns) + " end"
+    text = "left(concat_ws(' | ', " + ", ".join(
+        f"'{c}=' || left({quote_ident(c)}, 200)" for c in columns) + "), 2000)"
+    raw = f"raw.{quote_ident(table.raw_table)}"
+    bad = con.execute(
+        f"select _row_number, {text}, {reason} from {raw} "
+        f"where _source_file = ? and ({reason}) is not null order by _row_number", [rel_file]).fetchall()
+    if not bad:
+        return Counter()
+    _insert_rejects(con, table, rel_file, [Reject(n, t, r) for n, t, r in bad], loaded_at)
+    con.execute(f"delete from {raw} where _source_file = ? and ({reason}) is not null", [rel_file])
+    return Counter(_reason_kind(r) for _, _, r in bad)
 
 
 def _parquet_rows_as_json(con, path: Path):
@@ -557,6 +595,12 @@ def load_table(con: duckdb.DuckDBPyConnection, table: TableConfig, landing_dir: 
                 rep = _load_prepared_json_lines(con, table, rel, loaded_at)
             else:
                 rep = _load_line_file(con, table, path, rel, loaded_at, batch_size)
+            if rep.rows_loaded:
+                overlong = _reject_overlong_values(con, table, rel, loaded_at)
+                n = sum(overlong.values())
+                rep.rows_loaded -= n
+                rep.rows_rejected += n
+                rep.reject_reasons.update(overlong)
             con.execute(
                 "insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [table.source, table.name, rel, digest, path.stat().st_size, fingerprint,
@@ -567,7 +611,7 @@ def load_table(con: duckdb.DuckDBPyConnection, table: TableConfig, landing_dir: 
         except duckdb.Error as exc:
             con.execute("rollback")
             if table.format != "parquet" or isinstance(probe, str):
-                raise
+                raise FileLoadError(f"loading {rel} into raw.{table.raw_table} failed: {exc}") from exc
             # the footer read (probe) but the pages did not: this file is rejected, the
             # others load; a new transaction, as the failed statement aborted the first
             error = str(exc).splitlines()[0]
@@ -585,6 +629,9 @@ def load_table(con: duckdb.DuckDBPyConnection, table: TableConfig, landing_dir: 
             except BaseException:
                 con.execute("rollback")
                 raise
+        except Exception as exc:
+            con.execute("rollback")
+            raise FileLoadError(f"loading {rel} into raw.{table.raw_table} failed: {exc}") from exc
         except BaseException:
             con.execute("rollback")
             raise

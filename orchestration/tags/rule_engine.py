@@ -18,6 +18,8 @@ the Dagster asset (which then writes the values) and `huaxiang tags preview` (wh
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from datetime import date
 
@@ -152,11 +154,23 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
 
 
+def rule_time_limit() -> float:
+    """Seconds one rule tag may run (HUAXIANG_RULE_TIME_LIMIT_SECONDS, default 120): a rule that
+    runs away fails alone instead of holding the pipeline."""
+    try:
+        return float(os.environ.get("HUAXIANG_RULE_TIME_LIMIT_SECONDS", "120"))
+    except ValueError:
+        return 120.0
+
+
 def evaluate_rule_tags(con: duckdb.DuckDBPyConnection, tags: list[RuleTag], as_of: date,
-                       facts: str = TAG_INPUTS) -> Evaluation:
+                       facts: str = TAG_INPUTS, time_limit: float | None = None) -> Evaluation:
     """Compute `tags` (in dependency order) into the temp table _rule_values.
 
-    Call `prepare_relations` first. Each tag's result is checked before it is kept."""
+    Call `prepare_relations` first. Each tag's result is checked before it is kept; each runs
+    under `time_limit` seconds (default rule_time_limit()), after which it is interrupted and
+    fails alone."""
+    time_limit = rule_time_limit() if time_limit is None else time_limit
     built: list[RuleTag] = []
     errors: list[RuleError] = []
     compiled: dict[str, str] = {}
@@ -170,12 +184,19 @@ def evaluate_rule_tags(con: duckdb.DuckDBPyConnection, tags: list[RuleTag], as_o
         sql, params = compile_rule_tag(tag, as_of, facts, EVENTS_VIEW, VALUES_TABLE, ORDERS_VIEW)
         compiled[tag.key] = sql
         line = tag.sql.line if tag.sql else tag.line
+        timer = threading.Timer(time_limit, con.interrupt)
+        timer.start()
         try:
             con.execute(f"insert into {VALUES_TABLE} select customer_id, ?, value, numeric_value from ({sql}) as r",
                         [tag.key, *params])
             problem = _check_values(con, tag, facts)
+        except duckdb.InterruptException:
+            problem = (f"the rule ran longer than {time_limit:g}s and was stopped "
+                       f"(the limit is HUAXIANG_RULE_TIME_LIMIT_SECONDS)")
         except duckdb.Error as exc:
             problem = f"the rule failed in the warehouse: {_first_line(exc)}"
+        finally:
+            timer.cancel()
         if problem:
             con.execute(f"delete from {VALUES_TABLE} where tag_key = ?", [tag.key])
             failed.add(tag.key)

@@ -62,7 +62,9 @@ SQL_TABLES = ("customers", "events", "orders")
 _FORBIDDEN_FUNCTION = re.compile(
     r"^(read_|glob$|getenv$|sniff_|parquet_|duckdb_|pragma_|query$|query_table$|current_setting$|"
     r"load$|install$|set_|iceberg|delta_|sqlite_|postgres_|mysql_|http|json_execute|to_file|"
-    r"write_|copy|export|import|attach|detach|checkpoint|which_secret|make_timestamp_ns_unsafe)")
+    r"write_|copy|export|import|attach|detach|checkpoint|which_secret|make_timestamp_ns_unsafe|"
+    # values of any size from a small expression: repeat('x', 1e9) held 2.3 GB
+    r"repeat$|lpad$|rpad$|range$|generate_series$|list_resize$|array_resize$|bar$)")
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,39 @@ class _Mapping(dict):
     value_lines: dict  # key -> line where its value starts
 
 
+MAX_NESTING = 40
+"""How deep a rule file's mappings and lists may nest: a real condition needs a handful of
+levels; 300 made the parser exhaust Python's stack before any rule could be checked."""
+
+MAX_RULE_FILE_BYTES = 1_000_000
+MAX_SQL_CHARACTERS = 50_000
+MAX_LIST_VALUES = 10_000
+"""An `in` list longer than this belongs in a table, not a rule (200,000 values took 90 s)."""
+
+
 class _LineLoader(yaml.SafeLoader):
-    """Remembers the line of every mapping, so errors can point at it."""
+    """Remembers the line of every mapping, so errors can point at it. Refuses aliases (`*a`:
+    nothing in a rule needs them, and nested aliases expand exponentially, the 'billion
+    laughs') and nesting deeper than MAX_NESTING, each with the line."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases (*{event.anchor}) are not allowed in rule files: write the value out",
+                event.start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_NESTING} levels deep", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
@@ -258,6 +291,9 @@ class _Parser:
         if op in ("in", "not_in"):
             if not isinstance(value, list) or not value:
                 raise self.fail(node, f"{op} needs a non-empty list of values")
+            if len(value) > MAX_LIST_VALUES:
+                raise self.fail(node, f"{op} lists {len(value):,} values; at most {MAX_LIST_VALUES:,} "
+                                      "(keep long lists in a table and a sql: rule)")
             values = tuple(self.literal(node, spec, v) for v in value)
         elif op == "between":
             if not isinstance(value, list) or len(value) != 2:
@@ -291,6 +327,10 @@ class _Parser:
 
 
 def _entries(path: Path, list_key: str = "tags") -> list[Any]:
+    size = path.stat().st_size
+    if size > MAX_RULE_FILE_BYTES:
+        raise RuleError(path, None, None, f"the file is {size:,} bytes; a rule file holds at most "
+                                          f"{MAX_RULE_FILE_BYTES:,} (long value lists belong in a table)")
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except yaml.YAMLError as exc:
@@ -299,6 +339,8 @@ def _entries(path: Path, list_key: str = "tags") -> list[Any]:
                         f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
     except (ValueError, TypeError) as exc:  # a value YAML itself cannot build
         raise RuleError(path, None, None, f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise RuleError(path, None, None, "nested too deep to read") from None
     if doc is None:
         return []
     if isinstance(doc, dict) and list_key in doc:
@@ -335,6 +377,8 @@ def parse_sql_rule(text: Any, line: int, outputs: tuple[str, ...], fail) -> SqlR
     `fail(line, message)` builds the error: the parser's line is mapped onto the file's."""
     if not isinstance(text, str) or not text.strip():
         raise fail(line, "sql: must be the text of a SELECT")
+    if len(text) > MAX_SQL_CHARACTERS:
+        raise fail(line, f"sql: {len(text):,} characters; a rule's SQL has at most {MAX_SQL_CHARACTERS:,}")
     body_line = line
     try:
         statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
@@ -349,6 +393,8 @@ def parse_sql_rule(text: Any, line: int, outputs: tuple[str, ...], fail) -> SqlR
         raise fail(body_line, f"sql: must be a SELECT, not {tree.key.upper()}")
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     for node in tree.walk():
+        if isinstance(node, exp.With) and node.args.get("recursive"):
+            raise fail(body_line, "sql: WITH RECURSIVE is not allowed in a rule: it can run without end")
         if isinstance(node, (exp.DDL, exp.DML, exp.Command, exp.Copy, exp.Attach, exp.Detach,
                              exp.Pragma, exp.Set, exp.Use, exp.Transaction, exp.Into)):
             raise fail(body_line, f"sql: {node.key.upper()} is not allowed: only a SELECT")

@@ -39,11 +39,17 @@
     cast({{ parse_local_timestamp(expr) }} as date)
 {%- endmacro %}
 
-{#- The birth year: from a full date, or from a bare 4-digit year between 1900 and 2030. -#}
+{#- A birth date: a calendar date in the years 1900 to 2100. Outside them (9999-12-31, 0001-01-01:
+    a system's "unknown") it is no birth date: NULL, the raw text kept beside it in staging. -#}
+{% macro parse_birth_date(expr) -%}
+    case when year({{ parse_date(expr) }}) between 1900 and 2100 then {{ parse_date(expr) }} end
+{%- endmacro %}
+
+{#- The birth year: from a birth date, or from a bare 4-digit year, 1900 to 2100. -#}
 {% macro parse_birth_year(expr) -%}
     case
-        when {{ regexp_full_match("trim(" ~ expr ~ ")", "'(19|20)[0-9]{2}'") }}
+        when {{ regexp_full_match("trim(" ~ expr ~ ")", "'(19[0-9]{2}|20[0-9]{2}|2100)'") }}
             then cast(trim({{ expr }}) as integer)
-        else year({{ parse_date(expr) }})
+        else year({{ parse_birth_date(expr) }})
     end
 {%- endmacro %}

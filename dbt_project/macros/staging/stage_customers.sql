@@ -29,7 +29,7 @@ prepared as (
         {%- endif %}
         {{ normalize_email('email') }} as _email,
         {{ clean_text('source_record_id') }} as _record_id,
-        {{ parse_date('birth_date') }} as _birth_date,
+        {{ parse_birth_date('birth_date') }} as _birth_date,
         {{ parse_birth_year('birth_date') }} as _birth_year
     from src
 ),
@@ -54,10 +54,10 @@ select
     _record_id as source_record_id,
     concat('{{ source_name }}', ':', _record_id) as record_key,
     '{{ country }}' as country,
-    {{ clean_text('full_name') }} as full_name,
-    {{ clean_text('given_name') }} as given_name,
-    {{ clean_text('family_name') }} as family_name,
-    {{ clean_text('nickname') }} as nickname,
+    {{ clean_person_text('full_name') }} as full_name,
+    {{ clean_person_text('given_name') }} as given_name,
+    {{ clean_person_text('family_name') }} as family_name,
+    {{ clean_person_text('nickname') }} as nickname,
     {{ normalize_gender('gender') }} as gender,
     gender as gender_raw,
     {%- if birth_year_only %}
@@ -98,11 +98,11 @@ select
     email as email_raw,
     {{ clean_text('wechat_unionid') }} as wechat_unionid,
     upper({{ clean_text('id_number') }}) as id_number,
-    {{ clean_text('address') }} as address,
+    {{ clean_person_text('address') }} as address,
     {{ clean_city('city') }} as city,
     {{ clean_province('province') }} as province,
     {{ clean_text('postcode') }} as postcode,
-    {{ clean_text('company_name') }} as company_name,
+    {{ clean_person_text('company_name') }} as company_name,
     upper({{ clean_text('credit_code') }}) as credit_code,
     {{ clean_text('level') }} as level,
     {{ clean_text('lead_source') }} as lead_source,

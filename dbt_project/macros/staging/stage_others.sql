@@ -8,7 +8,7 @@ select
     '{{ table_name }}' as source_table,
     {{ clean_text('source_record_id') }} as source_record_id,
     concat('{{ source_name }}', ':', {{ clean_text('source_record_id') }}) as account_key,
-    {{ clean_text('company_name') }} as company_name,
+    {{ clean_person_text('company_name') }} as company_name,
     upper({{ clean_text('credit_code') }}) as credit_code,
     {{ clean_text('industry') }} as industry,
     {{ clean_city('city') }} as city,

@@ -1,0 +1,160 @@
+"""One run per warehouse, and no run left waiting on a dead one.
+
+Two things made a scheduled refresh hang or fail for ever:
+
+* a run killed with -9 (or by the out-of-memory killer) stays STARTED in the Dagster instance
+  and keeps its slot of the warehouse pool, so the next run's steps queue without a word;
+* two `huaxiang run` on one warehouse at once write the same dbt target folder and fight over
+  the DuckDB file.
+
+The lock is an advisory lock (flock) on a file beside the warehouse: the operating system
+drops it when its process dies, however it dies, so a crash never leaves a stale lock. Every
+run records its process (host, pid and the process's start time, which tells a reused pid
+apart) in its tags; a later run that finds such a run unfinished while its process is gone
+marks it failed and frees its pool slots, and says so.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+PID_TAG = "huaxiang/pid"
+HOST_TAG = "huaxiang/host"
+PROCESS_START_TAG = "huaxiang/process_start"
+WAREHOUSE_TAG = "huaxiang/warehouse"
+UNFINISHED = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED,
+              DagsterRunStatus.QUEUED, DagsterRunStatus.CANCELING]
+
+
+class WarehouseBusy(RuntimeError):
+    """Another run holds the warehouse longer than this one may wait."""
+
+
+def process_start(pid: int) -> str | None:
+    """The start time of a process in clock ticks since boot (/proc/<pid>/stat field 22), or
+    None when there is no such process. With the pid it names one process: pids are reused."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    except OSError:
+        return None
+    # the command name (field 2) is in parentheses and may hold spaces
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def process_alive(pid: int, started: str | None) -> bool:
+    if not Path("/proc").is_dir():  # no procfs (macOS): ask the kernel about the pid alone
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    now = process_start(pid)
+    return now is not None and (started is None or now == started)
+
+
+def run_tags(warehouse: Path) -> dict[str, str]:
+    """Tags for a run of this process: who runs it, so that a later run can tell it died."""
+    pid = os.getpid()
+    return {PID_TAG: str(pid), HOST_TAG: socket.gethostname(),
+            PROCESS_START_TAG: process_start(pid) or "", WAREHOUSE_TAG: str(warehouse)}
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".run.lock")
+
+
+@contextmanager
+def warehouse_run_lock(warehouse: Path, wait_seconds: float,
+                       say: Callable[[str], None] = print, poll_seconds: float = 2.0) -> Iterator[None]:
+    """Hold the warehouse's run lock for the body; wait for it at most `wait_seconds`, saying
+    once who holds it, then give up with WarehouseBusy naming the holder."""
+    path = lock_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        deadline = time.monotonic() + wait_seconds
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _holder(path)
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"another huaxiang run ({holder}) holds the warehouse {warehouse}; waited "
+                        f"{wait_seconds:.0f}s. Run again when it has finished, or wait longer "
+                        "(--wait-for-lock SECONDS).") from None
+                if not told:
+                    say(f"waiting for another huaxiang run ({holder}) on {warehouse}, "
+                        f"for at most {wait_seconds:.0f}s")
+                    told = True
+                time.sleep(min(poll_seconds, max(0.05, deadline - time.monotonic())))
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                     "since": time.strftime("%Y-%m-%d %H:%M:%S")}))
+            handle.flush()
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text() or "{}")
+    except (OSError, ValueError):
+        info = {}
+    if not info:
+        return "process unknown"
+    return f"pid {info.get('pid')} on {info.get('host')} since {info.get('since')}"
+
+
+def reap_dead_runs(instance: DagsterInstance, say: Callable[[str], None] = print) -> list[str]:
+    """Mark failed every unfinished run of this host whose process is gone, and free the
+    concurrency slots of every run that is finished (or just marked so). Returns their ids."""
+    host = socket.gethostname()
+    reaped = []
+    for run in instance.get_runs(RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: host})):
+        pid_text = run.tags.get(PID_TAG, "")
+        if not pid_text.isdigit():
+            continue
+        pid = int(pid_text)
+        if pid == os.getpid() or process_alive(pid, run.tags.get(PROCESS_START_TAG) or None):
+            continue
+        message = (f"run {run.run_id} ({run.job_name}) was left {run.status.value} by process {pid}, "
+                   "which is gone (killed, or out of memory): marked failed, its warehouse slot freed")
+        instance.report_run_failed(run, message)
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        say(message)
+        reaped.append(run.run_id)
+    # a slot held by a run that has ended (a crash between the end and the release) is freed too
+    storage = instance.event_log_storage
+    if storage.supports_global_concurrency_limits:
+        for key in storage.get_concurrency_keys():
+            info = storage.get_concurrency_info(key)
+            holders = sorted({s.run_id for s in info.claimed_slots} | {s.run_id for s in info.pending_steps})
+            for run_id in holders:
+                run = instance.get_run_by_id(run_id)
+                if run is None or run.is_finished:
+                    storage.free_concurrency_slots_for_run(run_id)
+                    if run_id not in reaped:
+                        say(f"freed the slot of pool {key} still held by ended run {run_id}")
+                        reaped.append(run_id)
+    return reaped
