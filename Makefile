@@ -36,7 +36,7 @@ TEST_WORKERS ?= auto
 test: setup
 	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile $(TEST_ARGS)
 
-# the crash suite with a kill in each of the five phases (make test kills in two): ~8 minutes
+# the crash suite with a kill in each of the five phases (make test kills in one): ~8 minutes
 test-faults: setup
 	HUAXIANG_FAULT_PHASES=all $(BIN)/pytest tests/test_fault_injection.py $(TEST_ARGS)
 

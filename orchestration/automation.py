@@ -119,6 +119,16 @@ def build_landing_sensor(config: SourcesConfig, warehouse: Path):
         description=f"Starts a refresh when a file appears or changes under {config.landing_dir}.",
     )
     def landing_files_sensor(context: SensorEvaluationContext):
+        # a run killed with -9 stays "started" and holds the run queue (one run at a time):
+        # every tick, the runs whose process is gone are marked failed (orchestration/run_guard.py)
+        from orchestration.run_guard import reap_dead_runs
+
+        try:
+            instance = context.instance
+        except Exception:  # a context built without an instance (a test): nothing to clean
+            instance = None
+        if instance is not None:
+            reap_dead_runs(instance, say=context.log.warning)
         sig = landing_signature(config)
         if context.cursor:
             previous = json.loads(context.cursor)

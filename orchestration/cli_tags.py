@@ -64,11 +64,17 @@ def _read_only(settings: Settings, required: bool = True):
             _usage(f"no warehouse at {settings.warehouse}: run `huaxiang run` first, or pass --warehouse")
         yield None
         return
+    from orchestration.resources import WarehouseLocked, connect_waiting
+
     try:
-        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        # a run's step holds the file while it writes: wait for a gap between steps (the
+        # connection is short, so the run's next step waits only as long as this command)
+        con = connect_waiting(str(settings.warehouse), read_only=True, wait_seconds=120,
+                              say=lambda m: click.echo(m, err=True))
+    except WarehouseLocked as exc:
+        _usage(str(exc))
     except duckdb.Error as exc:
-        _usage(f"cannot open {settings.warehouse} read-only: {str(exc).splitlines()[0]} "
-               "(is a run writing it right now?)")
+        _usage(f"cannot open {settings.warehouse} read-only: {str(exc).splitlines()[0]}")
     try:
         yield con
     finally:

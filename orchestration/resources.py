@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
+from pydantic import PrivateAttr
 
 
 def connect_waiting(path: str, read_only: bool = False, config: dict[str, str] | None = None,
@@ -65,6 +66,25 @@ class DuckDBWarehouse(ConfigurableResource):
     threads: int | None = None
     temp_directory: str | None = None  # where DuckDB spills when a query needs more than memory_limit
     lock_wait_seconds: float = 300.0  # how long a step waits for a reader (a notebook, a BI tool) to let go
+    run_lock_wait_seconds: float = 600.0  # how long a run waits for another run on this warehouse
+    _holds_run_lock: bool = PrivateAttr(default=False)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        """A run of the scheduled jobs, however started (CLI, schedule, sensor, UI), holds the
+        warehouse's run lock for its life, and first cleans up after runs that were killed."""
+        from orchestration.run_guard import guard_run
+
+        if context.instance is None:
+            return
+        self._holds_run_lock = guard_run(context.instance, context.dagster_run, Path(self.path),
+                                         self.run_lock_wait_seconds, say=context.log.warning)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        from orchestration.run_guard import release_run_lock
+
+        if self._holds_run_lock:
+            release_run_lock(Path(self.path))
+            self._holds_run_lock = False
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -17,6 +17,21 @@ REPO = TESTS.parent
 sys.path.insert(0, str(TESTS))
 
 
+# The files that run the pipeline as separate processes or several times take minutes each;
+# `make test` runs files in parallel (one file per worker), so they start first and the many
+# short files fill the other workers meanwhile, instead of one of them running alone at the end.
+SLOWEST_FIRST = ("test_fault_injection.py", "test_pipeline_e2e.py", "test_incremental.py", "test_tag_store.py",
+                 "test_customer_ids.py", "test_bad_input_corpus.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a file is kept
+
+
 @pytest.fixture
 def repo() -> Path:
     return REPO

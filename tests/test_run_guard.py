@@ -14,6 +14,7 @@ import pytest
 from dagster import DagsterRunStatus, job, op
 from dagster._core.instance_for_test import instance_for_test
 
+from orchestration.resources import DuckDBWarehouse
 from orchestration.run_guard import (
     PID_TAG,
     WarehouseBusy,
@@ -231,3 +232,81 @@ def test_dbt_waits_for_a_reader_too(tmp_path):
     write_profile(tmp_path, tmp_path / "w.duckdb")
     profile = yaml.safe_load((tmp_path / "profiles.yml").read_text())
     assert profile["huaxiang"]["outputs"]["duckdb"]["retries"] == {"connect_attempts": 9}
+
+
+def test_a_scheduled_run_however_started_holds_the_lock_and_records_its_process(tmp_path):
+    """The schedule, the sensor and the UI launch runs without `huaxiang run`: the warehouse
+    resource takes the lock and tags the run itself (re-entrant when the CLI already holds it)."""
+    from dagster import asset, define_asset_job, Definitions, in_process_executor
+
+    from orchestration.automation import DAILY_REFRESH_JOB
+
+    warehouse = tmp_path / "w.duckdb"
+    seen: dict[str, object] = {}
+
+    @asset
+    def probe(warehouse: DuckDBWarehouse):
+        probe_lock = subprocess.run(
+            [sys.executable, "-c", "import fcntl, sys\nh = open(sys.argv[1], 'a+')\n"
+             "try:\n    fcntl.flock(h, fcntl.LOCK_EX | fcntl.LOCK_NB)\n    print('free')\n"
+             "except BlockingIOError:\n    print('held')", str(lock_path(Path(warehouse.path)))],
+            capture_output=True, text=True)
+        seen["lock"] = probe_lock.stdout.strip()
+
+    defs = Definitions(assets=[probe], jobs=[define_asset_job(DAILY_REFRESH_JOB, executor_def=in_process_executor)],
+                       resources={"warehouse": DuckDBWarehouse(path=str(warehouse))})
+    with instance_for_test() as instance:
+        result = defs.resolve_job_def(DAILY_REFRESH_JOB).execute_in_process(instance=instance)
+        assert result.success
+        tags = instance.get_run_by_id(result.run_id).tags
+    assert seen["lock"] == "held"
+    assert tags[PID_TAG] == str(os.getpid()) and tags["huaxiang/warehouse"] == str(warehouse)
+    # released at the end: the next run takes it at once
+    with warehouse_run_lock(warehouse, 0):
+        pass
+
+
+def test_the_landing_sensor_frees_the_run_queue_of_a_killed_run(tmp_path, default_sources):
+    """`make dev`: the daemon runs one run at a time; a killed run would hold the queue for ever."""
+    from dagster import build_sensor_context
+
+    from mini_landing import write_mini_landing
+    from orchestration.automation import build_landing_sensor
+    from orchestration.sources_config import load_sources_config
+
+    write_mini_landing(tmp_path / "landing")
+    sensor = build_landing_sensor(load_sources_config(default_sources, tmp_path / "landing"), tmp_path / "w.duckdb")
+    pid, started = dead_pid()
+    with instance_for_test() as instance:
+        dead = started_run(instance, {**run_tags(tmp_path / "w.duckdb"), PID_TAG: str(pid),
+                                      "huaxiang/process_start": started or ""})
+        sensor(build_sensor_context(instance=instance))
+        assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
+
+
+def test_an_operator_command_waits_for_a_gap_between_a_runs_steps(tmp_path):
+    import duckdb
+
+    warehouse = tmp_path / "w.duckdb"
+    release = tmp_path / "release"
+    duckdb.connect(str(warehouse)).close()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, os, time\n"
+         f"con = duckdb.connect({str(warehouse)!r})\nprint('open', flush=True)\n"
+         f"while not os.path.exists({str(release)!r}): time.sleep(0.1)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        cli = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "tags", "list", "--warehouse", str(warehouse)],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = cli.stderr.readline()
+        assert f"is held by another process (PID {writer.pid}" in first
+        release.touch()  # the step ends: the command gets its turn
+        out, err = cli.communicate(timeout=300)
+    finally:
+        release.touch()
+        writer.kill()
+        writer.wait()
+    assert cli.returncode == 0, err[-2000:]
+    assert "weekend_shopper" in out
