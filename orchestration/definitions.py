@@ -11,6 +11,7 @@ from dagster import Definitions
 from orchestration.assets.dbt import (
     build_dbt_assets,
     project_fingerprint,
+    prune_build_folders,
     dbt_resource,
     ensure_manifest,
     use_target_dir,
@@ -46,6 +47,7 @@ def build_definitions(settings: Settings) -> Definitions:
                                  temp_directory=settings.duckdb_temp_dir)
     as_of = settings.as_of.isoformat() if settings.as_of else None
     target = use_target_dir(settings.work_dir / "dbt_target")
+    prune_build_folders(target)
     manifest = ensure_manifest(project_dir, profiles_dir, as_of, target)
     fact_tables = {(t.source, t.name) for t in config.tables if t.kind in INCREMENTAL_KINDS}
     dbt_assets_defs = build_dbt_assets(manifest, default_as_of=as_of, fact_tables=fact_tables,

@@ -130,3 +130,21 @@ def test_the_landing_sensor_starts_from_what_the_warehouse_has_loaded(tmp_path, 
     finally:
         writer.close()
     assert isinstance(busy, SkipReason) and "is busy" in busy.skip_message
+
+
+def test_old_dbt_build_folders_are_pruned(tmp_path):
+    """One folder per dbt step and run (10-40 MB): only the newest few are kept."""
+    import os
+
+    from orchestration.assets.dbt import prune_build_folders
+
+    for i in range(10):
+        folder = tmp_path / f"huaxiang_dbt-run{i}-abc"
+        folder.mkdir()
+        (folder / "run_results.json").write_text("{}")
+        os.utime(folder, (1_000_000 + i, 1_000_000 + i))
+    (tmp_path / "manifest.json").write_text("{}")
+    removed = prune_build_folders(tmp_path, keep=6)
+    assert sorted(p.name for p in removed) == [f"huaxiang_dbt-run{i}-abc" for i in range(4)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["manifest.json", *(f"huaxiang_dbt-run{i}-abc" for i in range(4, 10))])

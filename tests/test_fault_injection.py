@@ -1,13 +1,13 @@
 """Runs that survive crashes, each other and readers, with real processes (issue 17).
 
-One warehouse is put through what a scheduler's machine does to it: `huaxiang run` killed with
-SIGKILL in each phase (ingestion, dbt, model tags, the tag store, the exports: `make
-test-faults`; `make test` kills in the tag store), each time
-followed by a run that must find the dead run, free its slot and go on; then two runs started
-together while a reader opens the warehouse every second and another holds the BI copy open.
-At the end its tables must equal those of one clean run on the same files, and no temporary
-file may be left. Killing the process group stands for the out-of-memory killer or a
-container stop: dbt's subprocess dies with the run.
+One warehouse is put through what a scheduler's machine does to it: two `huaxiang run` started
+together (the second waits for the first), the first killed with SIGKILL in a phase
+(ingestion, dbt, model tags, the tag store, the exports: `make test-faults`; `make test` kills
+in the tag store), while a reader opens the warehouse every second and another holds the BI
+copy open. The waiting run must find the dead one, free its slot and go on; at the end the
+tables must equal those of one clean run on the same files, and no temporary file may be
+left. Killing the process group stands for the out-of-memory killer or a container stop:
+dbt's subprocess dies with the run.
 """
 
 from __future__ import annotations
@@ -54,27 +54,34 @@ def _run(warehouse: Path, landing: Path, env: dict[str, str], *extra: str) -> su
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
 
 
-def _run_and_kill(warehouse: Path, landing: Path, env: dict[str, str], step: str, delay: float) -> str:
-    """Start a run, SIGKILL its process group `delay` seconds after `step` starts; its stderr."""
-    proc = subprocess.Popen(_cli("run", "--warehouse", str(warehouse), "--landing", str(landing)),
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+def _killed_while_another_waits(warehouse: Path, landing: Path, env: dict[str, str], step: str,
+                                delay: float) -> tuple[str, subprocess.Popen]:
+    """Start run A; once it holds the warehouse, start run B (it must wait); SIGKILL A's
+    process group `delay` seconds after `step` starts. Returns A's stderr and B, running."""
+    a = subprocess.Popen(_cli("run", "--warehouse", str(warehouse), "--landing", str(landing)),
+                         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    b = None
     seen: list[str] = []
-    deadline = time.monotonic() + RUN_TIMEOUT
     try:
-        for line in proc.stderr:
+        for line in a.stderr:
             seen.append(line)
+            if b is None and line.startswith("run ") and "the full log" in line:  # A holds the lock
+                b = subprocess.Popen(
+                    _cli("run", "--warehouse", str(warehouse), "--landing", str(landing),
+                         "--wait-for-lock", str(RUN_TIMEOUT)),
+                    cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                    start_new_session=True)
             if f"▶ {step}" in line:
                 time.sleep(delay)
                 break
-            if time.monotonic() > deadline:
-                break
         else:
-            pytest.fail(f"the run ended before {step} started:\n{''.join(seen)[-3000:]}")
+            pytest.fail(f"run A ended before {step} started:\n{''.join(seen)[-3000:]}")
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    return "".join(seen)
+        os.killpg(a.pid, signal.SIGKILL)
+        a.wait()
+    assert b is not None, "".join(seen)[-3000:]
+    return "".join(seen), b
 
 
 @pytest.fixture(scope="module")
@@ -93,58 +100,49 @@ def clean(sample: Path) -> dict[str, tuple[int, int]]:
     return fingerprint(warehouse)
 
 
-def test_killed_in_every_phase_then_concurrent_runs_and_readers_end_as_one_clean_run(sample, clean):
+def test_a_run_killed_in_each_phase_is_recovered_by_the_run_waiting_for_it(sample, clean):
+    """For each phase: run A is killed there while run B waits for the warehouse; B takes over,
+    marks A failed, frees its slot and runs to the end, while a reader opens the warehouse
+    every second and another holds the BI copy open. At the end the tables equal those of one
+    clean run on the same files, and no temporary file is left."""
     warehouse = sample / "battered" / "w.duckdb"
     landing = sample / "landing"
     env = _env(sample / "battered_home")
-    reaped = 0
-    for step, delay in KILLS:
-        log = _run_and_kill(warehouse, landing, env, step, delay)
-        reaped += log.count("which is gone (killed, or out of memory): marked failed")
-    # every killed run but the last was found dead by the next one
-    assert reaped == len(KILLS) - 1
-
-    # two runs at once (the second waits for the first), a reader opening the warehouse every
-    # second (a notebook, `huaxiang tags list`), another holding the BI copy open
-    stop = threading.Event()
-    reader_errors: list[str] = []
-
-    def reader() -> None:
-        while not stop.is_set():
-            try:
-                con = duckdb.connect(str(warehouse), read_only=True)
-                time.sleep(0.5)
-                con.close()
-            except duckdb.Error as exc:  # the writer holds it: a reader may have to wait
-                if "lock" not in str(exc).lower():
-                    reader_errors.append(str(exc))
-            stop.wait(1.0)
-
     bi = warehouse.parent / "bi" / "huaxiang_bi.duckdb"
-    bi_reader = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time\n"
-         f"con = duckdb.connect({str(bi)!r}, read_only=True) if __import__('os').path.exists({str(bi)!r}) else None\n"
-         "print('open', flush=True); time.sleep(600)"], stdout=subprocess.PIPE, text=True)
-    assert bi_reader.stdout.readline().strip() == "open"
-    thread = threading.Thread(target=reader, daemon=True)
-    thread.start()
-    try:
-        first = subprocess.Popen(_cli("run", "--warehouse", str(warehouse), "--landing", str(landing)),
-                                 cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.0)
-        second = _run(warehouse, landing, env, "--wait-for-lock", str(RUN_TIMEOUT))
-        out, err = first.communicate(timeout=RUN_TIMEOUT)
-    finally:
-        stop.set()
-        thread.join(timeout=30)
-        bi_reader.kill()
-        bi_reader.wait()
-    assert first.returncode == 0, err[-3000:]
-    # the last kill left a dead run: the first of the two found it
-    assert "which is gone (killed, or out of memory): marked failed" in err
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert "waiting for another huaxiang run" in second.stderr
-    assert reader_errors == []
+    for step, delay in KILLS:
+        stop = threading.Event()
+        reader_errors: list[str] = []
+
+        def reader() -> None:
+            while not stop.is_set():
+                try:
+                    con = duckdb.connect(str(warehouse), read_only=True)
+                    time.sleep(0.5)
+                    con.close()
+                except duckdb.Error as exc:  # a run holds it: a reader waits its turn
+                    if "lock" not in str(exc).lower() and "no such file" not in str(exc).lower():
+                        reader_errors.append(str(exc))
+                stop.wait(1.0)
+
+        killed_log, waiting = _killed_while_another_waits(warehouse, landing, env, step, delay)
+        bi_reader = subprocess.Popen(
+            [sys.executable, "-c", "import duckdb, os, time\n"
+             f"con = duckdb.connect({str(bi)!r}, read_only=True) if os.path.exists({str(bi)!r}) else None\n"
+             "print('open', flush=True); time.sleep(600)"], stdout=subprocess.PIPE, text=True)
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
+        try:
+            assert bi_reader.stdout.readline().strip() == "open"
+            out, err = waiting.communicate(timeout=RUN_TIMEOUT)
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+            bi_reader.kill()
+            bi_reader.wait()
+        assert waiting.returncode == 0, f"after a kill in {step}:\n{err[-3000:]}"
+        assert "waiting for another huaxiang run" in err, err[-3000:]
+        assert "which is gone (killed, or out of memory): marked failed" in err, err[-3000:]
+        assert reader_errors == []
 
     assert differences(fingerprint(warehouse), clean) == []
     leftovers = [p.name for p in warehouse.parent.rglob("*") if ".tmp" in p.name or p.name.endswith(".old")]

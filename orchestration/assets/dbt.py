@@ -10,6 +10,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -106,6 +107,19 @@ def use_target_dir(target: Path) -> Path:
     return target
 
 
+def prune_build_folders(target: Path, keep: int = 6) -> list[Path]:
+    """Remove all but the newest `keep` build folders dagster-dbt left in `target` (one per dbt
+    step and run, `huaxiang_dbt-<run>-<hash>`, 10 to 40 MB each with the compiled SQL and run
+    results): kept for ever, a daily refresh filled gigabytes a year. The newest stay for
+    looking into the last runs; a running build's folder is the newest."""
+    folders = sorted((p for p in target.iterdir() if p.is_dir() and p.name.startswith("huaxiang_dbt")),
+                     key=lambda p: p.stat().st_mtime, reverse=True) if target.is_dir() else []
+    removed = folders[keep:]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
 def ensure_manifest(project_dir: Path, profiles_dir: Path, as_of: str | None = None,
                     target: Path | None = None) -> Path:
     """`dbt parse` when the project, the profile or the vars changed since the last manifest;
@@ -131,15 +145,33 @@ def ensure_manifest(project_dir: Path, profiles_dir: Path, as_of: str | None = N
             if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
                 return manifest
             stamp.unlink(missing_ok=True)
+            # parse into a folder of its own, then move the results in by rename: a process
+            # reading manifest.json (or one killed mid-parse) never sees half a file
+            scratch = target / f".parse.{os.getpid()}"
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir()
+            if (target / "partial_parse.msgpack").exists():
+                shutil.copy2(target / "partial_parse.msgpack", scratch / "partial_parse.msgpack")
             dbt = dbt_resource(project_dir, profiles_dir)
-            invocation = dbt.cli(["parse", "--quiet", *dbt_vars(as_of)], target_path=target, raise_on_error=False)
+            invocation = dbt.cli(["parse", "--quiet", *dbt_vars(as_of)], target_path=scratch, raise_on_error=False)
             invocation.wait()
-            if not invocation.is_successful() or not manifest.exists():
+            if not invocation.is_successful() or not (scratch / "manifest.json").exists():
+                shutil.rmtree(scratch, ignore_errors=True)
                 raise RuntimeError(f"dbt parse failed for {project_dir}: {invocation.get_error()}")
-            stamp.write_text(fingerprint)
+            for name in ("partial_parse.msgpack", "semantic_manifest.json", "manifest.json"):
+                if (scratch / name).exists():
+                    os.replace(scratch / name, target / name)
+            shutil.rmtree(scratch, ignore_errors=True)
+            _write_atomically(stamp, fingerprint)
             return manifest
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 class HuaxiangDbtTranslator(DagsterDbtTranslator):
