@@ -24,7 +24,7 @@ from pathlib import Path
 import click
 
 from orchestration.cli_tags import segments, tags
-from orchestration.settings import DEFAULT_SOURCES, DEFAULT_WAREHOUSE, REPO_ROOT, Settings
+from orchestration.settings import DEFAULT_SOURCES, DEFAULT_WAREHOUSE, REPO_ROOT, RUN_LOCK_WAIT_SECONDS, Settings
 from orchestration.sources_config import SourcesConfigError, load_sources_config
 
 
@@ -100,7 +100,7 @@ def _settings(sources: Path | None, warehouse: Path | None, landing: Path | None
 @click.option("--full-refresh", "full_refresh", is_flag=True,
               help="Rebuild every incremental model from its inputs and skip nothing [default: only "
                    "what new or changed files need; history tables are never rebuilt].")
-@click.option("--wait-for-lock", "wait_for_lock", type=click.FloatRange(min=0), default=600, show_default=True,
+@click.option("--wait-for-lock", "wait_for_lock", type=click.FloatRange(min=0), default=RUN_LOCK_WAIT_SECONDS, show_default=True,
               help="Seconds to wait while another run holds the same warehouse; then exit 3 saying which.")
 def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_of, truth: Path | None,
         verbose: bool, full_refresh: bool, wait_for_lock: float) -> None:

@@ -17,6 +17,8 @@ import duckdb
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
+from orchestration.settings import RUN_LOCK_WAIT_SECONDS
+
 
 def connect_waiting(path: str, read_only: bool = False, config: dict[str, str] | None = None,
                     wait_seconds: float = 300.0, say=None) -> duckdb.DuckDBPyConnection:
@@ -66,7 +68,7 @@ class DuckDBWarehouse(ConfigurableResource):
     threads: int | None = None
     temp_directory: str | None = None  # where DuckDB spills when a query needs more than memory_limit
     lock_wait_seconds: float = 300.0  # how long a step waits for a reader (a notebook, a BI tool) to let go
-    run_lock_wait_seconds: float = 600.0  # how long a run waits for another run on this warehouse
+    run_lock_wait_seconds: float = RUN_LOCK_WAIT_SECONDS  # how long a run waits for another run on this warehouse
     _holds_run_lock: bool = PrivateAttr(default=False)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:

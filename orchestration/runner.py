@@ -20,10 +20,7 @@ from orchestration.definitions import build_definitions
 from orchestration.ingest.loader import REASON_KIND_SQL
 from orchestration.progress import RunProgress
 from orchestration.run_guard import reap_dead_runs, run_tags, warehouse_run_lock
-from orchestration.settings import Settings
-
-DEFAULT_LOCK_WAIT_SECONDS = 600.0
-"""How long a run waits for another run on the same warehouse before it gives up."""
+from orchestration.settings import RUN_LOCK_WAIT_SECONDS, Settings
 
 
 @dataclass
@@ -236,7 +233,7 @@ def full_refresh_config() -> dict:
 
 def run_full_refresh(settings: Settings, run_config: dict | None = None,
                      log_level: str = "INFO", job_name: str = FULL_REFRESH_JOB,
-                     wait_for_lock: float = DEFAULT_LOCK_WAIT_SECONDS,
+                     wait_for_lock: float = RUN_LOCK_WAIT_SECONDS,
                      say: Callable[[str], None] = print, progress: bool = False) -> RunOutcome:
     """Run `job_name` (default: the full_refresh job, everything) in this process, holding the
     warehouse's run lock (waiting for it at most `wait_for_lock` seconds: WarehouseBusy)."""

@@ -18,6 +18,8 @@ DEFAULT_TAGS = REPO_ROOT / "config" / "tags.yml"
 DEFAULT_RULE_TAGS = REPO_ROOT / "config" / "rule_tags"
 DEFAULT_SEGMENTS = REPO_ROOT / "config" / "segments"
 DEFAULT_WAREHOUSE = REPO_ROOT / "data" / "warehouse.duckdb"
+RUN_LOCK_WAIT_SECONDS = 600.0
+"""How long a run waits for another run on the same warehouse before it gives up."""
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 

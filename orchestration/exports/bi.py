@@ -67,10 +67,11 @@ def _quoted(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def remove_stale_temporaries(folder: Path, name: str = "huaxiang_bi", including_own: bool = False) -> list[Path]:
-    """Remove what an export killed half-way left behind (`.<name>.<pid>.tmp.duckdb` and its
-    WAL, `.parquet.<pid>.tmp` / `.old` folders): those of processes that are gone, and this
-    process's own when `including_own`. A live other process's files are its business."""
+def remove_stale_temporaries(folder: Path, name: str = "huaxiang_bi") -> list[Path]:
+    """Remove what an export left behind (`.<name>.<pid>.tmp.duckdb` and its WAL,
+    `.parquet.<pid>.tmp` / `.old` folders): those of processes that are gone (killed half-way)
+    and this process's own (an export runs once at a time in a process). A live other
+    process's files are its business."""
     removed = []
     pattern = re.compile(rf"^\.(?:{re.escape(name)}|parquet)\.(\d+)\.(?:tmp\.duckdb(?:\.wal)?|tmp|old)$")
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
@@ -78,7 +79,7 @@ def remove_stale_temporaries(folder: Path, name: str = "huaxiang_bi", including_
         if not match:
             continue
         pid = int(match.group(1))
-        if (pid == os.getpid() and not including_own) or (pid != os.getpid() and process_alive(pid, None)):
+        if pid != os.getpid() and process_alive(pid, None):
             continue
         if path.is_dir():
             for f in path.iterdir():
@@ -87,11 +88,6 @@ def remove_stale_temporaries(folder: Path, name: str = "huaxiang_bi", including_
         else:
             path.unlink(missing_ok=True)
         removed.append(path)
-    # this process's own leftovers of an earlier export in the same process
-    if not including_own:
-        tmp = folder / f".{name}.{os.getpid()}.tmp.duckdb"
-        for p in (tmp, Path(str(tmp) + ".wal")):
-            p.unlink(missing_ok=True)
     return removed
 
 
@@ -124,7 +120,7 @@ def export_bi(con: duckdb.DuckDBPyConnection, folder: Path, name: str = "huaxian
             con.sql(f"select * from bi_copy.main.{bi_name}").write_parquet(str(parquet_tmp / f"{bi_name}.parquet"))
     except BaseException:
         con.execute("detach bi_copy")
-        remove_stale_temporaries(folder, name, including_own=True)
+        remove_stale_temporaries(folder, name)
         raise
     con.execute("detach bi_copy")
     tmp.replace(database)

@@ -370,16 +370,30 @@ def _reason_kind(reason: str) -> str:
     return reason.split(":")[0].split(" (")[0]
 
 
+def _forget_file(con, table: TableConfig, rel_file: str, log: bool = False) -> None:
+    """Take a file's rows out of its raw table and raw.rejects (and its raw.load_log line)."""
+    con.execute(f"delete from raw.{quote_ident(table.raw_table)} where _source_file = ?", [rel_file])
+    con.execute("delete from raw.rejects where source = ? and table_name = ? and source_file = ?",
+                [table.source, table.name, rel_file])
+    if log:
+        con.execute("delete from raw.load_log where source = ? and table_name = ? and source_file = ?",
+                    [table.source, table.name, rel_file])
+
+
+def _log_file(con, table: TableConfig, rel_file: str, path: Path, digest: str, fingerprint: str,
+              rep: FileReport, loaded_at: datetime) -> None:
+    con.execute("insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [table.source, table.name, rel_file, digest, path.stat().st_size, fingerprint,
+                 rep.rows_read, rep.rows_loaded, rep.rows_rejected, loaded_at, rep.status, rep.message])
+
+
 def _reject_whole_file(con, table: TableConfig, rel_file: str, reason: str,
                        loaded_at: datetime, rows) -> FileReport:
     """A file that cannot be mapped: every row to rejects with the file's reason.
 
-    `rows` yields (row number, raw text); an unreadable file passes one (None, None).
-    """
-    con.execute(f"delete from raw.{quote_ident(table.raw_table)} where _source_file = ?",
-                [rel_file])
-    con.execute("delete from raw.rejects where source = ? and table_name = ? and source_file = ?",
-                [table.source, table.name, rel_file])
+    `rows` yields (row number, raw text). Rows of the file inserted before the problem showed
+    are taken back first."""
+    _forget_file(con, table, rel_file)
     full_reason = f"file not loaded: {reason}"
     n = 0
     batch: list[Reject] = []
@@ -408,10 +422,6 @@ def _reject_unreadable_file(con, table: TableConfig, rel_file: str, reason: str,
     """A file that cannot be read far enough to count its rows (empty, truncated, not the
     format): one reject without a row number says so. Counting it as one row read would
     invent a row that nothing else can find."""
-    con.execute(f"delete from raw.{quote_ident(table.raw_table)} where _source_file = ?",
-                [rel_file])
-    con.execute("delete from raw.rejects where source = ? and table_name = ? and source_file = ?",
-                [table.source, table.name, rel_file])
     message = f"{UNREADABLE}: {reason}"
     _insert_rejects(con, table, rel_file, [Reject(None, None, message)], loaded_at)
     return FileReport(rel_file, "rejected", None, 0, 0, message=message,
@@ -422,11 +432,8 @@ def _reject_damaged_parquet(con, table: TableConfig, rel_file: str, error: str, 
                             loaded_at: datetime) -> FileReport:
     """A Parquet file whose footer reads but whose pages do not (bad page headers, failed
     decompression): each of the rows its footer counts is rejected by number, so the file
-    still balances, and the other files of the table load."""
-    con.execute(f"delete from raw.{quote_ident(table.raw_table)} where _source_file = ?",
-                [rel_file])
-    con.execute("delete from raw.rejects where source = ? and table_name = ? and source_file = ?",
-                [table.source, table.name, rel_file])
+    still balances, and the other files of the table load. Call it on a transaction where
+    the file's earlier rows are forgotten."""
     message = f"file not loaded: damaged Parquet data ({error}); its footer counts {rows} rows"
     con.execute("insert into raw.rejects select ?, ?, ?, range + 1, null, ?, ? from range(?)",
                 [table.source, table.name, rel_file, message, loaded_at, rows])
@@ -583,12 +590,7 @@ def load_table(con: duckdb.DuckDBPyConnection, table: TableConfig, landing_dir: 
                      and prepare_json_lines(con, path))
         con.execute("begin transaction")
         try:
-            con.execute(f"delete from raw.{quote_ident(table.raw_table)} where _source_file = ?",
-                        [rel])
-            con.execute("delete from raw.rejects where source = ? and table_name = ? "
-                        "and source_file = ?", [table.source, table.name, rel])
-            con.execute("delete from raw.load_log where source = ? and table_name = ? "
-                        "and source_file = ?", [table.source, table.name, rel])
+            _forget_file(con, table, rel, log=True)
             if table.format == "parquet":
                 rep = _load_parquet_file(con, table, path, rel, loaded_at, probe)
             elif fast_json:
@@ -601,12 +603,7 @@ def load_table(con: duckdb.DuckDBPyConnection, table: TableConfig, landing_dir: 
                 rep.rows_loaded -= n
                 rep.rows_rejected += n
                 rep.reject_reasons.update(overlong)
-            con.execute(
-                "insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [table.source, table.name, rel, digest, path.stat().st_size, fingerprint,
-                 rep.rows_read, rep.rows_loaded, rep.rows_rejected, loaded_at, rep.status,
-                 rep.message],
-            )
+            _log_file(con, table, rel, path, digest, fingerprint, rep, loaded_at)
             con.execute("commit")
         except duckdb.Error as exc:
             con.execute("rollback")
@@ -617,14 +614,9 @@ def load_table(con: duckdb.DuckDBPyConnection, table: TableConfig, landing_dir: 
             error = str(exc).splitlines()[0]
             con.execute("begin transaction")
             try:
+                _forget_file(con, table, rel, log=True)  # the rollback brought back the old version
                 rep = _reject_damaged_parquet(con, table, rel, error, probe[1], loaded_at)
-                con.execute("delete from raw.load_log where source = ? and table_name = ? "
-                            "and source_file = ?", [table.source, table.name, rel])
-                con.execute(
-                    "insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [table.source, table.name, rel, digest, path.stat().st_size, fingerprint,
-                     rep.rows_read, rep.rows_loaded, rep.rows_rejected, loaded_at, rep.status,
-                     rep.message])
+                _log_file(con, table, rel, path, digest, fingerprint, rep, loaded_at)
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")
@@ -641,11 +633,7 @@ def load_table(con: duckdb.DuckDBPyConnection, table: TableConfig, landing_dir: 
         reports.append(rep)
     for rel in sorted(set(logged) - current):
         con.execute("begin transaction")
-        con.execute(f"delete from raw.{quote_ident(table.raw_table)} where _source_file = ?", [rel])
-        con.execute("delete from raw.rejects where source = ? and table_name = ? "
-                    "and source_file = ?", [table.source, table.name, rel])
-        con.execute("delete from raw.load_log where source = ? and table_name = ? "
-                    "and source_file = ?", [table.source, table.name, rel])
+        _forget_file(con, table, rel, log=True)
         con.execute("commit")
         prev = logged[rel]
         reports.append(FileReport(rel, "removed", prev[3], prev[4], prev[5],
