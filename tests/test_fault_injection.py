@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse_fingerprint import differences, fingerprint
+from warehouse_snapshot import LOAD_STAMPS, RUN_STAMPS, differing_tables, snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 CUSTOMERS = 300
@@ -96,16 +96,16 @@ def sample(tmp_path_factory) -> Path:
 def clean(sample: Path):
     """The clean run, started at once in its own process (it needs nothing of the battered
     warehouse, and the machine has cores to spare while the kill sequence waits on its
-    runs); the test asks for its fingerprint at the end."""
+    runs); the test asks for its tables at the end."""
     warehouse = sample / "clean" / "w.duckdb"
     proc = subprocess.Popen(_cli("run", "--warehouse", str(warehouse), "--landing", str(sample / "landing")),
                             cwd=REPO, env=_env(sample / "clean_home"), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
 
-    def result() -> dict[str, tuple[int, int]]:
+    def result() -> dict[str, list[tuple]]:
         _, err = proc.communicate(timeout=RUN_TIMEOUT)
         assert proc.returncode == 0, err[-3000:]
-        return fingerprint(warehouse)
+        return snapshot(warehouse, (*LOAD_STAMPS, *RUN_STAMPS))
 
     yield result
     if proc.poll() is None:
@@ -157,6 +157,6 @@ def test_a_run_killed_in_each_phase_is_recovered_by_the_run_waiting_for_it(sampl
         assert "which is gone (killed, or out of memory): marked failed" in err, err[-3000:]
         assert reader_errors == []
 
-    assert differences(fingerprint(warehouse), clean()) == []
+    assert differing_tables(snapshot(warehouse, (*LOAD_STAMPS, *RUN_STAMPS)), clean()) == []
     leftovers = [p.name for p in warehouse.parent.rglob("*") if ".tmp" in p.name or p.name.endswith(".old")]
     assert leftovers == []

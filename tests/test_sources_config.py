@@ -11,6 +11,21 @@ def write(tmp_path: Path, text: str) -> Path:
     return p
 
 
+def shop_orders(glob: str) -> str:
+    """A sources file with one orders table of CSV files at `glob`."""
+    return f"""
+sources:
+  shop:
+    tables:
+      orders:
+        kind: orders
+        path: '{glob}'
+        format: csv
+        columns: {{order_id: id, source_customer_ref: cust, ordered_at: date, amount: total}}
+        constants: {{customer_source: shop}}
+"""
+
+
 def test_default_sources_file_parses(default_sources):
     cfg = load_sources_config(default_sources)
     assert {t.raw_table for t in cfg.tables} == {
@@ -28,17 +43,7 @@ def test_landing_dir_override(default_sources, tmp_path):
 
 
 def test_minimal_orders_only_source_is_valid(tmp_path):
-    cfg = load_sources_config(write(tmp_path, """
-sources:
-  shop:
-    tables:
-      orders:
-        kind: orders
-        path: orders.csv
-        format: csv
-        columns: {order_id: id, source_customer_ref: cust, ordered_at: date, amount: total}
-        constants: {customer_source: shop}
-"""))
+    cfg = load_sources_config(write(tmp_path, shop_orders("orders.csv")))
     assert cfg.tables[0].raw_columns[:3] == ["order_id", "customer_source", "source_customer_ref"]
 
 
@@ -181,17 +186,7 @@ def test_bad_country_or_precision_is_named(tmp_path, where, text, message):
 @pytest.mark.parametrize("glob", ["../../../../../etc/pass*", "../ground_truth/*.csv", "crm/../../x.csv",
                                   "/etc/passwd", "~/x.csv", "C:/data/x.csv", "..\\x.csv"])
 def test_a_path_outside_the_landing_folder_is_refused(tmp_path, glob):
-    path = write(tmp_path, f"""
-sources:
-  shop:
-    tables:
-      orders:
-        kind: orders
-        path: '{glob}'
-        format: csv
-        columns: {{order_id: id, source_customer_ref: cust, ordered_at: date, amount: total}}
-        constants: {{customer_source: shop}}
-""")
+    path = write(tmp_path, shop_orders(glob))
     with pytest.raises(SourcesConfigError) as err:
         load_sources_config(path)
     assert f"{path}: sources.shop.tables.orders.path:" in str(err.value)
@@ -207,17 +202,6 @@ def test_a_link_out_of_the_landing_folder_is_refused(tmp_path):
     secret.write_text("id,cust,date,total\n1,a,2025-01-01,1\n", encoding="utf-8")
     (landing / "shop" / "ok.csv").write_text(secret.read_text(encoding="utf-8"), encoding="utf-8")
     (landing / "shop" / "evil.csv").symlink_to(secret)
-    cfg = load_sources_config(write(tmp_path, """
-landing_dir: landing
-sources:
-  shop:
-    tables:
-      orders:
-        kind: orders
-        path: 'shop/*.csv'
-        format: csv
-        columns: {order_id: id, source_customer_ref: cust, ordered_at: date, amount: total}
-        constants: {customer_source: shop}
-"""))
+    cfg = load_sources_config(write(tmp_path, "landing_dir: landing\n" + shop_orders("shop/*.csv")))
     with pytest.raises(SourcesConfigError, match=r"shop/evil.csv links to .*secret.csv, outside the landing folder"):
         list_files(cfg.tables[0], cfg.landing_dir)
