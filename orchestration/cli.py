@@ -122,6 +122,43 @@ def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_o
     sys.exit(0 if outcome.success else 1)
 
 
+@main.command(help="Write the dbt docs site (every model, column and test) from the snapshot the last run left; "
+                    "never opens the warehouse, so a running pipeline is not held up.")
+@click.option("--sources", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=f"Sources file [default: $HUAXIANG_SOURCES or {DEFAULT_SOURCES.relative_to(REPO_ROOT)}]")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=f"DuckDB file [default: $HUAXIANG_WAREHOUSE or {DEFAULT_WAREHOUSE.relative_to(REPO_ROOT)}]")
+@click.option("--serve", is_flag=True, help="Then serve the site (dbt docs serve) until interrupted.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8580, show_default=True)
+def docs(sources: Path | None, warehouse: Path | None, serve: bool, port: int) -> None:
+    import subprocess
+
+    from orchestration.assets.dbt import dbt_executable, write_profile
+    from orchestration.dbt_codegen import prepare_dbt_project
+    from orchestration.exports.docs_catalog import docs_catalog_path
+    from orchestration.sources_config import load_sources_config
+
+    settings = _settings(sources, warehouse, None, None)
+    catalog = docs_catalog_path(settings.work_dir)
+    if not catalog.exists():
+        _fail_input(f"no docs catalogue at {catalog}: it is written at the end of each run (`huaxiang run`)")
+    try:
+        config = load_sources_config(settings.sources_file, settings.landing_dir)
+    except SourcesConfigError as exc:
+        _fail_input(str(exc))
+    project_dir = prepare_dbt_project(config, settings.dbt_project_dir, settings.work_dir)
+    profiles_dir = write_profile(settings.work_dir / "docs_profile", catalog)
+    target = settings.work_dir / "docs_site"
+    common = ["--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir), "--target-path", str(target)]
+    done = subprocess.run([dbt_executable(), "docs", "generate", *common], capture_output=True, text=True)
+    if done.returncode != 0:
+        click.echo(done.stdout[-4000:] + done.stderr[-2000:], err=True)
+        _fail_input(f"dbt docs generate failed (exit {done.returncode})")
+    click.echo(f"wrote the docs site to {target} (index.html, manifest.json, catalog.json) from {catalog}")
+    if serve:
+        subprocess.run([dbt_executable(), "docs", "serve", *common, "--port", str(port), "--no-browser"])
+
+
 @main.command("dbt-sync", help="Regenerate dbt_project/models/staging from a sources file.")
 @click.option("--sources", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_SOURCES,
               show_default=True)

@@ -7,6 +7,9 @@
     huaxiang segments list | show KEY | validate | preview KEY
     huaxiang segments export KEY [--format csv|parquet] [--out F] [--as-of D]
 
+They read the snapshot the last finished run left (the BI copy: exports/snapshot.py), never
+the warehouse a run is writing, and print nothing but masked contact data.
+
 Exit codes (for scripts): 0 success; 1 a rule or segment is broken (validate, preview);
 2 bad usage: unknown key, no warehouse, no run yet, bad option.
 """
@@ -58,7 +61,32 @@ def _config(settings: Settings):
 
 @contextmanager
 def _read_only(settings: Settings, required: bool = True):
-    """A read-only connection to the warehouse, or None when there is none and it is optional."""
+    """What the commands read: the snapshot the last run left (the BI copy, see
+    exports/snapshot.py), which a run never waits for; the warehouse itself only when no run has
+    written a snapshot yet. None when there is neither and it is optional."""
+    from orchestration.exports.snapshot import SnapshotError, open_snapshot, snapshot_path
+
+    path = snapshot_path(settings.outputs)
+    reason = f"no snapshot at {path} yet"
+    if path.exists():
+        try:
+            con, snap = open_snapshot(path)
+        except SnapshotError as exc:
+            reason = str(exc)
+        else:
+            when = f" of {snap.exported_at:%Y-%m-%d %H:%M}" if snap.exported_at else ""
+            click.echo(f"(reading the snapshot{when}, {path}: what the last finished run left)", err=True)
+            try:
+                yield con
+            finally:
+                con.close()
+            return
+    with _live_warehouse(settings, required, reason) as con:
+        yield con
+
+
+@contextmanager
+def _live_warehouse(settings: Settings, required: bool, reason: str):
     if not settings.warehouse.exists():
         if required:
             _usage(f"no warehouse at {settings.warehouse}: run `huaxiang run` first, or pass --warehouse")
@@ -66,6 +94,7 @@ def _read_only(settings: Settings, required: bool = True):
         return
     from orchestration.resources import WarehouseLocked, connect_waiting
 
+    click.echo(f"({reason}: reading the warehouse itself, which waits for a running step)", err=True)
     try:
         # a run's step holds the file while it writes: wait for a gap between steps (the
         # connection is short, so the run's next step waits only as long as this command)
@@ -211,7 +240,7 @@ def tags_validate(warehouse: Path | None, rule_tags_dir: Path | None, no_run: bo
                     evaluation = evaluate_rule_tags(con, rule_tags, as_of)
                     errors = [*errors, *evaluation.errors]
                     ran = True
-                    click.echo(f"  ran {len(rule_tags)} rule(s) over {settings.warehouse} (as of {as_of}): "
+                    click.echo(f"  ran {len(rule_tags)} rule(s) over the data of {as_of}: "
                                f"{len(evaluation.built)} built")
                 except Exception as exc:  # noqa: BLE001 - the check still reports the files
                     click.echo(f"  (rules not run: {exc})")

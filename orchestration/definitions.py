@@ -59,7 +59,7 @@ def build_definitions(settings: Settings) -> Definitions:
     segment_assets = build_segment_assets(tag_config, settings.rule_tags_dir, settings.segments_dir)
     return Definitions(
         assets=[*build_ingest_assets(config), *dbt_assets_defs, *tag_assets, *rule_assets, *segment_assets, training,
-                *build_export_assets(settings.outputs)],
+                *build_export_assets(settings.outputs, settings.work_dir)],
         asset_checks=[*build_identity_checks(settings, config.landing_dir), *tag_checks],
         jobs=[full_refresh_job, daily_refresh_job, weekly_training_job],
         schedules=[daily_schedule, weekly_training_schedule],

@@ -78,7 +78,7 @@ class DuckDBWarehouse(ConfigurableResource):
 
         if context.instance is None:
             return
-        self._holds_run_lock = guard_run(context.instance, context.dagster_run, Path(self.path),
+        self._holds_run_lock = guard_run(context.instance, context.run, Path(self.path),
                                          self.run_lock_wait_seconds, say=context.log.warning)
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:

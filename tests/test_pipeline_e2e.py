@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import subprocess
+import sys
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -45,11 +48,12 @@ def run(tmp_path_factory):
     second = run_full_refresh(settings)
     snap_second = snapshot(settings.warehouse, RUN_STAMPS)
     con = duckdb.connect(str(settings.warehouse), read_only=True)
-    yield {"root": root, "settings": settings, "first": first, "second": second,
-           "snap_first": snap_first, "snap_second": snap_second, "con": con,
-           "truth": root / "data" / "ground_truth",
-           "dataset": json.loads((root / "data" / "landing" / "DATASET.json").read_text())}
-    con.close()
+    state = {"root": root, "settings": settings, "first": first, "second": second,
+             "snap_first": snap_first, "snap_second": snap_second, "con": con,
+             "truth": root / "data" / "ground_truth",
+             "dataset": json.loads((root / "data" / "landing" / "DATASET.json").read_text())}
+    yield state
+    state["con"].close()  # (a test may have reopened it)
 
 
 def q(run, sql, params=None):
@@ -549,12 +553,15 @@ def test_segment_files_for_campaign_tools(run):
 
 
 def test_the_bi_copy_holds_only_masked_bi_tables(run):
-    from orchestration.exports.bi import BI_TABLES
+    from orchestration.exports.bi import BI_TABLES, INFO_TABLE
 
     bi = duckdb.connect(str(run["root"] / "bi" / "huaxiang_bi.duckdb"), read_only=True)
     try:
         tables = {t for (t,) in bi.execute("select table_name from information_schema.tables").fetchall()}
-        assert tables == {t.split(".")[1] for t in BI_TABLES}
+        assert tables == {t.split(".")[1] for t in BI_TABLES} | {INFO_TABLE}
+        info = bi.execute(f"select source_table, row_count from {INFO_TABLE}").fetchall()
+        assert {t for t, _ in info} == set(BI_TABLES)
+        assert dict(info)["marts.customer_360"] == q(run, "select count(*) from marts.customer_360")[0][0]
         assert bi.execute("select count(*) from customer_360").fetchall() == q(
             run, "select count(*) from marts.customer_360")
         raw_mobiles = [m[-11:] for (m,) in q(run, "select mobile from intermediate.int_identity_records "
@@ -599,19 +606,60 @@ def test_the_portrait_report_renders_in_chromium(run, tmp_path):
 
 
 def test_the_operator_commands(run, tmp_path):
-    import shutil
-
     from click.testing import CliRunner
 
     from orchestration.cli import main
 
     w = str(run["settings"].warehouse)
     cli = CliRunner()
-
+    members = q(run, "select members from marts.segment_definitions where segment_key = 'churned_winback'")[0][0]
+    # a run's step holds the warehouse for writing the whole time: the commands read the
+    # snapshot the last run left and never wait for it
     def call(*args):
         return cli.invoke(main, [*args, "--warehouse", w], catch_exceptions=False)
 
+    with _held_for_writing(run):
+        _operator_commands(call, members, tmp_path)
+    assert q(run, "select count(*) from marts.customer_360")[0][0] > 0
+
+
+def test_the_docs_site_is_written_from_the_catalogue_while_a_run_holds_the_warehouse(run):
+    settings = run["settings"]
+    with _held_for_writing(run):
+        done = subprocess.run([sys.executable, "-m", "orchestration.cli", "docs", "--warehouse", str(settings.warehouse)],
+                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    site = settings.work_dir / "docs_site"
+    catalog = json.loads((site / "catalog.json").read_text())
+    assert not catalog.get("errors")
+    orders = catalog["nodes"]["model.huaxiang.fct_orders"]["columns"]
+    assert {"customer_id", "order_id", "net_amount"} <= set(orders)
+    assert len(catalog["nodes"]) >= 60 and (site / "index.html").exists() and (site / "manifest.json").exists()
+
+
+@contextmanager
+def _held_for_writing(run):
+    """Another process holds the warehouse for writing, as a run's step does (this test
+    module's own read-only connection is closed meanwhile)."""
+    warehouse = run["settings"].warehouse
+    run["con"].close()
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, time\n"
+                               f"con = duckdb.connect({str(warehouse)!r})\nprint('open', flush=True)\ntime.sleep(600)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+        run["con"] = duckdb.connect(str(warehouse), read_only=True)
+
+
+def _operator_commands(call, members, tmp_path):
+    import shutil
+
     r = call("tags", "validate")
+    assert "(reading the snapshot of " in r.output and "reading the warehouse itself" not in r.output, r.output
     assert r.exit_code == 0 and "4 rule tag(s) sound, 0 problem(s)" in r.output and "4 built" in r.output, r.output
     r = call("tags", "list")
     assert r.exit_code == 0 and "predicted_churn" in r.output and "rfm_segment" in r.output
@@ -625,9 +673,8 @@ def test_the_operator_commands(run, tmp_path):
     assert r.exit_code == 0 and "customer_state" in r.output
     out = tmp_path / "winback.parquet"
     r = call("segments", "export", "churned_winback", "--format", "parquet", "--out", str(out))
-    members = q(run, "select members from marts.segment_definitions where segment_key = 'churned_winback'")[0][0]
     assert r.exit_code == 0 and f"wrote {members:,} members" in r.output
-    assert q(run, f"select count(*) from read_parquet('{out}')")[0][0] == members
+    assert duckdb.sql(f"select count(*) from read_parquet('{out}')").fetchall()[0][0] == members
     # usage errors: exit 2, said plainly
     for args in (("tags", "preview", "no_such_tag"), ("segments", "export", "no_such_segment"),
                  ("segments", "export", "churned_winback", "--as-of", "2001-01-01")):
@@ -648,4 +695,3 @@ def test_the_operator_commands(run, tmp_path):
     assert f"{rules / 'evil.yml'}:6: tag 'evil': unknown field 'city; drop table marts.customer_360; --'" in r.output
     assert f"{rules / 'evil_sql.yml'}:6: tag 'evil_sql': sql: must be a single SELECT, found 2 statements" in r.output
     assert "OK      predicted_churn" in r.output
-    assert q(run, "select count(*) from marts.customer_360")[0][0] > 0

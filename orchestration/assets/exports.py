@@ -1,7 +1,8 @@
 """The assets that leave files for people and tools at the end of a run.
 
 * `exports/segment_files`: every segment's newest members as CSV and Parquet for campaign tools;
-* `exports/bi_warehouse`: the BI copy (a separate DuckDB file and Parquet files, masked PII only);
+* `exports/bi_warehouse`: the BI copy (a separate DuckDB file and Parquet files, masked PII only),
+  which is also what the operator commands read, and the empty docs catalogue `huaxiang docs` reads;
 * `exports/portrait_report`: the portrait report, one HTML file that opens offline.
 
 Where they go comes from the settings (`outputs`: beside the warehouse by default).
@@ -13,6 +14,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.exports.bi import BI_TABLES, export_bi
+from orchestration.exports.docs_catalog import docs_catalog_path, write_docs_catalog
 from orchestration.exports.segments import export_all_segments
 from orchestration.reports.portrait_data import load_portrait_data
 from orchestration.reports.portrait_html import render_portrait_report
@@ -25,7 +27,7 @@ def _mart(name: str) -> AssetKey:
     return AssetKey(["marts", name])
 
 
-def build_export_assets(outputs: Path) -> list:
+def build_export_assets(outputs: Path, work_dir: Path) -> list:
     segments_dir = outputs / "exports" / "segments"
     bi_dir = outputs / "bi"
     report_path = outputs / "reports" / "portrait_report.html"
@@ -42,14 +44,18 @@ def build_export_assets(outputs: Path) -> list:
             "files": MetadataValue.json({e.path.name: e.rows for e in written})})
 
     @asset(key=["exports", "bi_warehouse"], group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"duckdb", "parquet"},
-           deps=[_mart(t.split(".")[1]) for t in BI_TABLES],
+           deps=[AssetKey(t.split(".")) for t in BI_TABLES],
            description=f"The BI copy in {bi_dir}: only the BI-facing marts, masked personal data, replaced in one "
-                       "rename at the end of each run; safe to open read-only from a BI tool.")
+                       "rename at the end of each run; safe to open read-only from a BI tool, and what the "
+                       "operator commands read. Also the docs catalogue (columns, no rows) for `huaxiang docs`.")
     def bi_warehouse(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:
+        catalog = docs_catalog_path(work_dir)
         with warehouse.connect(read_only=True) as con:
             result = export_bi(con, bi_dir)
+            relations = write_docs_catalog(con, catalog)
         return MaterializeResult(metadata={
             "database": MetadataValue.path(str(result.database)),
+            "docs_catalog": MetadataValue.path(str(catalog)), "docs_catalog_relations": relations,
             "parquet": MetadataValue.path(str(result.parquet_dir)),
             "tables": MetadataValue.json(result.tables)})
 

@@ -5,6 +5,9 @@ a run writes (DuckDB allows one writer), and would see the internal schemas with
 personal data. The copy is rebuilt at the end of each run into a new file that replaces the
 old one in one rename, so a reader sees either the last copy or the new one, never half.
 
+The same file is the operator's snapshot: `huaxiang tags|segments ...` read it (see
+`snapshot.py`), and a table `export_info` says where each table came from and when.
+
 Every table is checked before it is copied: a column named like raw personal data (mobile,
 email, full name, id number, address ...) stops the export with the table and column named.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -45,7 +49,15 @@ BI_TABLES: dict[str, tuple[str, ...]] = {
     "marts.dim_household": (),
     "marts.dim_account": (),
     "marts.fct_orders": ("source_customer_ref", "customer_record_key", "_source_file", "_row_number"),
+    "marts.fct_customer_events": ("source_customer_ref", "customer_record_key", "_source_file", "_row_number"),
+    # what the operator commands (`huaxiang tags|segments ...`) read besides the marts: they
+    # read this copy, not the warehouse, so that they never hold a run up
+    "model_tags.tag_inputs": (),
+    "model_tags.rule_tag_values": (),
 }
+BI_NAME = "huaxiang_bi"
+INFO_TABLE = "export_info"
+"""One row per copied table: its name here, where it came from, rows, when it was copied."""
 
 # column names that hold raw personal data in the internal schemas
 PII_COLUMN = re.compile(r"^(mobile|phone|email|full_name|name|nickname|id_number|address|postcode|"
@@ -67,7 +79,7 @@ def _quoted(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def remove_stale_temporaries(folder: Path, name: str = "huaxiang_bi") -> list[Path]:
+def remove_stale_temporaries(folder: Path, name: str = BI_NAME) -> list[Path]:
     """Remove what an export left behind (`.<name>.<pid>.tmp.duckdb` and its WAL,
     `.parquet.<pid>.tmp` / `.old` folders): those of processes that are gone (killed half-way)
     and this process's own (an export runs once at a time in a process). A live other
@@ -91,7 +103,7 @@ def remove_stale_temporaries(folder: Path, name: str = "huaxiang_bi") -> list[Pa
     return removed
 
 
-def export_bi(con: duckdb.DuckDBPyConnection, folder: Path, name: str = "huaxiang_bi") -> BIExport:
+def export_bi(con: duckdb.DuckDBPyConnection, folder: Path, name: str = BI_NAME) -> BIExport:
     """Write `<folder>/<name>.duckdb` (schema main) and `<folder>/parquet/<table>.parquet`."""
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / f"{name}.duckdb"
@@ -118,6 +130,11 @@ def export_bi(con: duckdb.DuckDBPyConnection, folder: Path, name: str = "huaxian
             con.execute(f"create table bi_copy.main.{bi_name} as {select}")
             rows[bi_name] = con.execute(f"select count(*) from bi_copy.main.{bi_name}").fetchall()[0][0]
             con.sql(f"select * from bi_copy.main.{bi_name}").write_parquet(str(parquet_tmp / f"{bi_name}.parquet"))
+        con.execute(f"create table bi_copy.main.{INFO_TABLE} (table_name varchar, source_table varchar, "
+                    "row_count bigint, exported_at timestamp)")
+        now = datetime.now().replace(microsecond=0)
+        con.executemany(f"insert into bi_copy.main.{INFO_TABLE} values (?, ?, ?, ?)",
+                        [[t.split(".")[1], t, rows[t.split(".")[1]], now] for t in BI_TABLES])
     except BaseException:
         con.execute("detach bi_copy")
         remove_stale_temporaries(folder, name)
