@@ -34,7 +34,7 @@ demo: generate run
 # built once); TEST_ARGS for more, e.g. make test TEST_ARGS="-k rule"
 TEST_WORKERS ?= auto
 test: setup
-	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile $(TEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile --durations=30 $(TEST_ARGS)
 
 # the crash suite with a kill in each of the five phases (make test kills in one): ~8 minutes
 test-faults: setup

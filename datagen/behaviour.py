@@ -1,4 +1,5 @@
-"""Customer behaviour: the purchase process, orders and their lines, app events, referrals.
+"""Customer behaviour: the purchase process, orders and their lines, app events, referrals,
+store visits.
 
 Purchases follow a BG/NBD-like story so that RFM, loyalty, churn and "alive" tags have
 something real to find: each buyer has a purchase rate (Gamma-heterogeneous), drops out
@@ -397,3 +398,51 @@ def make_events(rng: np.random.Generator, prof: Profiles, pur: Purchases, record
     for name in ("person", "record", "device", "etype", "ts", "ms", "sku", "category"):
         setattr(ev, name, getattr(ev, name)[order])
     return ev
+
+
+# --------------------------------------------------------------------------- store visits
+@dataclass
+class Visits:
+    """Store visits (a member card scanned at a store's door or till), sorted by time."""
+
+    record: np.ndarray      # the store card (a store record)
+    person: np.ndarray
+    store: np.ndarray       # store index
+    ts: np.ndarray          # int64 epoch seconds
+    bought: np.ndarray      # the visit of a store order (truth: a purchase followed)
+
+
+BROWSING_VISITS_PER_YEAR = 2.0  # store visits without a purchase, per card and year of activity
+STORE_OPEN_S, STORE_HOURS_S = 10 * 3600, 11 * 3600 + 1800  # 10:00 to 21:30
+
+
+def make_store_visits(rng: np.random.Generator, prof: Profiles, pur: Purchases, orders: Orders,
+                      records: Records, stores: Stores, tl: Timeline) -> Visits:
+    """Every store order begins with its card holder's visit (5 to 60 minutes before paying);
+    besides, every card holder walks in without buying about twice a year while active
+    (more the more active the person, never after 30 days past a dropout), mostly at the
+    card's own store: so a store's conversion from visit to purchase is something to measure."""
+    sel = np.flatnonzero(orders.store >= 0)
+    card = orders.record[sel].astype(np.int64)
+    buy_t = np.maximum(orders.time[sel] - rng.integers(5 * 60, 60 * 60, len(sel)), records.created[card])
+
+    cards = np.flatnonzero(records.source == N.STORE)
+    person = records.person[cards]
+    ws = np.maximum(records.created[cards], tl.start_s)
+    stop = np.where(pur.churned[person], pur.last[person] + 30 * DAY, tl.end_s)
+    we = np.clip(stop, ws, tl.end_s)
+    years = (we - ws) / (365 * DAY)
+    k = rng.poisson(BROWSING_VISITS_PER_YEAR * prof.activity[person] * years)
+    seg = np.repeat(np.arange(len(cards)), k)
+    day = (ws[seg] + (rng.random(len(seg)) * (we[seg] - ws[seg])).astype(np.int64)) // DAY
+    t = day * DAY + STORE_OPEN_S + rng.integers(0, STORE_HOURS_S, len(seg))
+    t = np.clip(t, ws[seg], tl.end_s)
+    home = records.store[cards[seg]]
+    store = np.where((rng.random(len(seg)) < 0.85) & (home >= 0), home, rng.integers(0, stores.n, len(seg)))
+
+    ts = np.concatenate([buy_t, t]).astype(np.int64)
+    record = np.concatenate([card, cards[seg]]).astype(np.int32)
+    order = np.argsort(ts, kind="stable")
+    return Visits(record=record[order], person=records.person[record[order]].astype(np.int32),
+                  store=np.concatenate([orders.store[sel], store]).astype(np.int32)[order], ts=ts[order],
+                  bought=np.concatenate([np.ones(len(sel), bool), np.zeros(len(seg), bool)])[order])

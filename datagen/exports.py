@@ -20,7 +20,7 @@ from . import identity as I
 from . import names as N
 from . import text as T
 from . import world as W
-from .behaviour import CHANNELS, Events, Items, Orders, Profiles, Purchases, Referrals
+from .behaviour import CHANNELS, Events, Items, Orders, Profiles, Purchases, Referrals, Visits
 from .world import DAY, Accounts, Persons, Records, Stores, Timeline
 from .writers import ParquetExport, TextExport
 
@@ -49,6 +49,7 @@ class Universe:
     orders: Orders
     items: Items
     events: Events
+    visits: Visits
     referrals: Referrals
     referred_by: np.ndarray      # per person, referrer person index or -1
     paid_cents: np.ndarray       # per person, sum of paid order amounts
@@ -664,6 +665,30 @@ def mall_order_exports(u: Universe) -> Iterator[TextExport]:
         yield TextExport(f"mall/orders/orders_{y}.csv", "csv", columns)
 
 
+def store_visit_exports(u: Universe) -> Iterator[TextExport]:
+    """``store/visits/visits_YYYY.csv``: the stores' member check-in system (a card scanned at
+    the door or the till), one file per year, with the card number, the store and the time in
+    the till's ``2024/05/06 14:03:22`` format, a few future or unreadable times among them."""
+    v = u.visits
+    year = T.date_parts(v.ts // DAY)[0]
+    store_ids = u.stores.store_ids().to_pylist()
+    width = max(9, len(str(len(v.ts))))
+    for y in u.tl.years_covered():
+        sel = np.flatnonzero(year == y)
+        if len(sel) == 0:
+            continue
+        rng = u.rng(f"visits:{y}")
+        visit_time, future, bad = _dirty_times(rng, v.ts[sel], u.tl.end_s, 0.001, 0.001, ["%Y/%m/%d %H:%M:%S"])
+        columns = {
+            "visit_no": T.ids("V", sel + 1, width),
+            "card_no": _record_refs(u.records, v.record[sel]),
+            "store_id": T.lookup(store_ids, v.store[sel]),
+            "visit_time": visit_time,
+        }
+        yield TextExport(f"store/visits/visits_{y}.csv", "csv", columns,
+                         {"future_timestamp": future, "unparseable_timestamp": bad})
+
+
 # ---------------------------------------------------------------------------- oms
 def order_exports(u: Universe) -> Iterator[tuple[ParquetExport, ParquetExport]]:
     """``oms/orders/orders_YYYY.parquet`` and ``oms/order_items/order_items_YYYY.parquet`` per year.
@@ -740,5 +765,5 @@ def sales_rep_names(seed: int, k: int = 30) -> list[str]:
 
 
 __all__ = ["Universe", "TextExport", "ParquetExport", "crm_export", "app_members_export", "family_relations_export",
-           "event_exports", "store_members_export", "ent_accounts_export", "ent_contacts_export",
+           "event_exports", "store_visit_exports", "store_members_export", "ent_accounts_export", "ent_contacts_export",
            "service_contacts_export", "order_exports", "mall_order_exports", "sales_rep_names"]

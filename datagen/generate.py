@@ -25,7 +25,7 @@ from .writers import ParquetExport, TextExport, write_parquet_export, write_plai
 GENERATED_BY = "huaxiang datagen 1"
 # Files the generator owns (relative to landing/ and ground_truth/); nothing else is ever deleted.
 OWNED_LANDING = ["DATASET.json", "crm/contacts.csv", "app/members.jsonl", "app/family_relations.csv",
-                 "app/events/month=*/events.jsonl", "store/members.csv", "ent/accounts.csv", "ent/contacts.csv",
+                 "app/events/month=*/events.jsonl", "store/members.csv", "store/visits/visits_*.csv", "ent/accounts.csv", "ent/contacts.csv",
                  "service/contacts.csv", "mall/orders/orders_*.csv",
                  "oms/orders/orders_*.parquet", "oms/order_items/order_items_*.parquet"]
 OWNED_TRUTH = ["records.csv", "persons.csv", "dirt.csv", "accounts.csv"]
@@ -90,6 +90,8 @@ def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: d
     for exp in X.event_exports(u):
         emit(exp)
         step(exp.relpath)
+    for exp in X.store_visit_exports(u):
+        emit(exp)
     record_dirt["orders_only"] = u.records.source == N.MALL
 
     truth_files = write_ground_truth(truth, u, log, record_dirt)
@@ -131,6 +133,7 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
     referrals = B.make_referrals(rng("referrals"), records, customers, tl)
     events = B.make_events(rng("events"), profiles, purchases, records, referrals, tl,
                            per_member=B.EVENTS_PER_MEMBER * activity)
+    visits = B.make_store_visits(rng("visits"), profiles, purchases, orders, records, stores, tl)
     step("events")
     consent = W.record_consent(rng("consent"), persons, records)
     referred_by = np.full(customers, -1, np.int64)
@@ -138,7 +141,7 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
     paid = np.bincount(orders.person, weights=np.where(orders.status == 0, orders.amount_cents, 0),
                        minlength=customers).astype(np.int64)
     return X.Universe(seed=seed, tl=tl, persons=persons, accounts=accounts, stores=stores, records=records,
-                      profiles=profiles, purchases=purchases, orders=orders, items=items, events=events,
+                      profiles=profiles, purchases=purchases, orders=orders, items=items, events=events, visits=visits,
                       referrals=referrals, referred_by=referred_by, paid_cents=paid,
                       n_orders=np.bincount(orders.person, minlength=customers),
                       identity=identity, consent=consent, identity_dirt=identity_dirt)

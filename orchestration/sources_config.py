@@ -40,7 +40,7 @@ CANONICAL_FIELDS: dict[str, tuple[str, ...]] = {
     "order_items": ("order_id", "line_no", "sku", "category", "quantity", "unit_price"),
     "events": (
         "event_id", "customer_source", "source_customer_ref", "device_id", "event_type",
-        "occurred_at", "sku", "category",
+        "occurred_at", "sku", "category", "store_id",
     ),
 }
 

@@ -30,7 +30,7 @@ def test_default_sources_file_parses(default_sources):
     cfg = load_sources_config(default_sources)
     assert {t.raw_table for t in cfg.tables} == {
         "crm__contacts", "app__members", "app__family_relations", "app__events",
-        "store__members", "ent__accounts", "ent__contacts", "service__contacts", "mall__orders",
+        "store__members", "store__visits", "ent__accounts", "ent__contacts", "service__contacts", "mall__orders",
         "oms__orders", "oms__order_items"}
     crm = cfg.table("crm__contacts")
     assert crm.csv.encoding == "gb18030" and crm.columns["mobile"] == "手机"

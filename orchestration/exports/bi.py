@@ -29,7 +29,7 @@ from orchestration.warehouse_schema import table_columns
 # records or files: not personal, but of no use to BI and one step closer to the sources)
 BI_TABLES: dict[str, tuple[str, ...]] = {
     "marts.customer_360": (),
-    "marts.customer_tags": ("inputs",),
+    "marts.customer_tags": (),  # inputs: why each value (thresholds, dates, model version), no personal data
     "marts.tag_definitions": (),
     "marts.tag_changes": (),
     "marts.rfm_threshold_history": (),
@@ -44,6 +44,12 @@ BI_TABLES: dict[str, tuple[str, ...]] = {
     "marts.portrait_segment_cross": (),
     "marts.portrait_spend_pareto": (),
     "marts.portrait_tag_trend": (),
+    "marts.portrait_store": (),
+    "marts.portrait_store_mix": (),
+    "marts.portrait_store_monthly": (),
+    "marts.portrait_channel": (),
+    "marts.portrait_channel_mix": (),
+    "marts.portrait_channel_monthly": (),
     "marts.dim_customer": ("name_source", "gender_source", "birth_year_source", "city_source", "mobile_source",
                            "email_source", "company_name_source", "level_source"),
     "marts.dim_household": (),

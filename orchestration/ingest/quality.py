@@ -27,7 +27,7 @@ ORDER_STATUS_SPELLINGS = [
     "cancelled", "CANCELLED", "Cancelled", "canceled", "closed", "已取消", "取消", "交易关闭",
 ]
 EVENT_TYPES = ["view", "search", "favourite", "favorite", "add_to_cart", "login", "share",
-               "referral"]
+               "referral", "store_visit", "visit", "check_in", "checkin", "到店", "进店", "签到"]
 GENDER_SPELLINGS = ["M", "F", "U", "m", "f", "u", "男", "女", "male", "female", "1", "2", "0"]
 # The spellings normalize_marketing_consent (dbt_project/macros/normalise/values.sql) reads,
 # lower case; the raw check accepts them in lower, upper and title case.

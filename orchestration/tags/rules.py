@@ -54,7 +54,7 @@ VALUE_TYPES = ("boolean", "enum", "number")
 LAYERS = ("rule", "predictive")
 OPS = ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "between", "is_null", "is_not_null", "contains")
 ORDERED_OPS = ("<", "<=", ">", ">=", "between")
-EVENT_TYPES = ("view", "search", "favourite", "add_to_cart", "login", "share", "referral")
+EVENT_TYPES = ("view", "search", "favourite", "add_to_cart", "login", "share", "referral", "store_visit")
 MAX_WINDOW_DAYS = 3660
 # the tables a `sql:` rule may read (names in the rule -> what the caller binds them to)
 SQL_TABLES = ("customers", "events", "orders")

@@ -5,7 +5,7 @@
     {%- set tables = {
         'accounts': [('ent', 'accounts')],
         'customers': [('crm', 'contacts'), ('app', 'members'), ('store', 'members'), ('ent', 'contacts'), ('service', 'contacts')],
-        'events': [('app', 'events')],
+        'events': [('app', 'events'), ('store', 'visits')],
         'order_items': [('oms', 'order_items')],
         'orders': [('mall', 'orders'), ('oms', 'orders')],
         'relations': [('app', 'family_relations')],
@@ -21,7 +21,7 @@
         'relations': ['household_ref', 'member_source', 'member_ref', 'role'],
         'orders': ['order_id', 'customer_source', 'source_customer_ref', 'ordered_at', 'status', 'amount', 'channel', 'store_id'],
         'order_items': ['order_id', 'line_no', 'sku', 'category', 'quantity', 'unit_price'],
-        'events': ['event_id', 'customer_source', 'source_customer_ref', 'device_id', 'event_type', 'occurred_at', 'sku', 'category'],
+        'events': ['event_id', 'customer_source', 'source_customer_ref', 'device_id', 'event_type', 'occurred_at', 'sku', 'category', 'store_id'],
     } -%}
     {{ return(fields[kind]) }}
 {%- endmacro %}

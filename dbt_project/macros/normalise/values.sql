@@ -74,6 +74,7 @@
         when lower(trim({{ expr }})) in ('login', 'signin', '登录') then 'login'
         when lower(trim({{ expr }})) in ('share', '分享') then 'share'
         when lower(trim({{ expr }})) in ('referral', 'refer', 'invite', '邀请', '推荐') then 'referral'
+        when lower(trim({{ expr }})) in ('store_visit', 'visit', 'check_in', 'checkin', '到店', '进店', '签到') then 'store_visit'
         else nullif(lower(trim({{ expr }})), '')
     end
 {%- endmacro %}

@@ -50,7 +50,7 @@
                         'quantity_raw', 'unit_price', 'unit_price_raw'],
         'events': ['event_id', 'customer_source', 'source_customer_ref', 'customer_record_key',
                    'device_id', 'event_type', 'event_type_raw', 'occurred_at', 'occurred_at_raw',
-                   'sku', 'category'],
+                   'sku', 'category', 'store_id'],
     } -%}
     {{ return(common + by_kind[kind] + lineage) }}
 {%- endmacro %}

@@ -104,6 +104,7 @@ select
     occurred_at as occurred_at_raw,
     {{ clean_text('sku') }} as sku,
     {{ clean_text('category') }} as category,
+    {{ clean_text('store_id') }} as store_id,
     {{ extras_and_lineage(extra_columns) }}
 {%- if relation is none %}
 from {{ source(source_name, table_name) }}

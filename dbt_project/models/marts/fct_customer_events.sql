@@ -14,6 +14,7 @@ select
     cast(events.occurred_at as date) as event_date,
     events.sku,
     events.category,
+    events.store_id,
     events.customer_source,
     events.source_customer_ref,
     events.customer_record_key,

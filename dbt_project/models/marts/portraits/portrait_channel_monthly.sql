@@ -1,0 +1,2 @@
+{#- One row per channel and calendar month up to the newest tag snapshot (macros/portraits/outlets.sql). -#}
+{{ outlet_monthly(ref('int_outlet_activity'), ref('customer_360'), 'channel') }}

@@ -1,0 +1,2 @@
+{#- One row per store over the 365 days up to the newest tag snapshot (macros/portraits/outlets.sql). -#}
+{{ outlet_portrait(ref('int_outlet_activity'), ref('fct_orders'), ref('customer_360'), 'store') }}
