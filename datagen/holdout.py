@@ -5,9 +5,9 @@ then adding that day as new landing files, the way a daily export arrives. This 
 rows dated in the last `days` days (up to `end`) out of the generated landing files into
 new files under `out`, in the same layout, with names that sort beside the old ones:
 ``oms/orders/orders_<end>.parquet``, ``oms/order_items/order_items_<end>.parquet`` and
-``app/events/month=YYYY-MM/events_<end>.jsonl`` and the marketplace shop's
-``mall/orders/orders_<end>.csv``. Customer files are left whole: a day's delivery here holds
-only activity; identity resolution has something new to do only when a marketplace buyer's
+``app/events/month=YYYY-MM/events_<end>.jsonl``, the marketplace shop's
+``mall/orders/orders_<end>.csv`` and the stores' check-ins ``store/visits/visits_<end>.csv``.
+Customer files are left whole: a day's delivery here holds only activity; identity resolution has something new to do only when a marketplace buyer's
 first order falls in those days (a new buyer id is a new customer reference).
 
 Deterministic: the same landing and arguments give the same bytes.
@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 EVENT_DATE = re.compile(rb'"ts"\s*:\s*"(\d{4}-\d{2}-\d{2})')
 MALL_ORDER_DATE = re.compile(rb",(\d{4}-\d{2}-\d{2}) \d{2}:\d{2}:\d{2},")
+VISIT_DATE = re.compile(rb",(\d{4}/\d{2}/\d{2}) \d{2}:\d{2}:\d{2}\r?$")
 
 
 def _order_dates(table: pa.Table) -> pa.Array:
@@ -85,22 +86,33 @@ def hold_out_last_days(landing: Path, out: Path, end: date, days: int = 1) -> di
             fh.write(b"".join(moved))
         written[rel] = written.get(rel, 0) + len(moved)
 
-    for path in sorted((landing / "mall" / "orders").glob("orders_*.csv")):
+    for folder, pattern, name in (("mall/orders", MALL_ORDER_DATE, "orders"), ("store/visits", VISIT_DATE, "visits")):
+        rel = f"{folder}/{name}_{last}.csv"
+        moved = _hold_out_csv_lines(sorted((landing / folder).glob(f"{name}_*.csv")), pattern, first, last, out / rel)
+        if moved:
+            written[rel] = written.get(rel, 0) + moved
+    return written
+
+
+def _hold_out_csv_lines(paths: list[Path], pattern: re.Pattern, first: str, last: str, target: Path) -> int:
+    """Move the lines whose date (the pattern's group, `-` or `/` separated) falls in
+    [first, last] from each CSV file to `target` (header once); returns how many moved."""
+    total = 0
+    for path in paths:
         header, *lines = path.read_bytes().splitlines(keepends=True)
         kept, moved = [header], []
         for line in lines:
-            m = MALL_ORDER_DATE.search(line)
-            (moved if m and first <= m.group(1).decode() <= last else kept).append(line)
+            m = pattern.search(line.rstrip(b"\n"))
+            day = m.group(1).decode().replace("/", "-") if m else None
+            (moved if day and first <= day <= last else kept).append(line)
         if not moved:
             continue
         path.write_bytes(b"".join(kept))
-        rel = f"mall/orders/orders_{last}.csv"
-        target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("ab") as fh:
             fh.write((header if target.stat().st_size == 0 else b"") + b"".join(moved))
-        written[rel] = written.get(rel, 0) + len(moved)
-    return written
+        total += len(moved)
+    return total
 
 
 def _append_parquet(path: Path, table: pa.Table) -> None:

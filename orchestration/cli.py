@@ -17,6 +17,7 @@ rule is broken); 2 bad input (a sources file, an unknown key, an option that can
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -157,6 +158,93 @@ def docs(sources: Path | None, warehouse: Path | None, serve: bool, port: int) -
     click.echo(f"wrote the docs site to {target} (index.html, manifest.json, catalog.json) from {catalog}")
     if serve:
         subprocess.run([dbt_executable(), "docs", "serve", *common, "--port", str(port), "--no-browser"])
+
+
+DEFAULT_USERS = REPO_ROOT / "config" / "users.yml"
+_users_option = click.option(
+    "--users", "users_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Users file [default: $HUAXIANG_USERS or config/users.yml].")
+
+
+def _users_file(users_file: Path | None) -> Path:
+    return (users_file or Path(os.environ.get("HUAXIANG_USERS", DEFAULT_USERS))).resolve()
+
+
+@main.command(help="Serve the customer card, store, channel and segment pages (read-only, over the BI copy).")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=f"DuckDB file whose BI copy to show [default: $HUAXIANG_WAREHOUSE or {DEFAULT_WAREHOUSE.relative_to(REPO_ROOT)}]")
+@_users_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Listen here (localhost only by default).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8585, show_default=True)
+def serve(warehouse: Path | None, users_file: Path | None, host: str, port: int) -> None:
+    import uvicorn
+
+    from orchestration.exports.snapshot import snapshot_path
+    from web.app import WebConfig, create_app
+    from web.users import UsersFileError, load_users
+
+    settings = _settings(None, warehouse, None, None)
+    users = _users_file(users_file)
+    try:
+        if not load_users(users):
+            _fail_input(f"no users in {users}: add one first, e.g. `huaxiang users add li.na --role steward`")
+    except UsersFileError as exc:
+        _fail_input(str(exc))
+    config = WebConfig(bi_database=snapshot_path(settings.outputs), outputs=settings.outputs, users_file=users,
+                       secret=os.environ.get("HUAXIANG_WEB_SECRET", ""))
+    click.echo(f"serving http://{host}:{port}/ over {config.bi_database} (users: {users}); Ctrl-C stops", err=True)
+    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+
+
+@main.group(help="Who may open `huaxiang serve`: users with hashed passwords and a role (viewer, steward).")
+def users() -> None:
+    pass
+
+
+@users.command("add", help="Add a user, or change their role and password (asked twice, never echoed).")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["viewer", "steward"]), default="viewer", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (scripts).")
+@_users_option
+def users_add(name: str, role: str, password_stdin: bool, users_file: Path | None) -> None:
+    from web.users import UsersFileError, save_user
+
+    path = _users_file(users_file)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else \
+        click.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        save_user(path, name, role, password)
+    except UsersFileError as exc:
+        _fail_input(str(exc))
+    click.echo(f"{name} ({role}) saved in {path}")
+
+
+@users.command("list", help="The users and their roles.")
+@_users_option
+def users_list(users_file: Path | None) -> None:
+    from web.users import UsersFileError, load_users
+
+    path = _users_file(users_file)
+    try:
+        found = load_users(path)
+    except UsersFileError as exc:
+        _fail_input(str(exc))
+    for user in found.values():
+        click.echo(f"{user.name:<24}{user.role}")
+    if not found:
+        click.echo(f"no users in {path}")
+
+
+@users.command("remove", help="Remove a user (their open sessions end at their next click).")
+@click.argument("name")
+@_users_option
+def users_remove(name: str, users_file: Path | None) -> None:
+    from web.users import remove_user
+
+    path = _users_file(users_file)
+    if not remove_user(path, name):
+        _fail_input(f"no user {name!r} in {path}")
+    click.echo(f"removed {name} from {path}")
 
 
 @main.command("dbt-sync", help="Regenerate dbt_project/models/staging from a sources file.")

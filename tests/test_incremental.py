@@ -68,7 +68,7 @@ def runs(tmp_path_factory):
 def test_the_delivery_holds_the_last_day(runs):
     held = runs["held"]
     assert set(held) == {"oms/orders/orders_2026-06-30.parquet", "oms/order_items/order_items_2026-06-30.parquet",
-                         "app/events/month=2026-06/events_2026-06-30.jsonl"}
+                         "app/events/month=2026-06/events_2026-06-30.jsonl", "store/visits/visits_2026-06-30.csv"}
     assert all(n > 0 for n in held.values())
     assert _query(runs["inc"], "select cast(data_end_date as varchar) from intermediate.int_data_window") == [
         ("2026-06-30",)]

@@ -8,6 +8,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import time
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,7 +121,8 @@ def test_bad_orders_are_rejected_and_good_ones_kept(run):
 
 
 def test_bad_event_timestamps_are_rejected(run):
-    bad = dirt_rows(run, "future_timestamp", "unparseable_timestamp", "exact_duplicate", prefix="app/events/")
+    defects = ("future_timestamp", "unparseable_timestamp", "exact_duplicate")
+    bad = dirt_rows(run, *defects, prefix="app/events/") | dirt_rows(run, *defects, prefix="store/visits/")
     rejected = set(q(run, "select _source_file, _row_number from intermediate.int_events_validated "
                           "where not is_valid"))
     assert rejected == bad
@@ -695,3 +697,176 @@ def _operator_commands(call, members, tmp_path):
     assert f"{rules / 'evil.yml'}:6: tag 'evil': unknown field 'city; drop table marts.customer_360; --'" in r.output
     assert f"{rules / 'evil_sql.yml'}:6: tag 'evil_sql': sql: must be a single SELECT, found 2 statements" in r.output
     assert "OK      predicted_churn" in r.output
+
+
+# ------------------------------------------------------------------ the web pages (huaxiang serve)
+PASSWORDS = {"wang.viewer": "viewer-password-1", "li.steward": "steward-password-1"}
+
+
+@pytest.fixture(scope="module")
+def web(run, tmp_path_factory):
+    """The web application over this run's BI copy, with a viewer and a steward."""
+    from web.app import WebConfig, create_app
+    from web.users import save_user
+
+    users = tmp_path_factory.mktemp("web") / "users.yml"
+    save_user(users, "wang.viewer", "viewer", PASSWORDS["wang.viewer"])
+    save_user(users, "li.steward", "steward", PASSWORDS["li.steward"])
+    root = run["root"]
+    config = WebConfig(bi_database=root / "bi" / "huaxiang_bi.duckdb", outputs=root, users_file=users, secret="test")
+    return {"app": create_app(config), "outputs": root}
+
+
+def _client(web, user: str | None):
+    from fastapi.testclient import TestClient
+
+    client = TestClient(web["app"], follow_redirects=False)
+    if user:
+        r = client.post("/login", data={"name": user, "password": PASSWORDS[user], "next": "/"})
+        assert r.status_code == 303, r.text[:500]
+    return client
+
+
+def _a_customer_with_its_own_mobile(run) -> tuple[str, str]:
+    """A customer and a mobile of one of its records that no other customer has."""
+    customer_id, mobile = q(run, """
+        select min(x.customer_id), r.mobile
+        from intermediate.int_identity_records as r join marts.customer_source_xref as x using (record_key)
+        where r.mobile like '+861%'
+        group by r.mobile having count(distinct x.customer_id) = 1
+        order by r.mobile limit 1""")[0]
+    return customer_id, mobile
+
+
+def _raw_contacts(run) -> list[str]:
+    national = [m[3:] for (m,) in q(run, "select distinct mobile from intermediate.int_identity_records "
+                                         "where mobile like '+861%'")]
+    emails = [e for (e,) in q(run, "select distinct email from intermediate.int_identity_records where email is not null")]
+    return national + emails
+
+
+def test_web_pages_refuse_anonymous_requests(web):
+    client = _client(web, None)
+    for path in ("/", "/search?q=138", "/customers/HX000000001", "/stores", "/stores/S001", "/channels",
+                 "/segments", "/segments/churned_winback", "/segments/churned_winback/export.csv"):
+        r = client.get(path)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login"), path
+    r = client.post("/customers/HX000000001/reveal", data={"csrf": "x"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    login = client.get("/login")
+    assert login.status_code == 200 and "密码" in login.text and "HX0" not in login.text
+    bad = client.post("/login", data={"name": "wang.viewer", "password": "wrong password!", "next": "/"})
+    assert bad.status_code == 401 and "用户名或密码不正确" in bad.text
+
+
+def test_web_search_card_stores_channels_segments_masked_for_a_viewer(run, web):
+    from orchestration.exports.restricted import AuditLog
+
+    client = _client(web, "wang.viewer")
+    customer_id, mobile = _a_customer_with_its_own_mobile(run)
+    national = mobile[3:]
+    messy = f"+86 {national[:3]}-{national[3:7]} {national[7:]}"
+    r = client.get("/search", params={"q": messy})
+    assert r.status_code == 303 and r.headers["location"] == f"/customers/{customer_id}", r.text[:300]
+    pages = {"card": client.get(r.headers["location"])}
+    card = pages["card"].text
+    assert f'data-customer="{customer_id}"' in card
+    # tags with their layer, value and reason (RFM's inputs: frequency, thresholds ...)
+    assert 'data-tag="rfm_segment"' in card and "模型标签" in card and "阈值" in card
+    spend_band_row = card.split('data-tag="spend_band"')[1].split("</tr>")[0]
+    assert "规则标签" in spend_band_row and "近365天" in spend_band_row or "net_amount_365d" in spend_band_row
+    assert "来源记录" in card and "查看联系方式" not in card   # a viewer may not reveal
+    # a name typed: several customers to choose from by city and birth year, or one
+    some_name = q(run, "select display_name from intermediate.int_identity_records where display_name is not null "
+                       "order by record_key limit 1")[0][0]
+    named = client.get("/search", params={"q": some_name})
+    assert named.status_code in (200, 303)
+    store_id = q(run, "select store_id from marts.portrait_store order by visitors desc, store_id limit 1")[0][0]
+    pages["stores"] = client.get("/stores")
+    pages["store"] = client.get(f"/stores/{store_id}")
+    conversion = q(run, f"select visit_conversion from marts.portrait_store where store_id = '{store_id}'")[0][0]
+    assert f"{conversion:.1%}" in pages["store"].text and "<svg" in pages["store"].text
+    assert "到店转化率" in pages["stores"].text
+    channel = q(run, "select channel from marts.portrait_channel order by net_amount desc limit 1")[0][0]
+    pages["channels"] = client.get("/channels")
+    pages["channel"] = client.get(f"/channels/{channel}")
+    pages["segments"] = client.get("/segments")
+    pages["segment"] = client.get("/segments/churned_winback")
+    pages["home"] = client.get("/")
+    for name, page in pages.items():
+        assert page.status_code == 200, (name, page.text[:300])
+    assert "流失客户召回" in pages["segments"].text and "提升度" in pages["segment"].text
+    before = len(AuditLog(web["outputs"]).entries())
+    export = client.get("/segments/churned_winback/export.csv")
+    assert export.status_code == 200 and export.text.lstrip("\ufeff").startswith("customer_id,name_masked,mobile_masked")
+    entries = AuditLog(web["outputs"]).entries()
+    assert len(entries) == before + 1 and entries[-1].action == "segment_export_masked" \
+        and entries[-1].user == "wang.viewer" and entries[-1].segment_key == "churned_winback"
+    # no raw mobile or e-mail on any page a viewer sees, nor in the export
+    raw = _raw_contacts(run)
+    for name, page in [*pages.items(), ("export", export)]:
+        leaked = [v for v in raw if v in page.text]
+        assert not leaked, (name, leaked[:3])
+    # a viewer cannot reveal (and nothing is audited)
+    assert client.post(f"/customers/{customer_id}/reveal", data={"csrf": "forged"}).status_code == 400
+    assert len(AuditLog(web["outputs"]).entries()) == before + 1
+
+
+def test_web_a_steward_reveals_one_contact_and_it_is_audited(run, web):
+    import re
+
+    from orchestration.exports.restricted import AuditLog
+
+    client = _client(web, "li.steward")
+    customer_id, _ = _a_customer_with_its_own_mobile(run)
+    card = client.get(f"/customers/{customer_id}").text
+    assert "查看联系方式" in card
+    csrf = re.search(r'name="csrf" value="([^"]+)"', card).group(1)
+    golden = q(run, "select mobile from intermediate.int_customer_golden where customer_id = ?", [customer_id])[0][0]
+    assert golden[3:] not in card
+    before = len(AuditLog(web["outputs"]).entries())
+    revealed = client.post(f"/customers/{customer_id}/reveal", data={"csrf": csrf})
+    assert revealed.status_code == 200 and golden in revealed.text
+    last = AuditLog(web["outputs"]).entries()[-1]
+    assert len(AuditLog(web["outputs"]).entries()) == before + 1
+    assert (last.user, last.role, last.action, last.customer_id) == ("li.steward", "steward", "reveal_contact", customer_id)
+
+
+def test_web_pages_in_a_real_browser(run, web, tmp_path):
+    import threading
+
+    import uvicorn
+
+    from browser import Browser, free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(web["app"], host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    browser = None
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        base = f"http://127.0.0.1:{port}"
+        browser = Browser(tmp_path / "profile")
+        html = browser.goto(f"{base}/customers/x", path_prefix="/login")   # anonymous: the login page only
+        assert "登录" in html and "data-customer" not in html
+        browser.submit("form[action='/login']", {"name": "wang.viewer", "password": PASSWORDS["wang.viewer"]},
+                       then="/")
+        customer_id, mobile = _a_customer_with_its_own_mobile(run)
+        national = mobile[3:]
+        html = browser.submit("form.search", {"q": f"{national[:3]} {national[3:7]} {national[7:]}"},
+                              then="/customers/")
+        assert f'data-customer="{customer_id}"' in html and 'class="reason"' in html and "阈值" in html
+        assert national not in html
+        store_id = q(run, "select store_id from marts.portrait_store order by visitors desc, store_id limit 1")[0][0]
+        conversion = q(run, f"select visit_conversion from marts.portrait_store where store_id = '{store_id}'")[0][0]
+        html = browser.goto(f"{base}/stores/{store_id}")
+        assert f"{conversion:.1%}" in html and "到店转化率" in html
+    finally:
+        if browser:
+            browser.close()
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import os
 import re
-import shutil
 import struct
 import subprocess
 import zlib
@@ -19,6 +17,7 @@ from typing import ClassVar
 import pandas as pd
 import pytest
 
+from browser import find_browser
 from orchestration.reports.portrait_html import PortraitData, render_portrait_report
 
 EVIL = '<script>alert("x")</script>&<img src=x onerror=alert(1)>'
@@ -255,13 +254,7 @@ BROWSER_TIMEOUT_S = 60
 
 
 def _browser() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    if os.environ.get("HUAXIANG_REQUIRE_BROWSER") == "1":
-        pytest.fail("HUAXIANG_REQUIRE_BROWSER=1 but no chromium, chromium-browser or google-chrome on PATH")
-    pytest.skip("no headless browser installed")
+    return find_browser()
 
 
 def _headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,9 @@
 * `exports/segment_files`: every segment's newest members as CSV and Parquet for campaign tools;
 * `exports/bi_warehouse`: the BI copy (a separate DuckDB file and Parquet files, masked PII only),
   which is also what the operator commands read, and the empty docs catalogue `huaxiang docs` reads;
-* `exports/portrait_report`: the portrait report, one HTML file that opens offline.
+* `exports/portrait_report`: the portrait report, one HTML file that opens offline;
+* `exports/restricted_contacts`: raw contacts for stewards' reveals and campaign exports, in a
+  folder only the pipeline's user may open (exports/restricted.py).
 
 Where they go comes from the settings (`outputs`: beside the warehouse by default).
 """
@@ -15,6 +17,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.exports.bi import BI_TABLES, export_bi
 from orchestration.exports.docs_catalog import docs_catalog_path, write_docs_catalog
+from orchestration.exports.restricted import contacts_path, write_contacts
 from orchestration.exports.segments import export_all_segments
 from orchestration.reports.portrait_data import load_portrait_data
 from orchestration.reports.portrait_html import render_portrait_report
@@ -75,4 +78,14 @@ def build_export_assets(outputs: Path, work_dir: Path) -> list:
             "path": MetadataValue.path(str(report_path)), "as_of_date": data.as_of_date,
             "customers": data.customers, "segments": len(data.segments)})
 
-    return [segment_files, bi_warehouse, portrait_report]
+    @asset(key=["exports", "restricted_contacts"], group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"duckdb"},
+           deps=[_mart("dim_customer")],
+           description=f"Raw contact data (name, mobile, e-mail, consent) per customer in {contacts_path(outputs)}, "
+                       "readable by the pipeline's user only: what a steward reveals on the customer card and what "
+                       "a campaign export sends; every use is audited (restricted/audit.sqlite).")
+    def restricted_contacts(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:
+        with warehouse.connect(read_only=True) as con:
+            rows = write_contacts(con, outputs)
+        return MaterializeResult(metadata={"path": MetadataValue.path(str(contacts_path(outputs))), "customers": rows})
+
+    return [segment_files, bi_warehouse, portrait_report, restricted_contacts]
