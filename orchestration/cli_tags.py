@@ -6,6 +6,7 @@
     huaxiang tags preview KEY [--sample N]         count and masked sample, nothing written
     huaxiang segments list | show KEY | validate | preview KEY
     huaxiang segments export KEY [--format csv|parquet] [--out F] [--as-of D]
+    huaxiang segments campaign KEY [--as-of D]     consenting members with real contacts (restricted, audited)
 
 They read the snapshot the last finished run left (the BI copy: exports/snapshot.py), never
 the warehouse a run is writing, and print nothing but masked contact data.
@@ -419,3 +420,22 @@ def segments_export(key: str, fmt: str, out: Path | None, as_of, warehouse: Path
         except ExportError as exc:
             _usage(str(exc))
     click.echo(f"wrote {result.rows:,} members of {key!r} (as of {result.as_of_date}) to {result.path}")
+
+
+@segments.command("campaign", help="Export a segment's consenting members WITH their real mobile and e-mail to the "
+                                   "restricted area (<outputs>/restricted/campaigns), for a campaign tool; audited.")
+@click.argument("key")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Snapshot date [default: the newest].")
+@_warehouse_option
+def segments_campaign(key: str, as_of, warehouse: Path | None) -> None:
+    from orchestration.exports.campaign import CampaignExportError, export_campaign
+
+    settings = _settings(warehouse)
+    try:
+        result = export_campaign(settings.outputs, key, as_of.date() if as_of else None)
+    except CampaignExportError as exc:
+        _usage(str(exc))
+    click.echo(f"wrote {result.rows:,} consenting members of {key!r} (as of {result.as_of_date}) with their contact "
+               f"to {result.path}; {result.left_out_without_consent:,} left out (no consent or no contact); "
+               "recorded in the audit log")

@@ -39,6 +39,7 @@ class RunOutcome:
     tags: dict | None = None  # newest tag snapshot: as-of date, counts, distributions
     segments: list[tuple[str, str, int, int, int]] = field(default_factory=list)  # key, name, members, in, out
     outputs: dict[str, str] = field(default_factory=dict)  # what the run left for people and tools
+    observed_rows: dict[str, int] = field(default_factory=dict)  # asset key -> rows observed after its dbt build
     steps: list[dict] = field(default_factory=list)  # each Dagster step: key, start (epoch s), seconds, status
     run_id: str = ""
     log_file: str = ""  # every event of the run, and dbt's output
@@ -263,6 +264,11 @@ def _run_locked(settings: Settings, run_config: dict | None, log_level: str, job
         outcome.log_file = str(log_file)
         outcome.steps = step_timings(instance.all_logs(result.run_id))
         for event in result.all_events:
+            if event.event_type == DagsterEventType.ASSET_OBSERVATION:
+                observation = event.event_specific_data.asset_observation
+                rows = (observation.metadata or {}).get("dagster/row_count")
+                if rows is not None:
+                    outcome.observed_rows[observation.asset_key.to_user_string()] = getattr(rows, "value", rows)
             if event.event_type == DagsterEventType.STEP_FAILURE:
                 outcome.failed_steps.append(f"{event.step_key}: {failure_cause(event.event_specific_data.error)}")
             elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:

@@ -870,3 +870,37 @@ def test_web_pages_in_a_real_browser(run, web, tmp_path):
             browser.close()
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_a_campaign_export_holds_consenting_members_with_contacts_and_is_audited(run, tmp_path):
+    import stat
+
+    from click.testing import CliRunner
+
+    from orchestration.cli import main
+    from orchestration.exports.restricted import AuditLog
+
+    r = CliRunner().invoke(main, ["segments", "campaign", "churned_winback", "--warehouse", str(run["settings"].warehouse)])
+    assert r.exit_code == 0, r.output
+    path = Path(r.output.split(" to ")[1].split(";")[0])
+    assert path.parent == run["root"] / "restricted" / "campaigns" and stat.S_IMODE(path.stat().st_mode) == 0o600
+    rows = read_csv(path)
+    expected = {c for (c,) in q(run, """
+        select m.customer_id from marts.segment_members as m
+        join intermediate.int_customer_golden as g on g.customer_id = m.customer_id
+        where m.segment_key = 'churned_winback' and m.as_of_date = (select max(as_of_date) from marts.segment_members)
+          and g.marketing_consent and (g.mobile is not null or g.email is not null)""")}
+    assert {row["customer_id"] for row in rows} == expected and expected
+    assert any(row["mobile"].startswith("+86") for row in rows)
+    last = AuditLog(run["root"]).entries()[-1]
+    assert (last.action, last.segment_key, last.rows) == ("campaign_export", "churned_winback", len(rows))
+    assert path.name in last.detail
+    bad = CliRunner().invoke(main, ["segments", "campaign", "no_such_segment", "--warehouse", str(run["settings"].warehouse)])
+    assert bad.exit_code == 2 and "no segment 'no_such_segment'" in bad.output
+
+
+def test_dbt_tables_are_observed_with_row_counts_and_columns(run):
+    observed = run["first"].observed_rows
+    assert observed["marts/fct_orders"] == q(run, "select count(*) from marts.fct_orders")[0][0]
+    assert observed["marts/portrait_store"] == q(run, "select count(*) from marts.portrait_store")[0][0]
+    assert len(observed) >= 60

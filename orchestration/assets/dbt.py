@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, Config, Output
+from dagster import AssetExecutionContext, AssetObservation, Config, Output, TableColumn, TableSchema
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -196,6 +196,38 @@ class DbtBuildConfig(Config):
     tables and the customer-id register are never rebuilt) and skip nothing."""
 
 
+def _described(context: AssetExecutionContext, warehouse: DuckDBWarehouse, events):
+    """Pass a dbt invocation's events on as they come, then observe every table it built: its
+    row count and its columns with their types (dagster/row_count, dagster/column_schema).
+    Read after dbt ends because dbt holds the warehouse file while it builds."""
+    built = []
+    for event in events:
+        if isinstance(event, Output) and not (event.metadata or {}).get("skipped"):
+            built.append(context.asset_key_for_output(event.output_name))
+        yield event
+    if not built:
+        return
+    with warehouse.connect(read_only=True) as con:
+        columns: dict[tuple[str, str], list[TableColumn]] = {}
+        for schema, table, column, kind in con.execute(
+                "select table_schema, table_name, column_name, data_type from information_schema.columns "
+                "where table_catalog = current_database() order by table_schema, table_name, ordinal_position"
+        ).fetchall():
+            columns.setdefault((schema, table), []).append(TableColumn(name=column, type=kind))
+        kinds = dict(((s, t), k) for s, t, k in con.execute(
+            "select table_schema, table_name, table_type from information_schema.tables "
+            "where table_catalog = current_database()").fetchall())
+        for key in built:
+            relation = tuple(key.path[-2:])
+            if relation not in columns:
+                continue
+            metadata = {"dagster/column_schema": TableSchema(columns=columns[relation])}
+            if kinds.get(relation) == "BASE TABLE":  # a view's count would run its query
+                metadata["dagster/row_count"] = con.execute(
+                    f'select count(*) from "{relation[0]}"."{relation[1]}"').fetchall()[0][0]
+            yield AssetObservation(asset_key=key, metadata=metadata)
+
+
 TAG_STORE_SELECTOR = "tag:tag_store"
 """The marts built after the Python model tags (marts/tags): a second dbt step."""
 
@@ -216,14 +248,14 @@ def _incremental_build(context: AssetExecutionContext, dbt: DbtCliResource, ware
         args = ["build", *vars_, "--full-refresh"]
         context.log.info("dbt: full build (%s)", "asked" if full_refresh else
                          "first build" if built_code is None else "the dbt project changed since the last build")
-        yield from dbt.cli(args, context=context).stream()
+        yield from _described(context, warehouse, dbt.cli(args, context=context).stream())
         with warehouse.connect() as con:
             write_state(con, "customer_side", customer_side_fingerprint(
                 con, plan, code, vars_, f"intermediate.{REFERENCES_MODEL}"), "full build")
             write_state(con, "project", code)
         return
-    yield from dbt.cli(["build", *vars_, "--exclude", " ".join(plan.phase_one_exclude())],
-                       context=context).stream()
+    yield from _described(context, warehouse, dbt.cli(
+        ["build", *vars_, "--exclude", " ".join(plan.phase_one_exclude())], context=context).stream())
     with warehouse.connect() as con:
         side = customer_side_fingerprint(con, plan, code, vars_, f"intermediate.{REFERENCES_MODEL}")
         unchanged = side == side_state
@@ -239,7 +271,8 @@ def _incremental_build(context: AssetExecutionContext, dbt: DbtCliResource, ware
                 yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
                              metadata={"skipped": "inputs unchanged since the last build: customer files, "
                                                   "customer references, code and vars"})
-    yield from dbt.cli(["build", *vars_, "--exclude", " ".join(exclude)], context=context).stream()
+    yield from _described(context, warehouse, dbt.cli(["build", *vars_, "--exclude", " ".join(exclude)],
+                                                       context=context).stream())
     if not unchanged:
         with warehouse.connect() as con:
             write_state(con, "customer_side", side, "rebuilt")
@@ -266,7 +299,7 @@ def build_dbt_assets(manifest: Path, default_as_of: str | None = None,
                                               config.full_refresh)
                 return
             args = ["build", *dbt_vars(as_of)] + (["--full-refresh"] if config.full_refresh else [])
-            yield from dbt.cli(args, context=context).stream()
+            yield from _described(context, warehouse, dbt.cli(args, context=context).stream())
 
         return _dbt
 
