@@ -4,7 +4,7 @@ SQL. The marts run the same macros over fct_orders, fct_customer_events and cust
 
 from __future__ import annotations
 
-from datetime import date
+import json
 from decimal import Decimal
 
 import duckdb
@@ -58,10 +58,24 @@ def fixture_warehouse(tmp_path_factory):
     return path
 
 
-def _run(path, macro_call: str) -> list[dict]:
-    sql = ("with activity as ({{ outlet_activity('main.orders', 'main.events') }}) "
-           f"select * from ({macro_call}) as result")
-    return dbt_show(sql, path)
+CALLS = {
+    "store": "{{ outlet_portrait('activity', 'main.orders', 'main.customers', 'store') }}",
+    "channel": "{{ outlet_portrait('activity', 'main.orders', 'main.customers', 'channel') }}",
+    "store_mix": "{{ outlet_mix('activity', 'main.orders', 'main.customers', 'main.labels', 'store') }}",
+    "store_monthly": "{{ outlet_monthly('activity', 'main.customers', 'store') }}",
+}
+
+
+@pytest.fixture(scope="module")
+def results(fixture_warehouse) -> dict[str, list[dict]]:
+    """Every macro's rows from one `dbt show` (each row as JSON: the four results differ in shape)."""
+    parts = " union all ".join(f"select '{name}' as part, to_json(r)::varchar as row from ({call}) as r"
+                               for name, call in CALLS.items())
+    sql = "with activity as ({{ outlet_activity('main.orders', 'main.events') }}) " + parts
+    out: dict[str, list[dict]] = {name: [] for name in CALLS}
+    for row in dbt_show(sql, fixture_warehouse):
+        out[row["part"]].append(json.loads(row["row"]))
+    return out
 
 
 def _by(rows, key):
@@ -72,9 +86,8 @@ def _num(value):
     return None if value is None else float(Decimal(str(value)))
 
 
-def test_store_portrait(fixture_warehouse):
-    s = _by(_run(fixture_warehouse, "{{ outlet_portrait('activity', 'main.orders', 'main.customers', 'store') }}"),
-            "store_id")
+def test_store_portrait(results):
+    s = _by(results["store"], "store_id")
     assert set(s) == {"S1", "S2"}
     s1 = s["S1"]
     # S1 in the 365 days: c1 (visit, o1, o2), c2 (two visits), c3 (visit, o4), c4 (refunded o5)
@@ -96,9 +109,8 @@ def test_store_portrait(fixture_warehouse):
     assert s2["as_of_date"] == AS_OF
 
 
-def test_channel_portrait(fixture_warehouse):
-    c = _by(_run(fixture_warehouse, "{{ outlet_portrait('activity', 'main.orders', 'main.customers', 'channel') }}"),
-            "channel")
+def test_channel_portrait(results):
+    c = _by(results["channel"], "channel")
     assert set(c) == {"门店", "APP"} and "visitors" not in c["APP"]
     store = c["门店"]
     # o1, o2, o4, o5, o6 in the window: c1, c3, c4; buyers c1, c3 (c3 returning since 2024)
@@ -114,8 +126,8 @@ def test_channel_portrait(fixture_warehouse):
     assert app["revenue_share"] == pytest.approx(100 / 480)
 
 
-def test_store_mix(fixture_warehouse):
-    rows = _run(fixture_warehouse, "{{ outlet_mix('activity', 'main.orders', 'main.customers', 'main.labels', 'store') }}")
+def test_store_mix(results):
+    rows = results["store_mix"]
     s1 = {(r["dimension"], r["value"]): r for r in rows if r["store_id"] == "S1"}
     # S1's customers c1..c4 by state: active c1, c3; potential c2; churned c4
     assert s1[("customer_state", "active")]["customers"] == 2
@@ -131,8 +143,8 @@ def test_store_mix(fixture_warehouse):
         assert sum(r["share"] for (d, _), r in s1.items() if d == dim) == pytest.approx(1.0)
 
 
-def test_store_monthly(fixture_warehouse):
-    rows = _run(fixture_warehouse, "{{ outlet_monthly('activity', 'main.customers', 'store') }}")
+def test_store_monthly(results):
+    rows = results["store_monthly"]
     s1 = {r["month"]: r for r in rows if r["store_id"] == "S1"}
     assert sorted(s1) == ["2024-12-01", "2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01",
                           "2026-05-01", "2026-06-01"]                   # nothing after the as-of date
