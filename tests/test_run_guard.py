@@ -150,7 +150,7 @@ def test_the_cli_exits_3_when_the_warehouse_stays_busy(tmp_path):
 
 
 def test_an_export_killed_half_way_leaves_nothing_the_next_one_keeps(tmp_path):
-    from orchestration.exports.bi import remove_stale_temporaries
+    from orchestration.exports.files import remove_stale_temporaries
 
     gone, _ = dead_pid()
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
@@ -163,7 +163,7 @@ def test_an_export_killed_half_way_leaves_nothing_the_next_one_keeps(tmp_path):
         theirs = tmp_path / f".huaxiang_bi.{live.pid}.tmp.duckdb"
         theirs.write_bytes(b"in progress")
         (tmp_path / "huaxiang_bi.duckdb").write_bytes(b"the last copy")
-        removed = remove_stale_temporaries(tmp_path)
+        removed = remove_stale_temporaries(tmp_path, "huaxiang_bi", "parquet")
         assert sorted(p.name for p in removed) == sorted([*(p.name for p in stale), f".parquet.{gone}.tmp"])
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted([theirs.name, "huaxiang_bi.duckdb"])
     finally:

@@ -16,6 +16,7 @@ import duckdb
 from web.lookup import lookup_keys
 
 SEARCH_LIMIT = 50
+MEMBERS_SHOWN = 100  # a segment page's members, by spend
 LAYER_NAMES = {"fact": "事实标签", "model": "模型标签", "predictive": "预测标签", "rule": "规则标签"}
 CHANGE_NAMES = {"entered": "进入", "exited": "退出", "changed": "变更"}
 EVENT_NAMES = {"view": "浏览", "search": "搜索", "favourite": "收藏", "add_to_cart": "加购", "login": "登录",
@@ -218,7 +219,7 @@ def segments(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return rows(con, "select * from segment_definitions order by members desc, segment_key")
 
 
-def segment(con: duckdb.DuckDBPyConnection, key: str, member_limit: int = 100) -> dict[str, Any] | None:
+def segment(con: duckdb.DuckDBPyConnection, key: str) -> dict[str, Any] | None:
     definition = one(con, "select * from segment_definitions where segment_key = ?", [key])
     if definition is None:
         return None
@@ -232,16 +233,5 @@ def segment(con: duckdb.DuckDBPyConnection, key: str, member_limit: int = 100) -
         select m.customer_id, c.name_masked, c.mobile_masked, c.city, c.customer_state_name, c.net_amount_total
         from segment_members as m join customer_360 as c on c.customer_id = m.customer_id
         where m.segment_key = ? and m.as_of_date = (select max(as_of_date) from segment_members where segment_key = ?)
-        order by c.net_amount_total desc nulls last, m.customer_id limit {int(member_limit)}""", [key, key])
+        order by c.net_amount_total desc nulls last, m.customer_id limit {MEMBERS_SHOWN}""", [key, key])
     return {"definition": definition, "history": history, "makeup": makeup, "members": members}
-
-
-def segment_export_rows(con: duckdb.DuckDBPyConnection, key: str) -> tuple[list[str], list[tuple]]:
-    """The masked export of the newest members (the same columns as `huaxiang segments export`)."""
-    cur = con.execute("""
-        select m.customer_id, c.name_masked, c.mobile_masked, c.email_hash, c.has_mobile, c.has_email,
-               c.marketing_consent, m.as_of_date
-        from segment_members as m join dim_customer as c on c.customer_id = m.customer_id
-        where m.segment_key = ? and m.as_of_date = (select max(as_of_date) from segment_members where segment_key = ?)
-        order by m.customer_id""", [key, key])
-    return [d[0] for d in cur.description], cur.fetchall()

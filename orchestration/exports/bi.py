@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.run_guard import process_alive
+from orchestration.exports.files import database_written_whole
 from orchestration.warehouse_schema import table_columns
 
 # table in the warehouse -> columns left out of the BI copy (provenance that names source
@@ -84,43 +84,11 @@ class BIExport:
     tables: dict[str, int]  # BI table name -> rows
 
 
-def _quoted(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-def remove_stale_temporaries(folder: Path, name: str = BI_NAME) -> list[Path]:
-    """Remove what an export left behind (`.<name>.<pid>.tmp.duckdb` and its WAL,
-    `.parquet.<pid>.tmp` / `.old` folders): those of processes that are gone (killed half-way)
-    and this process's own (an export runs once at a time in a process). A live other
-    process's files are its business."""
-    removed = []
-    pattern = re.compile(rf"^\.(?:{re.escape(name)}|parquet)\.(\d+)\.(?:tmp\.duckdb(?:\.wal)?|tmp|old)$")
-    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
-        match = pattern.match(path.name)
-        if not match:
-            continue
-        pid = int(match.group(1))
-        if pid != os.getpid() and process_alive(pid, None):
-            continue
-        if path.is_dir():
-            for f in path.iterdir():
-                f.unlink()
-            path.rmdir()
-        else:
-            path.unlink(missing_ok=True)
-        removed.append(path)
-    return removed
-
-
 def export_bi(con: duckdb.DuckDBPyConnection, folder: Path, name: str = BI_NAME) -> BIExport:
     """Write `<folder>/<name>.duckdb` (schema main) and `<folder>/parquet/<table>.parquet`."""
-    folder.mkdir(parents=True, exist_ok=True)
     database = folder / f"{name}.duckdb"
-    tmp = folder / f".{name}.{os.getpid()}.tmp.duckdb"
     parquet_dir = folder / "parquet"
     parquet_tmp = folder / f".parquet.{os.getpid()}.tmp"
-    remove_stale_temporaries(folder, name)
-    parquet_tmp.mkdir(parents=True, exist_ok=True)
     selects: dict[str, str] = {}
     for table, dropped in BI_TABLES.items():
         columns = table_columns(con, table)
@@ -132,9 +100,9 @@ def export_bi(con: duckdb.DuckDBPyConnection, folder: Path, name: str = BI_NAME)
             raise BIExportError(f"{table} has column(s) {leaking} named like raw personal data: "
                                 "mask them in the mart, or leave them out of BI_TABLES")
         selects[table.split(".")[1]] = f"select {', '.join(chr(34) + c + chr(34) for c in kept)} from {table}"
-    con.execute(f"attach {_quoted(tmp)} as bi_copy (read_only false)")
     rows: dict[str, int] = {}
-    try:
+    with database_written_whole(con, database, "bi_copy", also_clean=("parquet",)):
+        parquet_tmp.mkdir()
         for bi_name, select in selects.items():
             con.execute(f"create table bi_copy.main.{bi_name} as {select}")
             rows[bi_name] = con.execute(f"select count(*) from bi_copy.main.{bi_name}").fetchall()[0][0]
@@ -144,12 +112,6 @@ def export_bi(con: duckdb.DuckDBPyConnection, folder: Path, name: str = BI_NAME)
         now = datetime.now().replace(microsecond=0)
         con.executemany(f"insert into bi_copy.main.{INFO_TABLE} values (?, ?, ?, ?)",
                         [[t.split(".")[1], t, rows[t.split(".")[1]], now] for t in BI_TABLES])
-    except BaseException:
-        con.execute("detach bi_copy")
-        remove_stale_temporaries(folder, name)
-        raise
-    con.execute("detach bi_copy")
-    tmp.replace(database)
     if parquet_dir.exists():
         old = folder / f".parquet.{os.getpid()}.old"
         parquet_dir.replace(old)

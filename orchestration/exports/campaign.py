@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.exports.files import sql_literal
 from orchestration.exports.restricted import LOCAL_TIMEZONE, AuditLog, contacts_path, restricted_folder
 from orchestration.exports.snapshot import snapshot_path
 
@@ -35,10 +36,6 @@ class CampaignExport:
     left_out_without_consent: int
 
 
-def _quoted(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def export_campaign(outputs: Path, key: str, as_of: date | None = None, user: str | None = None) -> CampaignExport:
     bi, contacts = snapshot_path(outputs), contacts_path(outputs)
     for path, what in ((bi, "BI copy"), (contacts, "restricted contacts")):
@@ -46,8 +43,8 @@ def export_campaign(outputs: Path, key: str, as_of: date | None = None, user: st
             raise CampaignExportError(f"no {what} at {path}: run `huaxiang run` first")
     con = duckdb.connect()
     try:
-        con.execute(f"attach {_quoted(bi)} as bi (read_only)")
-        con.execute(f"attach {_quoted(contacts)} as restricted (read_only)")
+        con.execute(f"attach {sql_literal(bi)} as bi (read_only)")
+        con.execute(f"attach {sql_literal(contacts)} as restricted (read_only)")
         dates = [r[0] for r in con.execute("select distinct as_of_date from bi.main.segment_members "
                                            "where segment_key = ? order by 1 desc", [key]).fetchall()]
         if not dates:
@@ -65,11 +62,11 @@ def export_campaign(outputs: Path, key: str, as_of: date | None = None, user: st
             where m.segment_key = ? and m.as_of_date = ?"""
         total = con.execute(f"select count(*) {members}", [key, day]).fetchall()[0][0]
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        con.execute(f"""copy (select m.customer_id, c.full_name, c.mobile, c.email, m.segment_key, m.as_of_date
-                              {members} and c.marketing_consent and (c.mobile is not null or c.email is not null)
-                              order by m.customer_id)
-                        to {_quoted(tmp)} (header, delimiter ',')""", [key, day])
-        rows = con.execute(f"select count(*) from read_csv({_quoted(tmp)}, header = true)").fetchall()[0][0]
+        # COPY answers with the rows it wrote
+        rows = con.execute(f"""copy (select m.customer_id, c.full_name, c.mobile, c.email, m.segment_key, m.as_of_date
+                                     {members} and c.marketing_consent and (c.mobile is not null or c.email is not null)
+                                     order by m.customer_id)
+                               to {sql_literal(tmp)} (header, delimiter ',')""", [key, day]).fetchall()[0][0]
     finally:
         con.close()
     os.chmod(tmp, 0o600)

@@ -9,13 +9,11 @@ types only, no rows (a few hundred kilobytes at any scale), replaced in one rena
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 import duckdb
 
-from orchestration.run_guard import process_alive
+from orchestration.exports.files import database_written_whole
 
 INTERNAL_SCHEMAS = ("information_schema", "pg_catalog")
 
@@ -23,19 +21,6 @@ INTERNAL_SCHEMAS = ("information_schema", "pg_catalog")
 def docs_catalog_path(work_dir: Path) -> Path:
     """Beside the warehouse's other private state (`.huaxiang/<warehouse>/`)."""
     return work_dir / "docs_catalog.duckdb"
-
-
-def _remove_stale_temporaries(path: Path) -> None:
-    """What a killed run left (`.<name>.<pid>.tmp.duckdb[.wal]`), and this process's own."""
-    pattern = re.compile(rf"^\.{re.escape(path.stem)}\.(\d+)\.tmp\.duckdb(?:\.wal)?$")
-    for leftover in path.parent.iterdir():
-        match = pattern.match(leftover.name)
-        if match and (int(match.group(1)) == os.getpid() or not process_alive(int(match.group(1)), None)):
-            leftover.unlink(missing_ok=True)
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _ident(name: str) -> str:
@@ -47,15 +32,11 @@ def write_docs_catalog(con: duckdb.DuckDBPyConnection, path: Path) -> int:
 
     A view stays a view (over an empty table named `__columns_of_<view>`, which dbt ignores:
     it is no model), so the docs say which models are views."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.duckdb")
-    _remove_stale_temporaries(path)
     relations = con.execute(
         "select table_schema, table_name, table_type from information_schema.tables "
         "where table_catalog = current_database() and table_schema not in ? order by 1, 2",
         [list(INTERNAL_SCHEMAS)]).fetchall()
-    con.execute(f"attach {_quoted(str(tmp))} as docs_catalog (read_only false)")
-    try:
+    with database_written_whole(con, path, "docs_catalog"):
         for schema in sorted({s for s, _, _ in relations}):
             con.execute(f"create schema docs_catalog.{_ident(schema)}")
         for schema, name, kind in relations:
@@ -66,10 +47,4 @@ def write_docs_catalog(con: duckdb.DuckDBPyConnection, path: Path) -> int:
                 con.execute(f"create view docs_catalog.{source} as select * from {backing}")
             else:
                 con.execute(f"create table docs_catalog.{source} as select * from {source} limit 0")
-    except BaseException:
-        con.execute("detach docs_catalog")
-        tmp.unlink(missing_ok=True)
-        raise
-    con.execute("detach docs_catalog")
-    tmp.replace(path)
     return len(relations)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from orchestration.run_guard import process_alive
+from orchestration.exports.files import database_written_whole
 
 CONTACTS_NAME = "contacts"
 AUDIT_NAME = "audit.sqlite"
@@ -41,30 +41,12 @@ def contacts_path(outputs: Path) -> Path:
     return outputs / "restricted" / f"{CONTACTS_NAME}.duckdb"
 
 
-def _quoted(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def write_contacts(con: duckdb.DuckDBPyConnection, outputs: Path) -> int:
     """(Re)write the restricted contacts from the warehouse `con`; returns the customers."""
-    folder = restricted_folder(outputs)
-    target = contacts_path(outputs)
-    for leftover in folder.glob(f".{CONTACTS_NAME}.*.tmp.duckdb*"):
-        pid = leftover.name.split(".")[2]
-        if pid.isdigit() and (int(pid) == os.getpid() or not process_alive(int(pid), None)):
-            leftover.unlink(missing_ok=True)
-    tmp = folder / f".{CONTACTS_NAME}.{os.getpid()}.tmp.duckdb"
-    con.execute(f"attach {_quoted(tmp)} as restricted_copy (read_only false)")
-    try:
+    restricted_folder(outputs)
+    with database_written_whole(con, contacts_path(outputs), "restricted_copy", mode=0o600):
         con.execute(f"create table restricted_copy.main.contacts as {CONTACTS_SQL}")
         rows = con.execute("select count(*) from restricted_copy.main.contacts").fetchall()[0][0]
-    except BaseException:
-        con.execute("detach restricted_copy")
-        tmp.unlink(missing_ok=True)
-        raise
-    con.execute("detach restricted_copy")
-    os.chmod(tmp, 0o600)
-    tmp.replace(target)
     return rows
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.exports.bi import BI_NAME, INFO_TABLE
+from orchestration.exports.files import sql_literal
 
 
 class SnapshotError(RuntimeError):
@@ -35,10 +36,6 @@ def snapshot_path(outputs: Path) -> Path:
     return outputs / "bi" / f"{BI_NAME}.duckdb"
 
 
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def open_snapshot(path: Path) -> tuple[duckdb.DuckDBPyConnection, Snapshot]:
     """An in-memory connection with the copy attached read-only and a view per copied table
     under its warehouse name. The run that replaces the copy renames a new file over it: this
@@ -47,7 +44,7 @@ def open_snapshot(path: Path) -> tuple[duckdb.DuckDBPyConnection, Snapshot]:
         raise SnapshotError(f"no snapshot at {path}: it is written at the end of each run (`huaxiang run`)")
     con = duckdb.connect()
     try:
-        con.execute(f"attach {_quoted(str(path))} as snapshot (read_only)")
+        con.execute(f"attach {sql_literal(path)} as snapshot (read_only)")
         try:
             info = con.execute(f"select table_name, source_table, exported_at from snapshot.main.{INFO_TABLE} "
                                "order by source_table").fetchall()
