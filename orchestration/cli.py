@@ -4,7 +4,7 @@
     huaxiang run [--sources F] [--warehouse W] [--as-of D]
                                                        the full refresh, headless, same assets
                                                        as Dagster; prints a summary
-    huaxiang dbt-sync [--sources F]                    regenerate the dbt staging layer
+    huaxiang dbt-sync [--sources F]                    regenerate the dbt staging layer and tag docs
     huaxiang sources validate [--sources F]            check a sources file
     huaxiang tags list | show | validate | preview     the tags, rule tags (config/rule_tags)
     huaxiang segments list | show | validate | preview | export
@@ -247,7 +247,8 @@ def users_remove(name: str, users_file: Path | None) -> None:
     click.echo(f"removed {name} from {path}")
 
 
-@main.command("dbt-sync", help="Regenerate dbt_project/models/staging from a sources file.")
+@main.command("dbt-sync", help="Regenerate the generated dbt files: the staging layer (from a sources file) and the tag "
+                                   "column docs (from config/tags.yml).")
 @click.option("--sources", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_SOURCES,
               show_default=True)
 @click.option("--check", is_flag=True, help="Only check; exit 1 when the files are out of date.")
@@ -261,10 +262,11 @@ def dbt_sync(sources: Path, check: bool) -> None:
         _fail_input(str(exc))
     if check:
         ok = is_in_sync(config, settings.dbt_project_dir)
-        click.echo("staging is in sync" if ok else "staging is out of date: run huaxiang dbt-sync")
+        click.echo("staging and tag docs are in sync" if ok
+                   else "staging or tag docs are out of date: run huaxiang dbt-sync")
         sys.exit(0 if ok else 1)
     changed = write_staging(config, settings.dbt_project_dir)
-    click.echo("staging regenerated" if changed else "staging already in sync")
+    click.echo("staging and tag docs regenerated" if changed else "staging and tag docs already in sync")
 
 
 @main.group(help="Inspect the sources file.")

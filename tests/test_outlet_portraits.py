@@ -63,6 +63,8 @@ CALLS = {
     "channel": "{{ outlet_portrait('activity', 'main.orders', 'main.customers', 'channel') }}",
     "store_mix": "{{ outlet_mix('activity', 'main.orders', 'main.customers', 'main.labels', 'store') }}",
     "store_monthly": "{{ outlet_monthly('activity', 'main.customers', 'store') }}",
+    "all": "{{ outlet_portrait(whole_business_activity('activity'), 'main.orders', 'main.customers', 'all') }}",
+    "all_monthly": "{{ outlet_monthly(whole_business_activity('activity'), 'main.customers', 'all') }}",
 }
 
 
@@ -156,3 +158,31 @@ def test_store_monthly(results):
     assert (may["customers"], may["buyers"], may["paid_orders"], _num(may["net_amount"])) == (1, 0, 0, 0.0)
     assert (jun["buyers"], jun["new_buyers"], _num(jun["net_amount"])) == (1, 0, 30.0)  # c3 returns
     assert s1["2024-12-01"]["new_buyers"] == 1
+
+
+def test_whole_business(results):
+    """portrait_overview: every order once (the channel rows), store visits left out."""
+    [row] = results["all"]
+    assert row["scope"] == "all" and "visitors" not in row
+    # orders in the 365 days: o1 o2 o6 (c1), o4 (c3), o5 (c4, refunded), o7 (c2), o8 (no customer)
+    assert (row["customers"], row["buyers"]) == (4, 3)                    # c4 only refunded
+    assert (row["new_buyers"], row["returning_buyers"]) == (2, 1)        # c1, c2 new; c3 paid in 2024
+    assert row["paid_orders"] == 6 and _num(row["net_amount"]) == 480.0  # 100+50+30+200+80+20
+    assert row["avg_order_value"] == pytest.approx(80.0) and row["revenue_share"] == pytest.approx(1.0)
+    # cohort: only c1's first paid order in the window (2026-01-10) is 90+ days old; o2 41 days later
+    assert row["repurchase_cohort"] == 1 and row["repurchase_rate_90d"] == pytest.approx(1.0)
+    assert row["top_category"] == "美妆"                                  # 200 against 数码 100+30+30
+
+
+def test_whole_business_monthly(results):
+    m = {r["month"]: r for r in results["all_monthly"]}
+    # no 2026-03 row: that month had store visits only; nothing after the as-of date
+    assert sorted(m) == ["2024-12-01", "2026-01-01", "2026-02-01", "2026-04-01", "2026-05-01", "2026-06-01"]
+    assert (m["2024-12-01"]["buyers"], m["2024-12-01"]["new_buyers"], _num(m["2024-12-01"]["net_amount"])) == (1, 1, 40.0)
+    assert (m["2026-02-01"]["buyers"], m["2026-02-01"]["new_buyers"]) == (1, 0)          # c1's second order
+    assert (m["2026-04-01"]["new_buyers"], _num(m["2026-04-01"]["net_amount"])) == (1, 80.0)
+    may = m["2026-05-01"]   # c4's refunded order and o8 without a customer
+    assert (may["customers"], may["buyers"], may["paid_orders"], _num(may["net_amount"])) == (1, 0, 1, 20.0)
+    jun = m["2026-06-01"]
+    assert (jun["customers"], jun["buyers"], jun["new_buyers"], jun["paid_orders"]) == (2, 2, 0, 2)
+    assert jun["avg_order_value"] == pytest.approx(115.0)

@@ -581,13 +581,44 @@ def test_the_bi_copy_holds_only_masked_bi_tables(run):
 def test_the_portrait_marts_add_up(run):
     n = q(run, "select count(*) from marts.customer_360")[0][0]
     per_dimension = q(run, "select dimension, sum(customers) from marts.portrait_distribution group by 1")
-    assert len(per_dimension) == 12 and all(total == n for _, total in per_dimension)
-    assert q(run, "select count(distinct dimension_a || '/' || dimension_b) from marts.portrait_cross")[0][0] == 66
+    assert len(per_dimension) == 15 and all(total == n for _, total in per_dimension)
+    assert q(run, "select count(distinct dimension_a || '/' || dimension_b) from marts.portrait_cross")[0][0] == 105
     assert q(run, "select max(revenue_share) from marts.portrait_spend_pareto")[0][0] == pytest.approx(1.0)
     seg = q(run, "select segment_key, dimension, sum(customers) from marts.portrait_segment_distribution "
                  "group by 1, 2")
     members = dict(q(run, "select segment_key, members from marts.segment_definitions"))
     assert seg and all(total == members[key] for key, _, total in seg)
+
+
+def test_the_report_marts_agree_with_the_tag_store(run):
+    """The whole business, the R × F matrix and the score bands, checked against the tables they
+    summarise; and the report's data: catalogue order, Beijing time."""
+    from datetime import datetime, timezone
+
+    import pandas as pd
+
+    from orchestration.reports.portrait_data import load_portrait_data
+
+    scored = q(run, "select count(*) from model_tags.rfm where scored")[0][0]
+    assert q(run, "select sum(customers), sum(share) from marts.portrait_rfm_matrix")[0][0] == scored
+    for score in ("churn_probability", "p_alive", "expected_spend_90d"):
+        with_score = q(run, f"select count({score}) from marts.customer_360")[0][0]
+        banded = q(run, "select sum(customers) from marts.portrait_score_distribution where score = ?", [score])
+        assert banded[0][0] == with_score, score
+    [(buyers, paid)] = q(run, "select buyers, paid_orders from marts.portrait_overview")
+    assert buyers == q(run, "select count(*) from marts.customer_360 where paid_orders_365d > 0")[0][0]
+    assert paid == q(run, "select sum(paid_orders) from marts.portrait_channel")[0][0]  # every order in one channel
+    known = [r[0] for r in q(run, "select customers_known from marts.portrait_monthly order by month")]
+    assert known == sorted(known) and known[-1] <= q(run, "select count(*) from marts.customer_360")[0][0]
+
+    data = load_portrait_data(run["con"], generated_at=datetime(2026, 1, 1, 20, 30, tzinfo=timezone.utc))
+    assert data.generated_at == "2026-01-02 04:30（北京时间）"
+    tiers = [None if pd.isna(v) else v
+             for v in data.distributions[data.distributions["dimension"] == "city_tier"]["value"]]
+    order = ["一线", "新一线", "二线", "三线", "其他", None]
+    assert tiers == [t for t in order if t in tiers] and len(tiers) >= 4
+    assert len(data.monthly) >= 12 and len(data.rfm_matrix) > 0 and len(data.channels) > 0
+    assert data.overview["scope"] == "all" and len(data.segment_portraits) > 0
 
 
 def test_the_portrait_report_renders_in_chromium(run, tmp_path):
@@ -598,7 +629,9 @@ def test_the_portrait_report_renders_in_chromium(run, tmp_path):
     assert "生命周期漏斗" in text and "客户分群" in text and "http" not in text.replace("http-equiv", "")
     browser = _browser()
     dom = _headless(browser, tmp_path / "profile", "--dump-dom", report.as_uri()).stdout
-    assert 'data-report-ready="1"' in dom and dom.count("<svg") >= 10
+    assert 'data-report-ready="1"' in dom and dom.count("<svg") >= 20
+    for section in ("月度趋势", "R × F 矩阵", "流失风险与客户价值预测", "渠道与品类", 'id="segment-portrait-1"'):
+        assert section in text, section
 
 
 def test_the_operator_commands(run, tmp_path):
@@ -898,3 +931,35 @@ def test_dbt_tables_are_observed_with_row_counts_and_columns(run):
     assert observed["marts/fct_orders"] == q(run, "select count(*) from marts.fct_orders")[0][0]
     assert observed["marts/portrait_store"] == q(run, "select count(*) from marts.portrait_store")[0][0]
     assert len(observed) >= 60
+
+
+# --- column documentation ---
+
+
+def test_every_column_of_the_bi_copy_is_described_in_dbt(run):
+    """Every column of every BI table has a description in the dbt manifest the run used: the
+    model's columns for marts.*, the source table's for model_tags.*. customer_360's rule-tag
+    columns (config/rule_tags, known only at run time) are described by tag_definitions."""
+    from orchestration.exports.bi import BI_NAME, BI_TABLES
+
+    settings = run["settings"]
+    manifest = json.loads((settings.work_dir / "dbt_target" / "manifest.json").read_text(encoding="utf-8"))
+    documented: dict[str, dict] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model":
+            documented[f"{node['schema']}.{node['name']}"] = node["columns"]
+    for source in manifest["sources"].values():
+        documented[f"{source['schema']}.{source['name']}"] = source["columns"]
+    bi = duckdb.connect(str(settings.outputs / "bi" / f"{BI_NAME}.duckdb"), read_only=True)
+    try:
+        rule_tags = {k for (k,) in bi.execute("select tag_key from tag_definitions where source = 'rule_tags'").fetchall()}
+        columns = {table: [c for (c,) in bi.execute(
+            "select column_name from information_schema.columns where table_name = ? order by ordinal_position",
+            [table.split(".")[1]]).fetchall()] for table in BI_TABLES}
+    finally:
+        bi.close()
+    assert rule_tags and all(columns.values())
+    missing = [f"{table}.{column}" for table, names in columns.items() for column in names
+               if not (table == "marts.customer_360" and column in rule_tags)
+               and not (documented.get(table, {}).get(column, {}).get("description") or "").strip()]
+    assert not missing, f"{len(missing)} BI column(s) without a description in their dbt .yml: {missing}"

@@ -34,6 +34,51 @@ STATES = [("prospect", "潜在"), ("new", "新客"), ("active", "活跃"), ("sil
 CITIES = ["上海", "北京", "深圳", "广州", "杭州", "成都", "南京", "武汉", "西安", "苏州",
           "重庆", "天津", "长沙", "郑州", "青岛", "宁波", "厦门", "合肥", "济南", "昆明"]
 TOTAL = sum(n for _, _, n in STAGES)  # 11,950
+# catalogue order (the loader sorts by it), not text order
+CITY_TIERS = [("一线", 2_300), ("新一线", 2_900), ("二线", 2_500), ("三线", 1_600), ("其他", 1_200)]
+MONTHS = [f"{2022 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}-01" for m in range(7, 31)]  # 2022-07 .. 2024-06
+
+
+def _new_frames() -> dict:
+    """The whole business, its months, the R × F matrix, scores, channels and segment traits."""
+    monthly = pd.DataFrame([{"month": m, "customers_known": 6_000 + 250 * i, "ordering_customers": 900 + 10 * i,
+                             "buyers": 800 + 10 * i, "new_buyers": 200 + (i % 5) * 10,
+                             "returning_buyers": 600 + 10 * i - (i % 5) * 10, "paid_orders": 1_000 + 12 * i,
+                             "net_amount": 150_000.0 + 2_000 * i, "avg_order_value": (150_000.0 + 2_000 * i) / (1_000 + 12 * i)}
+                            for i, m in enumerate(MONTHS)])
+    matrix = pd.DataFrame([{"r_score": r, "f_score": f, "customers": 40 * r + 30 * f, "avg_monetary": 100.0 * r * f}
+                           for r in range(1, 6) for f in range(1, 6)])
+    scores = []
+    for key, name in (("churn_probability", "流失概率"), ("p_alive", "存活概率")):
+        counts = [300 + 40 * b for b in range(10)]
+        scores += [{"score": key, "score_name": name, "band": b, "band_label": f"{b * 10}–{b * 10 + 10}%",
+                    "customers": n, "share": n / sum(counts), "score_total": n * (b + 0.5) / 10}
+                   for b, n in enumerate(counts)]
+    spend = [("<1", 900), ("1–10", 1_300), ("10–100", 2_100), ("100–1,000", 1_500), ("1,000–10,000", 380)]
+    scores += [{"score": "expected_spend_90d", "score_name": "未来90天预期消费", "band": b, "band_label": label,
+                "customers": n, "share": n / 6_180, "score_total": n * 10.0 ** b} for b, (label, n) in enumerate(spend)]
+    channels = pd.DataFrame([("小程序", 3_100, 2_800, 5_200, 820_000.0, 0.41, 157.7, 0.38, "美妆"),
+                             ("门店", 2_600, 2_400, 4_100, 760_000.0, 0.38, 185.4, 0.44, "母婴"),
+                             ("APP", 1_400, 1_100, 2_000, 420_000.0, 0.21, 210.0, None, "数码")],
+                            columns=["channel", "customers", "buyers", "paid_orders", "net_amount", "revenue_share",
+                                     "avg_order_value", "repurchase_rate_90d", "top_category"])
+    categories = pd.DataFrame([("美妆", 700_000.0), ("母婴", 650_000.0), ("数码", 450_000.0), ("图书", 200_000.0)],
+                              columns=["category", "net_amount"])
+    categories["share"] = categories["net_amount"] / categories["net_amount"].sum()
+    traits = pd.DataFrame([
+        ("high_value_winback", "高价值待挽回", 320, "customer_state", "客户状态", "sleeping", "沉睡", 0.62, 0.09, 6.9),
+        ("high_value_winback", "高价值待挽回", 320, "value_class", "价值等级", "A", "A类(贡献前80%收入)", 0.55, 0.10, 5.5),
+        ("high_value_winback", "高价值待挽回", 320, "gender", "性别", "F", "女", 0.52, 0.51, 1.02),  # not a trait
+        ("high_value_winback", "高价值待挽回", 320, "city", "城市", "厦门", "厦门", 0.05, 0.01, 5.0),  # too rare
+        ("double11_coupon", "双11大额券人群", 1_480, "city_tier", "城市等级", "一线", "一线城市", 0.40, 0.19, 2.1),
+        ("new_member_care", "新会员关怀", 12, "gender", "性别", "F", "女", 0.5, 0.51, 0.98)],
+        columns=["segment_key", "name_zh", "members", "dimension", "dimension_name", "value", "value_label", "share",
+                 "share_of_all_customers", "lift"])
+    overview = {"scope": "all", "customers": 7_000, "buyers": 6_200, "new_buyers": 1_800, "returning_buyers": 4_400,
+                "paid_orders": 11_300, "net_amount": 2_000_000.0, "avg_order_value": 177.0,
+                "repurchase_cohort": 5_000, "repurchase_rate_90d": 0.412, "top_category": "美妆"}
+    return {"monthly": monthly, "rfm_matrix": matrix, "scores": pd.DataFrame(scores), "channels": channels,
+            "categories": categories, "segment_portraits": traits, "overview": overview}
 
 
 def _distribution(dimension: str, items: list[tuple[object, object, int]]) -> list[dict]:
@@ -63,6 +108,9 @@ def synthetic_portrait_data() -> PortraitData:
     rows += _distribution("value_class", [("A", "A类(贡献前80%收入)", 1_200), ("B", "B类(80%-95%)", 1_500),
                                           ("C", "C类(其余)", 3_500), ("none", "无收入", 5_750)])
     rows += _distribution("rfm_segment", [(k, label, n) for k, label, n, _ in RFM])
+    rows += _distribution("city_tier", _with_unknown([(t, f"{t}城市", n) for t, n in CITY_TIERS]))
+    rows += _distribution("churn_risk", [("high", "高风险", 2_100), ("medium", "中风险", 1_900), ("low", "低风险", 2_200),
+                                         ("none", "未购买", 5_750)])
 
     spend = [10_000 / (i + 1) ** 0.9 for i in range(6_200)] + [0.0] * (TOTAL - 6_200)
     total_spend, running, pareto = sum(spend), 0.0, []
@@ -107,10 +155,12 @@ def synthetic_portrait_data() -> PortraitData:
                           "lead_source": "线索来源", "rfm_segment": "RFM分群", "customer_state": "客户状态",
                           "lifecycle_stage": "生命周期", "age_band": "年龄段", "gender": "性别",
                           "value_class": "价值等级"},
+        **_new_frames(),
     )
 
 
-CHARTS = 12  # funnel, RFM, Pareto, state history, city, 7 small dimensions
+CHARTS = 23  # funnel, RFM, Pareto, state history, city, 8 small dimensions, 4 trends, churn risk,
+# 3 scores, channels, categories
 
 
 class _TagBalance(HTMLParser):
@@ -306,3 +356,64 @@ def test_chromium_renders_the_report(tmp_path):
     width, height, distinct = _png_summary(shot)
     assert (width, height) == (1280, 4000)
     assert distinct > 32, "screenshot is (nearly) a single colour"
+
+
+# --------------------------------------------------------------------------- the whole business
+def _section(document: str, element_id: str) -> str:
+    """The markup of one card (from its id to the end of its section element)."""
+    start = document.index(f'id="{element_id}"')
+    return document[start:document.index("</section>", start)]
+
+
+def test_trends_scores_channels_and_the_rf_matrix_are_drawn():
+    out = render_portrait_report(synthetic_portrait_data())
+    for chart_id in ("chart-trend-customers", "chart-trend-buyers", "chart-trend-revenue", "chart-trend-aov",
+                     "chart-churn-risk", "chart-score-churn-probability", "chart-score-p-alive",
+                     "chart-score-expected-spend-90d", "chart-channels", "chart-categories", "chart-dim-city_tier"):
+        assert f'id="{chart_id}"' in out, chart_id
+    trend = _section(out, "trend-buyers")
+    assert "新买家" in trend and "老买家" in trend
+    assert ">2024-06<" in trend  # the newest month is always labelled
+    matrix = _section(out, "rf-matrix")
+    assert [m for m in re.findall(r'<th scope="row">(R\d)</th>', matrix)] == ["R5", "R4", "R3", "R2", "R1"]
+    assert "R5 × F5：350 人" in matrix and "人均消费 ¥2,500" in matrix
+    table = _section(out, "channel-table")
+    assert "小程序" in table and "44.0%" in table and "—" in table  # APP has no repurchase cohort
+    for headline in ("近365天买家", "6,200", "客单价", "¥177", "90天复购率", "41.2%"):
+        assert headline in out, headline
+
+
+def test_segment_portraits_show_the_traits_that_set_a_segment_apart():
+    out = render_portrait_report(synthetic_portrait_data())
+    first = _section(out, "segment-portrait-1")
+    assert "高价值待挽回（320 人）" in first and "×6.9" in first and "×5.5" in first
+    assert first.index("×6.9") < first.index("×5.5")  # by lift
+    assert "×1.0" not in first and "厦门" not in first  # not more common / too rare to be a trait
+    small = _section(out, "segment-portrait-3")
+    assert "仅供参考" in small and "没有突出的特征" in small  # 12 members; 0.98 lift
+
+
+def test_city_tiers_keep_the_catalogue_order():
+    chart = _section(render_portrait_report(synthetic_portrait_data()), "dim-city_tier")
+    labels = re.findall(r"<tspan [^>]*>([^<]+)</tspan>", chart)
+    assert labels == ["一线城市", "新一线城市", "二线城市", "三线城市", "其他城市", "未知"]
+
+
+def test_long_labels_wrap_and_are_never_cut():
+    long_city = "新疆维吾尔自治区伊犁哈萨克自治州奎屯市开发区" * 2
+    long_segment = "Customers who bought twice in the Double Eleven week but never since"
+    data = synthetic_portrait_data()
+    dist = data.distributions.copy()
+    dist.loc[dist["dimension"] == "city", "value_label"] = dist.loc[dist["dimension"] == "city", "value_label"].where(
+        dist.loc[dist["dimension"] == "city", "value"] != "上海", long_city)
+    rfm = data.rfm_segments.copy()
+    rfm.loc[0, "segment_label"] = long_segment
+    out = render_portrait_report(dataclasses.replace(data, distributions=dist, rfm_segments=rfm))
+    assert "…" not in out
+    for chart_id, label in (("chart-city", long_city), ("chart-rfm", long_segment)):
+        chart = out[out.index(f'id="{chart_id}"'):]
+        chart = chart[:chart.index("</svg>")]
+        texts = re.findall(r"<text [^>]*>((?:<tspan [^>]*>[^<]*</tspan>)+)</text>", chart)
+        joined = ["".join(re.findall(r">([^<]*)</tspan>", t)) for t in texts]
+        assert any(j.replace(" ", "") == label.replace(" ", "") for j in joined), (chart_id, joined[:3])
+        assert any(t.count("<tspan") > 1 for t in texts), chart_id  # it did wrap

@@ -64,9 +64,13 @@ def build_export_assets(outputs: Path, work_dir: Path) -> list:
 
     @asset(key=["exports", "portrait_report"], group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"html"},
            deps=[_mart(n) for n in ("portrait_distribution", "portrait_cross", "portrait_spend_pareto",
-                                    "portrait_tag_trend", "segment_definitions", "customer_360")],
-           description=f"The portrait report {report_path}: lifecycle funnel, RFM segments, cities, spend Pareto "
-                       "curve, state over time, segments; one HTML file that opens offline.")
+                                    "portrait_tag_trend", "portrait_overview", "portrait_monthly",
+                                    "portrait_rfm_matrix", "portrait_score_distribution",
+                                    "portrait_segment_distribution", "portrait_channel", "portrait_channel_mix",
+                                    "segment_definitions", "customer_360")],
+           description=f"The portrait report {report_path}: lifecycle funnel, RFM segments and the R × F matrix, "
+                       "spend Pareto curve, monthly trends, churn and value predictions, channels and categories, "
+                       "make-up of the base, segments against the base; one HTML file that opens offline.")
     def portrait_report(context: AssetExecutionContext, warehouse: DuckDBWarehouse) -> MaterializeResult:
         with warehouse.connect(read_only=True) as con:
             data = load_portrait_data(con)

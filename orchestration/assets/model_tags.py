@@ -467,14 +467,17 @@ def _build_catalogue_asset(config: TagConfig, dbt_project_dir: Path) -> AssetsDe
                 "position": i, "defined_in": str(config.path),
                 "definition": json.dumps(t.entry(), sort_keys=True, ensure_ascii=False),
             } for i, t in enumerate(config.tags, start=1)])
-            labels = pd.DataFrame([{"tag_key": t.key, "value": code, "value_label": label}
-                                   for t in config.tags for code, label in t.values],
-                                  columns=["tag_key", "value", "value_label"])
+            # value_position: the order the catalogue lists the values in, which is the order a
+            # reader expects (一线 before 新一线 before 二线; <18 before 18-24), not the text order
+            labels = pd.DataFrame([{"tag_key": t.key, "value": code, "value_label": label, "value_position": i}
+                                   for t in config.tags for i, (code, label) in enumerate(t.values, start=1)],
+                                  columns=["tag_key", "value", "value_label", "value_position"])
             rules = con.execute("select * from model_tags.rule_tag_catalogue order by position").fetch_df()
             if len(rules):
                 labels = pd.concat([labels, pd.DataFrame(
-                    [{"tag_key": r.tag_key, "value": code, "value_label": label}
-                     for r in rules.itertuples() for code, label in json.loads(r.value_labels)],
+                    [{"tag_key": r.tag_key, "value": code, "value_label": label, "value_position": i}
+                     for r in rules.itertuples()
+                     for i, (code, label) in enumerate(json.loads(r.value_labels), start=1)],
                     columns=labels.columns)], ignore_index=True)
                 defs = pd.concat([defs, rules[defs.columns]], ignore_index=True)
             write_table(con, "tag_catalogue", defs, order_by="position")

@@ -1,28 +1,29 @@
-"""The customer portrait report as one self-contained HTML file.
+"""The customer portrait report as one self-contained HTML file (building blocks in svg.py).
 
-Why hand-written: the report is mailed, archived and opened on locked-down laptops, so it must
-open offline and look the same years later. Nothing is fetched at view time (no CDN, no web
-fonts, no chart library); every chart is inline SVG drawn here in Python, so the page works
-without JavaScript and the output is plain, deterministic text that tests can compare.
-
-Everything that comes from the data is escaped where it is written (`_e`), never earlier, so
-no helper has to remember whether a string is already safe.
+Pure: the same PortraitData gives the same bytes, so the asset can skip rewriting an unchanged
+report and tests can compare output.
 """
 
 from __future__ import annotations
 
-import html
 import math
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-UNKNOWN = "未知"
-OTHER = "其他"
-NO_DATA = "暂无数据"
+from orchestration.reports.portrait_charts import (
+    HALF_WIDTH, MUTED_BAR_COLOUR, PALETTE, Bar, hbar_svg,
+)
+from orchestration.reports.portrait_sections import (
+    channel_cards, monthly_cards, overview_stats, rf_matrix_card, score_cards, segment_portrait_cards,
+)
+from orchestration.reports.svg import (
+    GRID, INK, MUTED, NO_DATA, OTHER, UNKNOWN, card, esc, f1, fmt_int, fmt_money, fmt_pct, heat_colour,
+    is_missing, label_of, nice_ceiling, no_data, num, records, slug, svg_legend, svg_rect, svg_lines, svg_root, svg_text,
+    text_width, wrap, lines_height,
+)
 
 FONT_STACK = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", '
               '"Hiragino Sans GB", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif')
@@ -31,36 +32,29 @@ DEFAULT_DIMENSION_LABELS: dict[str, str] = {
     "city": "城市", "province": "省份", "industry": "行业", "level": "客户等级",
     "lead_source": "线索来源", "rfm_segment": "RFM客户分群", "customer_state": "客户状态",
     "lifecycle_stage": "生命周期阶段", "age_band": "年龄段", "gender": "性别",
-    "value_class": "价值等级",
+    "value_class": "价值等级", "city_tier": "城市等级", "churn_risk": "流失风险",
+    "top_category": "偏好品类", "preferred_channel": "偏好渠道",
 }
 
 # (dimension, top n or None). With a top n the bars are ranked by customers and the tail is
 # folded into 其他; without one the caller's order is kept, because those dimensions are
 # ordinal (age bands, levels, A/B/C) and the caller knows their order.
 SMALL_DIMENSIONS: tuple[tuple[str, int | None], ...] = (
-    ("gender", None), ("age_band", None), ("value_class", None), ("level", None),
-    ("province", 10), ("lead_source", 10), ("industry", 10),
+    ("gender", None), ("age_band", None), ("city_tier", None), ("value_class", None), ("level", None),
+    ("province", 10), ("lead_source", 10), ("industry", 10), ("preferred_channel", 10), ("top_category", 10),
 )
 CITY_TOP_N = 15
 EXTRA_DIMENSION_TOP_N = 10
 # Dimensions that have a chart of their own and are not repeated as plain distributions.
-DEDICATED_DIMENSIONS = frozenset({"city", "rfm_segment", "customer_state", "lifecycle_stage"})
+DEDICATED_DIMENSIONS = frozenset({"city", "rfm_segment", "customer_state", "lifecycle_stage", "churn_risk"})
 
 STATE_ORDER = ("prospect", "new", "active", "silent", "sleeping", "churned")
 STATE_COLOURS = {"prospect": "#94a3b8", "new": "#38bdf8", "active": "#22c55e",
                  "silent": "#facc15", "sleeping": "#fb923c", "churned": "#ef4444"}
-PALETTE = ("#2563eb", "#f59e0b", "#10b981", "#8b5cf6", "#ec4899", "#14b8a6", "#f97316",
-           "#64748b", "#84cc16", "#06b6d4")
 FUNNEL_COLOURS = ("#1e3a8a", "#1d4ed8", "#2563eb", "#3b82f6", "#60a5fa", "#93c5fd")
-BAR_COLOUR = "#3b82f6"
-MUTED_BAR_COLOUR = "#9ca3af"
 CUSTOMERS_COLOUR = "#2563eb"
 REVENUE_COLOUR = "#f59e0b"
-INK = "#1f2937"
-MUTED = "#6b7280"
-GRID = "#e5e7eb"
 
-HALF_WIDTH = 560.0
 
 
 @dataclass(frozen=True)
@@ -76,198 +70,24 @@ class PortraitData:
     segments: pd.DataFrame          # segment_key, name_zh, customers, entered, exited
     cross: pd.DataFrame             # dim_a, value_a, dim_b, value_b, customers
     dimension_labels: dict[str, str]  # dimension -> Chinese heading
-
-
-@dataclass(frozen=True)
-class _Bar:
-    label: str
-    value: float
-    note: str
-    tip: str
-    muted: bool = False
-
-
-# --------------------------------------------------------------------------- small helpers
-def _e(value: object) -> str:
-    """Escape for both text and attribute positions, so one function fits every call site."""
-    return html.escape(str(value), quote=True)
-
-
-def _is_missing(value: object) -> bool:
-    """pd.NA, NaN, NaT and None all mean 'unknown' to a reader of the report."""
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _label(label: object, value: object) -> str:
-    """Prefer the caller's label, fall back to the raw value, and say 未知 rather than 'None'."""
-    for candidate in (label, value):
-        if not _is_missing(candidate) and str(candidate).strip():
-            return str(candidate)
-    return UNKNOWN
-
-
-def _num(value: object) -> float:
-    """Counts arrive as int64, Int64 with NA or float; a missing count draws as zero."""
-    if _is_missing(value):
-        return 0.0
-    try:
-        result = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 0.0
-    return result if math.isfinite(result) else 0.0
-
-
-def _fmt_int(value: object) -> str:
-    return f"{round(_num(value)):,}"
-
-
-def _fmt_pct(share: float, digits: int = 1) -> str:
-    return f"{share * 100:.{digits}f}%"
-
-
-def _fmt_money(value: object) -> str:
-    """Chinese readers scan 万 and 亿 faster than long digit runs."""
-    amount = _num(value)
-    if abs(amount) >= 1e8:
-        return f"¥{amount / 1e8:.2f}亿"
-    if abs(amount) >= 1e4:
-        return f"¥{amount / 1e4:.1f}万"
-    return f"¥{amount:,.0f}"
-
-
-def _f(x: float) -> str:
-    """One decimal keeps the SVG small and byte-for-byte stable."""
-    return f"{x:.1f}"
-
-
-def _text_width(text: str, size: float) -> float:
-    """A font-free estimate: CJK glyphs are one em wide, Latin about 0.6 em."""
-    return sum(size if ord(ch) >= 0x2E80 else size * 0.6 for ch in text)
-
-
-def _clip(text: str, max_width: float, size: float) -> str:
-    """Long labels (company-style city names, segment names) must not run over the bars."""
-    if _text_width(text, size) <= max_width:
-        return text
-    out = ""
-    for ch in text:
-        if _text_width(out + ch + "…", size) > max_width:
-            break
-        out += ch
-    return out + "…"
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-") or "x"
-
-
-def _nice_ceiling(value: float) -> float:
-    """An axis top whose quarters are round numbers (4,000 / 8,000 / 12,000 / 16,000) without
-    leaving half the plot empty."""
-    if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power
-
-
-def _records(frame: pd.DataFrame | None, name: str, columns: Sequence[str]) -> list[dict[str, Any]]:
-    """Empty frames are normal (a first run, a B2C brand without industries); a non-empty frame
-    without the agreed columns is a caller bug and should fail loudly, not draw a wrong chart."""
-    if frame is None or len(frame) == 0:
-        return []
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"PortraitData.{name} lacks columns {missing}; it has {list(frame.columns)}")
-    return frame[list(columns)].to_dict("records")
-
-
-# --------------------------------------------------------------------------- svg building blocks
-def _svg(chart_id: str, width: float, height: float, title: str, body: str) -> str:
-    """Every chart carries a <title> and aria-label so screen readers and tests can name it."""
-    title_id = f"{chart_id}-title"
-    return (f'<svg class="chart" id="{chart_id}" viewBox="0 0 {width:.0f} {height:.0f}" '
-            f'role="img" aria-labelledby="{title_id}" aria-label="{_e(title)}">'
-            f'<title id="{title_id}">{_e(title)}</title>{body}</svg>')
-
-
-def _text(x: float, y: float, text: str, *, size: float = 12, anchor: str = "start",
-          fill: str = INK, weight: str | None = None, rotate: float | None = None) -> str:
-    bold = f' font-weight="{weight}"' if weight else ""
-    turn = f' transform="rotate({rotate:g} {_f(x)} {_f(y)})"' if rotate is not None else ""
-    return (f'<text x="{_f(x)}" y="{_f(y)}" font-size="{size:g}" text-anchor="{anchor}" '
-            f'fill="{fill}"{bold}{turn}>{_e(text)}</text>')
-
-
-def _rect(x: float, y: float, width: float, height: float, fill: str, tip: str,
-          cls: str = "bar") -> str:
-    """The nested <title> is the no-JavaScript tooltip; the script upgrades it via data-tip."""
-    return (f'<rect class="{cls}" x="{_f(x)}" y="{_f(y)}" width="{_f(max(width, 0.0))}" '
-            f'height="{_f(max(height, 0.0))}" fill="{fill}" rx="2" data-tip="{_e(tip)}">'
-            f'<title>{_e(tip)}</title></rect>')
-
-
-def _legend(items: Sequence[tuple[str, str]], width: float, y: float, size: float = 11) -> tuple[str, float]:
-    """A wrapping legend; returns its markup and the y just below it."""
-    parts: list[str] = []
-    x = 0.0
-    for label, colour in items:
-        item_width = 14 + _text_width(label, size) + 14
-        if x > 0 and x + item_width > width:
-            x = 0.0
-            y += size + 8
-        parts.append(f'<rect x="{_f(x)}" y="{_f(y - size + 2)}" width="10" height="10" '
-                     f'fill="{colour}" rx="2"></rect>')
-        parts.append(_text(x + 14, y, label, size=size, fill=MUTED))
-        x += item_width
-    return "".join(parts), y + size
-
-
-def _no_data(note: str = NO_DATA) -> str:
-    return f'<p class="nodata">{_e(note)}</p>'
-
-
-def _card(card_id: str, title: str, body: str, *, span: int = 3, subtitle: str = "") -> str:
-    sub = f'<p class="sub">{_e(subtitle)}</p>' if subtitle else ""
-    return (f'<section class="card s{span}" id="{card_id}"><h3>{_e(title)}</h3>{sub}'
-            f'{body}</section>')
+    # the whole business (portrait_overview, one row) and its months (portrait_monthly)
+    overview: dict[str, Any] = field(default_factory=dict)
+    monthly: pd.DataFrame | None = None        # month, customers_known, buyers, new_buyers, ... avg_order_value
+    rfm_matrix: pd.DataFrame | None = None     # r_score, f_score, customers, avg_monetary
+    scores: pd.DataFrame | None = None         # score, score_name, band, band_label, customers, share, score_total
+    segment_portraits: pd.DataFrame | None = None  # segment_key, name_zh, members, dimension, ... lift
+    channels: pd.DataFrame | None = None       # channel, customers, buyers, paid_orders, net_amount, ...
+    categories: pd.DataFrame | None = None     # category, net_amount, share
 
 
 # --------------------------------------------------------------------------- charts
-def _hbar_svg(chart_id: str, title: str, bars: Sequence[_Bar], width: float = HALF_WIDTH) -> str:
-    """Horizontal bars fit long Chinese category names better than vertical ones."""
-    size, row_h, bar_h, top = 12.0, 24.0, 15.0, 6.0
-    label_w = min(max(_text_width(b.label, size) for b in bars) + 10, width * 0.3)
-    note_w = max(_text_width(b.note, 11) for b in bars) + 10
-    plot_w = max(width - label_w - note_w, 40.0)
-    top_value = max((b.value for b in bars), default=0.0) or 1.0
-    parts: list[str] = []
-    for i, bar in enumerate(bars):
-        y = top + i * row_h
-        bar_w = plot_w * bar.value / top_value
-        parts.append(_text(label_w - 8, y + bar_h - 3, _clip(bar.label, label_w - 10, size),
-                           size=size, anchor="end"))
-        parts.append(_rect(label_w, y, bar_w, bar_h, MUTED_BAR_COLOUR if bar.muted else BAR_COLOUR,
-                           bar.tip))
-        parts.append(_text(label_w + bar_w + 6, y + bar_h - 3, bar.note, size=11, fill=MUTED))
-    height = top * 2 + len(bars) * row_h
-    return _svg(chart_id, width, height, title, "".join(parts))
-
-
 def _funnel_svg(rows: Sequence[dict[str, Any]], total: float) -> str:
     """Stages are drawn centred like a funnel; the ratio of each stage to the one above is
     printed between them, because that drop is what the marketer acts on."""
     width, size, bar_h, gap, top = HALF_WIDTH, 12.0, 28.0, 22.0, 6.0
-    labels = [_label(r["stage_label"], r["stage"]) for r in rows]
-    counts = [_num(r["customers"]) for r in rows]
-    label_w = min(max(_text_width(s, size) for s in labels) + 12, width * 0.25)
+    labels = [label_of(r["stage_label"], r["stage"]) for r in rows]
+    counts = [num(r["customers"]) for r in rows]
+    label_w = min(max(text_width(s, size) for s in labels) + 12, width * 0.3)
     note_w = 120.0
     plot_w = width - label_w - note_w
     centre = label_w + plot_w / 2
@@ -278,18 +98,18 @@ def _funnel_svg(rows: Sequence[dict[str, Any]], total: float) -> str:
         y = top + i * (bar_h + gap)
         bar_w = max(plot_w * count / top_value, 2.0)
         colour = FUNNEL_COLOURS[min(i, len(FUNNEL_COLOURS) - 1)]
-        tip = f"{label}：{_fmt_int(count)} 人（{_fmt_pct(count / denominator)}）"
-        parts.append(_text(label_w - 8, y + bar_h / 2 + 4, _clip(label, label_w - 10, size),
-                           size=size, anchor="end", weight="600"))
-        parts.append(_rect(centre - bar_w / 2, y, bar_w, bar_h, colour, tip, cls="bar funnel-stage"))
-        parts.append(_text(label_w + plot_w + 8, y + bar_h / 2 + 4,
-                           f"{_fmt_int(count)}（{_fmt_pct(count / denominator)}）", size=11, fill=MUTED))
+        tip = f"{label}：{fmt_int(count)} 人（{fmt_pct(count / denominator)}）"
+        parts.append(svg_lines(label_w - 8, y + bar_h / 2, wrap(label, label_w - 10, size), size=size,
+                               anchor="end", weight="600"))
+        parts.append(svg_rect(centre - bar_w / 2, y, bar_w, bar_h, colour, tip, cls="bar funnel-stage"))
+        parts.append(svg_text(label_w + plot_w + 8, y + bar_h / 2 + 4,
+                           f"{fmt_int(count)}（{fmt_pct(count / denominator)}）", size=11, fill=MUTED))
         if i + 1 < len(counts):
-            ratio = f"↓ {_fmt_pct(counts[i + 1] / count)}" if count > 0 else "↓ —"
-            parts.append(_text(centre, y + bar_h + gap / 2 + 4, ratio, size=11, anchor="middle",
+            ratio = f"↓ {fmt_pct(counts[i + 1] / count)}" if count > 0 else "↓ —"
+            parts.append(svg_text(centre, y + bar_h + gap / 2 + 4, ratio, size=11, anchor="middle",
                                fill=MUTED))
     height = top * 2 + len(rows) * bar_h + (len(rows) - 1) * gap
-    return _svg("chart-funnel", width, height, "生命周期漏斗", "".join(parts))
+    return svg_root("chart-funnel", width, height, "生命周期漏斗", "".join(parts))
 
 
 def _rfm_svg(rows: Sequence[dict[str, Any]]) -> str:
@@ -297,38 +117,41 @@ def _rfm_svg(rows: Sequence[dict[str, Any]]) -> str:
     different decisions (how many to contact, how much budget), so both are shown, each
     scaled to its own maximum."""
     width, size, bar_h, row_h, top = HALF_WIDTH, 12.0, 11.0, 30.0, 26.0
-    labels = [_label(r["segment_label"], r["segment"]) for r in rows]
-    customers = [_num(r["customers"]) for r in rows]
-    revenue = [_num(r["revenue"]) for r in rows]
+    labels = [label_of(r["segment_label"], r["segment"]) for r in rows]
+    customers = [num(r["customers"]) for r in rows]
+    revenue = [num(r["revenue"]) for r in rows]
     total_customers = sum(customers) or 1.0
     total_revenue = sum(revenue) or 1.0
-    label_w = min(max(_text_width(s, size) for s in labels) + 12, width * 0.25)
-    notes_c = [f"{_fmt_int(c)} 人 · {_fmt_pct(c / total_customers)}" for c in customers]
-    notes_r = [f"{_fmt_money(v)} · {_fmt_pct(v / total_revenue)}" for v in revenue]
-    note_w = max(_text_width(s, 10.5) for s in notes_c + notes_r) + 10
+    label_w = min(max(text_width(s, size) for s in labels) + 12, width * 0.3)
+    notes_c = [f"{fmt_int(c)} 人 · {fmt_pct(c / total_customers)}" for c in customers]
+    notes_r = [f"{fmt_money(v)} · {fmt_pct(v / total_revenue)}" for v in revenue]
+    note_w = max(text_width(s, 10.5) for s in notes_c + notes_r) + 10
     plot_w = max(width - label_w - note_w, 40.0)
     max_c = max(customers) or 1.0
     max_r = max(revenue) or 1.0
-    legend, _ = _legend([("客户数", CUSTOMERS_COLOUR), ("收入", REVENUE_COLOUR)], width, 12)
+    legend, _ = svg_legend([("客户数", CUSTOMERS_COLOUR), ("收入", REVENUE_COLOUR)], width, 12)
     parts = [legend]
+    y = top
     for i, label in enumerate(labels):
-        y = top + i * row_h
-        parts.append(_text(label_w - 8, y + bar_h + 4, _clip(label, label_w - 10, size),
-                           size=size, anchor="end"))
+        lines = wrap(label, label_w - 10, size)
+        h = max(row_h, lines_height(lines, size) + 6)
+        bar_y = y + (h - row_h) / 2
+        parts.append(svg_lines(label_w - 8, bar_y + bar_h + 1, lines, size=size, anchor="end"))
         wc = plot_w * customers[i] / max_c
         wr = plot_w * revenue[i] / max_r
-        parts.append(_rect(label_w, y, wc, bar_h, CUSTOMERS_COLOUR, f"{label} 客户数：{notes_c[i]}"))
-        parts.append(_text(label_w + wc + 5, y + bar_h - 2, notes_c[i], size=10.5, fill=MUTED))
-        parts.append(_rect(label_w, y + bar_h + 2, wr, bar_h, REVENUE_COLOUR, f"{label} 收入：{notes_r[i]}"))
-        parts.append(_text(label_w + wr + 5, y + 2 * bar_h, notes_r[i], size=10.5, fill=MUTED))
-    height = top + len(rows) * row_h + 4
-    return _svg("chart-rfm", width, height, "RFM 客户分群：客户数与收入", "".join(parts))
+        parts.append(svg_rect(label_w, bar_y, wc, bar_h, CUSTOMERS_COLOUR, f"{label} 客户数：{notes_c[i]}"))
+        parts.append(svg_text(label_w + wc + 5, bar_y + bar_h - 2, notes_c[i], size=10.5, fill=MUTED))
+        parts.append(svg_rect(label_w, bar_y + bar_h + 2, wr, bar_h, REVENUE_COLOUR, f"{label} 收入：{notes_r[i]}"))
+        parts.append(svg_text(label_w + wr + 5, bar_y + 2 * bar_h, notes_r[i], size=10.5, fill=MUTED))
+        y += h
+    height = y + 4
+    return svg_root("chart-rfm", width, height, "RFM 客户分群：客户数与收入", "".join(parts))
 
 
 def _pareto_points(rows: Sequence[dict[str, Any]]) -> list[tuple[float, float]]:
     """The curve always runs from (0,0) to (1,1) even if the caller's sample omits the ends."""
-    points = sorted((min(max(_num(r["customer_share"]), 0.0), 1.0),
-                     min(max(_num(r["revenue_share"]), 0.0), 1.0)) for r in rows)
+    points = sorted((min(max(num(r["customer_share"]), 0.0), 1.0),
+                     min(max(num(r["revenue_share"]), 0.0), 1.0)) for r in rows)
     if not points or points[0] != (0.0, 0.0):
         points.insert(0, (0.0, 0.0))
     if points[-1] != (1.0, 1.0):
@@ -356,7 +179,7 @@ def _pct_words(share: float) -> str:
 
 def pareto_share(rows: Sequence[dict[str, Any]]) -> float | None:
     """Share of customers that brings 80% of revenue, or None when there is no revenue."""
-    if not rows or max(_num(r["revenue_share"]) for r in rows) <= 0:
+    if not rows or max(num(r["revenue_share"]) for r in rows) <= 0:
         return None
     return customer_share_for_revenue(_pareto_points(rows))
 
@@ -382,21 +205,21 @@ def _pareto_svg(rows: Sequence[dict[str, Any]]) -> str:
     parts: list[str] = []
     for k in range(6):
         v = k / 5
-        parts.append(f'<line x1="{_f(px(0))}" y1="{_f(py(v))}" x2="{_f(px(1))}" y2="{_f(py(v))}" '
+        parts.append(f'<line x1="{f1(px(0))}" y1="{f1(py(v))}" x2="{f1(px(1))}" y2="{f1(py(v))}" '
                      f'stroke="{GRID}"></line>')
-        parts.append(f'<line x1="{_f(px(v))}" y1="{_f(py(0))}" x2="{_f(px(v))}" y2="{_f(py(1))}" '
+        parts.append(f'<line x1="{f1(px(v))}" y1="{f1(py(0))}" x2="{f1(px(v))}" y2="{f1(py(1))}" '
                      f'stroke="{GRID}"></line>')
-        parts.append(_text(left - 6, py(v) + 4, f"{v * 100:.0f}%", size=10, anchor="end", fill=MUTED))
-        parts.append(_text(px(v), top + plot_h + 16, f"{v * 100:.0f}%", size=10, anchor="middle",
+        parts.append(svg_text(left - 6, py(v) + 4, f"{v * 100:.0f}%", size=10, anchor="end", fill=MUTED))
+        parts.append(svg_text(px(v), top + plot_h + 16, f"{v * 100:.0f}%", size=10, anchor="middle",
                            fill=MUTED))
-    parts.append(_text(left + plot_w / 2, height - 6, "客户累计占比（按消费额从高到低）", size=11,
+    parts.append(svg_text(left + plot_w / 2, height - 6, "客户累计占比（按消费额从高到低）", size=11,
                        anchor="middle", fill=MUTED))
-    parts.append(_text(12, top + plot_h / 2, "收入累计占比", size=11, anchor="middle", fill=MUTED,
+    parts.append(svg_text(12, top + plot_h / 2, "收入累计占比", size=11, anchor="middle", fill=MUTED,
                        rotate=-90))
-    parts.append(f'<line class="equality" x1="{_f(px(0))}" y1="{_f(py(0))}" x2="{_f(px(1))}" '
-                 f'y2="{_f(py(1))}" stroke="{MUTED_BAR_COLOUR}" stroke-dasharray="4 4"></line>')
-    path = " ".join(f"{_f(px(x))},{_f(py(y))}" for x, y in points)
-    area = f"{_f(px(0))},{_f(py(0))} {path} {_f(px(1))},{_f(py(0))}"
+    parts.append(f'<line class="equality" x1="{f1(px(0))}" y1="{f1(py(0))}" x2="{f1(px(1))}" '
+                 f'y2="{f1(py(1))}" stroke="{MUTED_BAR_COLOUR}" stroke-dasharray="4 4"></line>')
+    path = " ".join(f"{f1(px(x))},{f1(py(y))}" for x, y in points)
+    area = f"{f1(px(0))},{f1(py(0))} {path} {f1(px(1))},{f1(py(0))}"
     parts.append(f'<polygon points="{area}" fill="{CUSTOMERS_COLOUR}" fill-opacity="0.08"></polygon>')
     parts.append(f'<polyline class="pareto-curve" points="{path}" fill="none" '
                  f'stroke="{CUSTOMERS_COLOUR}" stroke-width="2.5" stroke-linejoin="round"></polyline>')
@@ -404,23 +227,23 @@ def _pareto_svg(rows: Sequence[dict[str, Any]]) -> str:
     if headline:
         share = customer_share_for_revenue(points)
         mx, my = px(share), py(0.8)
-        parts.append(f'<line x1="{_f(mx)}" y1="{_f(my)}" x2="{_f(mx)}" y2="{_f(py(0))}" '
+        parts.append(f'<line x1="{f1(mx)}" y1="{f1(my)}" x2="{f1(mx)}" y2="{f1(py(0))}" '
                      f'stroke="{REVENUE_COLOUR}" stroke-dasharray="3 3"></line>')
-        parts.append(f'<line x1="{_f(px(0))}" y1="{_f(my)}" x2="{_f(mx)}" y2="{_f(my)}" '
+        parts.append(f'<line x1="{f1(px(0))}" y1="{f1(my)}" x2="{f1(mx)}" y2="{f1(my)}" '
                      f'stroke="{REVENUE_COLOUR}" stroke-dasharray="3 3"></line>')
-        parts.append(f'<circle class="pareto-80" cx="{_f(mx)}" cy="{_f(my)}" r="5" '
-                     f'fill="{REVENUE_COLOUR}" data-tip="{_e(headline)}"><title>{_e(headline)}</title>'
+        parts.append(f'<circle class="pareto-80" cx="{f1(mx)}" cy="{f1(my)}" r="5" '
+                     f'fill="{REVENUE_COLOUR}" data-tip="{esc(headline)}"><title>{esc(headline)}</title>'
                      f'</circle>')
-        label_x = min(mx + 10, px(1) - _text_width(headline, 12) - 4)
-        parts.append(_text(label_x, my + 20, headline, size=12, weight="600"))
-    return _svg("chart-pareto", width, height, "消费帕累托曲线", "".join(parts))
+        label_x = min(mx + 10, px(1) - text_width(headline, 12) - 4)
+        parts.append(svg_text(label_x, my + 20, headline, size=12, weight="600"))
+    return svg_root("chart-pareto", width, height, "消费帕累托曲线", "".join(parts))
 
 
 def _state_order(rows: Sequence[dict[str, Any]]) -> list[str]:
     """Known states in their business order (closest to the brand first), others after."""
     seen: list[str] = []
     for r in rows:
-        key = UNKNOWN if _is_missing(r["state"]) else str(r["state"])
+        key = UNKNOWN if is_missing(r["state"]) else str(r["state"])
         if key not in seen:
             seen.append(key)
     known = [s for s in STATE_ORDER if s in seen]
@@ -436,24 +259,24 @@ def _state_history_svg(rows: Sequence[dict[str, Any]]) -> str:
     labels: dict[str, str] = {}
     counts: dict[tuple[str, str], float] = {}
     for r in rows:
-        state = UNKNOWN if _is_missing(r["state"]) else str(r["state"])
-        labels.setdefault(state, _label(r["state_label"], r["state"]))
+        state = UNKNOWN if is_missing(r["state"]) else str(r["state"])
+        labels.setdefault(state, label_of(r["state_label"], r["state"]))
         key = (str(r["as_of_date"]), state)
-        counts[key] = counts.get(key, 0.0) + _num(r["customers"])
+        counts[key] = counts.get(key, 0.0) + num(r["customers"])
     dates = sorted({d for d, _ in counts})
     colours = {s: STATE_COLOURS.get(s, PALETTE[i % len(PALETTE)]) for i, s in enumerate(states)}
-    legend, legend_bottom = _legend([(labels[s], colours[s]) for s in states], width, 12)
+    legend, legend_bottom = svg_legend([(labels[s], colours[s]) for s in states], width, 12)
     top = legend_bottom + 14
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(counts.get((d, s), 0.0) for s in states) for d in dates]
-    y_max = _nice_ceiling(max(totals, default=0.0))
+    y_max = nice_ceiling(max(totals, default=0.0))
     parts = [legend]
     for k in range(5):
         v = y_max * k / 4
         y = top + plot_h - plot_h * k / 4
-        parts.append(f'<line x1="{_f(left)}" y1="{_f(y)}" x2="{_f(left + plot_w)}" y2="{_f(y)}" '
+        parts.append(f'<line x1="{f1(left)}" y1="{f1(y)}" x2="{f1(left + plot_w)}" y2="{f1(y)}" '
                      f'stroke="{GRID}"></line>')
-        parts.append(_text(left - 6, y + 4, _fmt_int(v), size=10, anchor="end", fill=MUTED))
+        parts.append(svg_text(left - 6, y + 4, fmt_int(v), size=10, anchor="end", fill=MUTED))
     slot = plot_w / max(len(dates), 1)
     bar_w = min(80.0, slot * 0.6)
     label_every = max(1, math.ceil(len(dates) / max(plot_w // 80, 1)))
@@ -467,40 +290,40 @@ def _state_history_svg(rows: Sequence[dict[str, Any]]) -> str:
             h = plot_h * value / y_max
             y -= h
             share = value / totals[i] if totals[i] else 0.0
-            tip = f"{date} {labels[state]}：{_fmt_int(value)} 人（{_fmt_pct(share)}）"
-            parts.append(_rect(x, y, bar_w, h, colours[state], tip, cls="bar state-bar"))
+            tip = f"{date} {labels[state]}：{fmt_int(value)} 人（{fmt_pct(share)}）"
+            parts.append(svg_rect(x, y, bar_w, h, colours[state], tip, cls="bar state-bar"))
             if h >= 15 and bar_w >= 36:
-                parts.append(_text(x + bar_w / 2, y + h / 2 + 4, _fmt_int(value), size=9.5,
+                parts.append(svg_text(x + bar_w / 2, y + h / 2 + 4, fmt_int(value), size=9.5,
                                    anchor="middle", fill="#ffffff"))
-        parts.append(_text(x + bar_w / 2, y - 4, _fmt_int(totals[i]), size=10, anchor="middle",
+        parts.append(svg_text(x + bar_w / 2, y - 4, fmt_int(totals[i]), size=10, anchor="middle",
                            fill=INK))
         if i % label_every == 0:
-            parts.append(_text(x + bar_w / 2, top + plot_h + 16, date, size=10.5, anchor="middle",
+            parts.append(svg_text(x + bar_w / 2, top + plot_h + 16, date, size=10.5, anchor="middle",
                                fill=MUTED))
-    return _svg("chart-state-history", width, height, "客户状态变化（按快照日期）", "".join(parts))
+    return svg_root("chart-state-history", width, height, "客户状态变化（按月）", "".join(parts))
 
 
 # --------------------------------------------------------------------------- distributions
-def _dimension_bars(rows: Sequence[dict[str, Any]], top_n: int | None, total: float) -> list[_Bar]:
+def _dimension_bars(rows: Sequence[dict[str, Any]], top_n: int | None, total: float) -> list[Bar]:
     """Ranks and folds the tail into 其他 for open-ended dimensions (cities, sources) so a long
     tail does not drown the chart; shares come from the caller when given."""
     items = []
     for r in rows:
-        count = _num(r["customers"])
-        share = _num(r["share"]) if not _is_missing(r["share"]) else (count / total if total else 0.0)
-        items.append((_label(r["value_label"], r["value"]), count, share, _is_missing(r["value"])))
+        count = num(r["customers"])
+        share = num(r["share"]) if not is_missing(r["share"]) else (count / total if total else 0.0)
+        items.append((label_of(r["value_label"], r["value"]), count, share, is_missing(r["value"])))
     if top_n is not None:
         items.sort(key=lambda item: -item[1])  # stable: ties keep the caller's order
         if len(items) > top_n:
             rest = items[top_n:]
             items = items[:top_n] + [(OTHER, sum(i[1] for i in rest), sum(i[2] for i in rest), True)]
-    return [_Bar(label, count, f"{_fmt_int(count)} · {_fmt_pct(share)}",
-                 f"{label}：{_fmt_int(count)} 人（{_fmt_pct(share)}）", muted=unknown or label == OTHER)
+    return [Bar(label, count, f"{fmt_int(count)} · {fmt_pct(share)}",
+                 f"{label}：{fmt_int(count)} 人（{fmt_pct(share)}）", muted=unknown or label == OTHER)
             for label, count, share, unknown in items]
 
 
 def _distribution_rows(data: PortraitData) -> dict[str, list[dict[str, Any]]]:
-    rows = _records(data.distributions, "distributions",
+    rows = records(data.distributions, "distributions",
                     ("dimension", "value", "value_label", "customers", "share"))
     by_dimension: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
@@ -512,9 +335,9 @@ def _dimension_card(card_id: str, chart_id: str, heading: str, rows: Sequence[di
                     top_n: int | None, total: float, span: int) -> str:
     title = f"{heading}分布" + (f"（前 {top_n} + {OTHER}）" if top_n and len(rows) > top_n else "")
     if not rows:
-        return _card(card_id, title, _no_data(), span=span)
+        return card(card_id, title, no_data(), span=span)
     width = HALF_WIDTH if span >= 3 else 380.0
-    return _card(card_id, title, _hbar_svg(chart_id, title, _dimension_bars(rows, top_n, total), width),
+    return card(card_id, title, hbar_svg(chart_id, title, _dimension_bars(rows, top_n, total), width),
                  span=span)
 
 
@@ -524,17 +347,17 @@ def _label_lookup(data: PortraitData, distributions: dict[str, list[dict[str, An
     lookup: dict[tuple[str, str], str] = {}
     for dimension, rows in distributions.items():
         for r in rows:
-            if not _is_missing(r["value"]):
-                lookup[(dimension, str(r["value"]))] = _label(r["value_label"], r["value"])
-    for r in _records(data.rfm_segments, "rfm_segments", ("segment", "segment_label", "customers", "revenue")):
-        if not _is_missing(r["segment"]):
-            lookup[("rfm_segment", str(r["segment"]))] = _label(r["segment_label"], r["segment"])
-    for r in _records(data.state_history, "state_history", ("as_of_date", "state", "state_label", "customers")):
-        if not _is_missing(r["state"]):
-            lookup[("customer_state", str(r["state"]))] = _label(r["state_label"], r["state"])
-    for r in _records(data.lifecycle_funnel, "lifecycle_funnel", ("stage", "stage_label", "customers")):
-        if not _is_missing(r["stage"]):
-            lookup[("lifecycle_stage", str(r["stage"]))] = _label(r["stage_label"], r["stage"])
+            if not is_missing(r["value"]):
+                lookup[(dimension, str(r["value"]))] = label_of(r["value_label"], r["value"])
+    for r in records(data.rfm_segments, "rfm_segments", ("segment", "segment_label", "customers", "revenue")):
+        if not is_missing(r["segment"]):
+            lookup[("rfm_segment", str(r["segment"]))] = label_of(r["segment_label"], r["segment"])
+    for r in records(data.state_history, "state_history", ("as_of_date", "state", "state_label", "customers")):
+        if not is_missing(r["state"]):
+            lookup[("customer_state", str(r["state"]))] = label_of(r["state_label"], r["state"])
+    for r in records(data.lifecycle_funnel, "lifecycle_funnel", ("stage", "stage_label", "customers")):
+        if not is_missing(r["stage"]):
+            lookup[("lifecycle_stage", str(r["stage"]))] = label_of(r["stage_label"], r["stage"])
     return lookup
 
 
@@ -547,25 +370,17 @@ def _ordered_values(dimension: str, present: Sequence[str], lookup: dict[tuple[s
     return known + [v for v in present if v not in known]
 
 
-def _heat_colour(t: float) -> tuple[str, str]:
-    """White to blue; text turns white once the cell is dark enough to need it."""
-    r = round(255 + (37 - 255) * t * 0.9)
-    g = round(255 + (99 - 255) * t * 0.9)
-    b = round(255 + (235 - 255) * t * 0.9)
-    return f"#{r:02x}{g:02x}{b:02x}", ("#ffffff" if t > 0.55 else INK)
-
-
 def _heatmap_table(rows: Sequence[dict[str, Any]], dim_a: str, dim_b: str,
                    lookup: dict[tuple[str, str], str], headings: dict[str, str]) -> str:
     def key(value: object) -> str:
-        return UNKNOWN if _is_missing(value) else str(value)
+        return UNKNOWN if is_missing(value) else str(value)
 
     counts: dict[tuple[str, str], float] = {}
     present_a: list[str] = []
     present_b: list[str] = []
     for r in rows:
         a, b = key(r["value_a"]), key(r["value_b"])
-        counts[(a, b)] = counts.get((a, b), 0.0) + _num(r["customers"])
+        counts[(a, b)] = counts.get((a, b), 0.0) + num(r["customers"])
         if a not in present_a:
             present_a.append(a)
         if b not in present_b:
@@ -576,35 +391,35 @@ def _heatmap_table(rows: Sequence[dict[str, Any]], dim_a: str, dim_b: str,
     label_b = {v: lookup.get((dim_b, v), v) for v in values_b}
     top_value = max(counts.values(), default=0.0) or 1.0
     head_a, head_b = headings.get(dim_a, dim_a), headings.get(dim_b, dim_b)
-    head = "".join(f'<th scope="col">{_e(label_b[b])}</th>' for b in values_b)
+    head = "".join(f'<th scope="col">{esc(label_b[b])}</th>' for b in values_b)
     out = [(f'<div class="table-wrap"><table class="heat"><thead><tr>'
-            f'<th scope="col">{_e(head_a)} \\ {_e(head_b)}</th>{head}<th scope="col">合计</th></tr></thead><tbody>')]
+            f'<th scope="col">{esc(head_a)} \\ {esc(head_b)}</th>{head}<th scope="col">合计</th></tr></thead><tbody>')]
     for a in values_a:
         row_total = sum(counts.get((a, b), 0.0) for b in values_b)
         cells = []
         for b in values_b:
             value = counts.get((a, b), 0.0)
-            background, ink = _heat_colour(value / top_value)
+            background, ink = heat_colour(value / top_value)
             share = value / row_total if row_total else 0.0
-            tip = f"{label_a[a]} × {label_b[b]}：{_fmt_int(value)} 人（占该行 {_fmt_pct(share)}）"
+            tip = f"{label_a[a]} × {label_b[b]}：{fmt_int(value)} 人（占该行 {fmt_pct(share)}）"
             cells.append(f'<td class="cell num" style="background:{background};color:{ink}" '
-                         f'data-tip="{_e(tip)}" title="{_e(tip)}">{_fmt_int(value)}</td>')
-        out.append(f'<tr><th scope="row">{_e(label_a[a])}</th>{"".join(cells)}'
-                   f'<td class="num total">{_fmt_int(row_total)}</td></tr>')
+                         f'data-tip="{esc(tip)}" title="{esc(tip)}">{fmt_int(value)}</td>')
+        out.append(f'<tr><th scope="row">{esc(label_a[a])}</th>{"".join(cells)}'
+                   f'<td class="num total">{fmt_int(row_total)}</td></tr>')
     column_totals = "".join(
-        f'<td class="num total">{_fmt_int(sum(counts.get((a, b), 0.0) for a in values_a))}</td>'
+        f'<td class="num total">{fmt_int(sum(counts.get((a, b), 0.0) for a in values_a))}</td>'
         for b in values_b)
     grand = sum(counts.values())
     out.append(f'</tbody><tfoot><tr><th scope="row">合计</th>{column_totals}'
-               f'<td class="num total">{_fmt_int(grand)}</td></tr></tfoot></table></div>')
+               f'<td class="num total">{fmt_int(grand)}</td></tr></tfoot></table></div>')
     return "".join(out)
 
 
 def _cross_cards(data: PortraitData, lookup: dict[tuple[str, str], str], headings: dict[str, str]) -> str:
     """One heat map per dimension pair; today the caller sends one (RFM × state)."""
-    rows = _records(data.cross, "cross", ("dim_a", "value_a", "dim_b", "value_b", "customers"))
+    rows = records(data.cross, "cross", ("dim_a", "value_a", "dim_b", "value_b", "customers"))
     if not rows:
-        return _card("cross", "交叉分析", _no_data(), span=3)
+        return card("cross", "交叉分析", no_data(), span=3)
     pairs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:
         pairs.setdefault((str(r["dim_a"]), str(r["dim_b"])), []).append(r)
@@ -612,7 +427,7 @@ def _cross_cards(data: PortraitData, lookup: dict[tuple[str, str], str], heading
     for i, ((dim_a, dim_b), pair_rows) in enumerate(pairs.items()):
         title = f"{headings.get(dim_a, dim_a)} × {headings.get(dim_b, dim_b)}"
         card_id = "cross" if i == 0 else f"cross-{i + 1}"
-        cards.append(_card(card_id, title, _heatmap_table(pair_rows, dim_a, dim_b, lookup, headings),
+        cards.append(card(card_id, title, _heatmap_table(pair_rows, dim_a, dim_b, lookup, headings),
                            span=3, subtitle="单元格为客户数，颜色越深人数越多"))
     return "".join(cards)
 
@@ -620,21 +435,21 @@ def _cross_cards(data: PortraitData, lookup: dict[tuple[str, str], str], heading
 def _segments_table(rows: Sequence[dict[str, Any]], total: float) -> str:
     """Entered and exited sit next to the size: a stable segment and a churning one of the
     same size call for different actions."""
-    top_value = max((_num(r["customers"]) for r in rows), default=0.0) or 1.0
+    top_value = max((num(r["customers"]) for r in rows), default=0.0) or 1.0
     body = []
     for r in rows:
-        count, entered, exited = _num(r["customers"]), _num(r["entered"]), _num(r["exited"])
+        count, entered, exited = num(r["customers"]), num(r["entered"]), num(r["exited"])
         net = entered - exited
         net_class = "pos" if net > 0 else ("neg" if net < 0 else "")
-        share = _fmt_pct(count / total) if total else "—"
+        share = fmt_pct(count / total) if total else "—"
         bar = (f'<span class="inline-bar"><span style="width:{count / top_value * 100:.1f}%">'
                f'</span></span>')
         body.append(
-            f'<tr><td>{_e(_label(r["name_zh"], r["segment_key"]))}</td>'
-            f'<td class="code">{_e(_label(None, r["segment_key"]))}</td>'
-            f'<td class="num">{_fmt_int(count)}</td><td class="num">{share}</td><td>{bar}</td>'
-            f'<td class="num pos">+{_fmt_int(entered)}</td><td class="num neg">−{_fmt_int(exited)}</td>'
-            f'<td class="num {net_class}">{"+" if net > 0 else ""}{_fmt_int(net)}</td></tr>')
+            f'<tr><td>{esc(label_of(r["name_zh"], r["segment_key"]))}</td>'
+            f'<td class="code">{esc(label_of(None, r["segment_key"]))}</td>'
+            f'<td class="num">{fmt_int(count)}</td><td class="num">{share}</td><td>{bar}</td>'
+            f'<td class="num pos">+{fmt_int(entered)}</td><td class="num neg">−{fmt_int(exited)}</td>'
+            f'<td class="num {net_class}">{"+" if net > 0 else ""}{fmt_int(net)}</td></tr>')
     return ('<div class="table-wrap"><table class="segments"><thead><tr><th scope="col">分群</th>'
             '<th scope="col">代码</th><th scope="col">客户数</th><th scope="col">占全部客户</th>'
             '<th scope="col"></th><th scope="col">新进入</th><th scope="col">退出</th>'
@@ -643,27 +458,29 @@ def _segments_table(rows: Sequence[dict[str, Any]], total: float) -> str:
 
 # --------------------------------------------------------------------------- page parts
 def _stat(label: str, value: str, note: str = "") -> str:
-    extra = f'<div class="note">{_e(note)}</div>' if note else ""
-    return (f'<div class="card stat"><div class="label">{_e(label)}</div>'
-            f'<div class="value">{_e(value)}</div>{extra}</div>')
+    extra = f'<div class="note">{esc(note)}</div>' if note else ""
+    return (f'<div class="card stat"><div class="label">{esc(label)}</div>'
+            f'<div class="value">{esc(value)}</div>{extra}</div>')
 
 
 def _headline_cards(data: PortraitData, rfm: Sequence[dict[str, Any]], pareto: Sequence[dict[str, Any]],
                     segment_count: int) -> str:
     """Scored share and revenue come from the RFM frame because not_scored means 'no paid
     order in the window': it is the only paying/non-paying split the report receives."""
-    cards = [_stat("客户总数", _fmt_int(data.customers), "截至数据日期的已知客户"),
-             _stat("数据日期", _label(None, data.as_of_date), "所有指标的统计口径日")]
-    scored_total = sum(_num(r["customers"]) for r in rfm)
+    cards = [_stat("客户总数", fmt_int(data.customers), "截至数据日期的已知客户"),
+             _stat("数据日期", label_of(None, data.as_of_date), "所有指标的统计口径日")]
+    scored_total = sum(num(r["customers"]) for r in rfm)
     if scored_total > 0:
-        scored = sum(_num(r["customers"]) for r in rfm if str(r["segment"]) != "not_scored")
-        cards.append(_stat("已评分（近期付费）客户", _fmt_pct(scored / scored_total),
-                           f"{_fmt_int(scored)} / {_fmt_int(scored_total)} 人"))
-        cards.append(_stat("评分窗口收入", _fmt_money(sum(_num(r["revenue"]) for r in rfm)),
-                           "RFM 各分群收入合计"))
+        scored = sum(num(r["customers"]) for r in rfm if str(r["segment"]) != "not_scored")
+        cards.append(_stat("已评分（近期付费）客户", fmt_pct(scored / scored_total),
+                           f"{fmt_int(scored)} / {fmt_int(scored_total)} 人"))
+        if not data.overview:  # else the whole business's revenue says it
+            cards.append(_stat("评分窗口收入", fmt_money(sum(num(r["revenue"]) for r in rfm)),
+                               "RFM 各分群收入合计"))
     else:
         cards.append(_stat("已评分（近期付费）客户", "—", NO_DATA))
-    cards.append(_stat("客户分群数", _fmt_int(segment_count), "运营定义的分群"))
+    cards.extend(_stat(label, value, note) for label, value, note in overview_stats(data.overview))
+    cards.append(_stat("客户分群数", fmt_int(segment_count), "运营定义的分群"))
     share = pareto_share(pareto)
     cards.append(_stat("贡献 80% 收入的客户", "—" if share is None else f"前 {_pct_words(share)}",
                        NO_DATA if share is None else "帕累托 80/20：越小越集中"))
@@ -674,7 +491,7 @@ def _small_dimension_cards(distributions: dict[str, list[dict[str, Any]]], headi
                            total: float) -> str:
     cards = []
     for dimension, top_n in SMALL_DIMENSIONS:
-        cards.append(_dimension_card(f"dim-{_slug(dimension)}", f"chart-dim-{_slug(dimension)}",
+        cards.append(_dimension_card(f"dim-{slug(dimension)}", f"chart-dim-{slug(dimension)}",
                                      headings.get(dimension, dimension), distributions.get(dimension, []),
                                      top_n, total, span=2))
     known = {d for d, _ in SMALL_DIMENSIONS} | DEDICATED_DIMENSIONS
@@ -716,6 +533,9 @@ tfoot th,tfoot td,td.total{font-weight:600}
 table.heat td.cell{text-align:center}
 td.code{color:var(--muted);font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;text-align:left}
 .num{font-variant-numeric:tabular-nums}
+.lift{font-weight:600;color:#1d4ed8}
+table.rf td.cell{text-align:center;min-width:56px}
+table.traits td:nth-child(2),table.traits th:nth-child(2),table.channels td:last-child,table.channels th:last-child{text-align:left}
 .pos{color:#15803d}.neg{color:#b91c1c}
 .inline-bar{display:inline-block;width:120px;height:8px;background:var(--line);border-radius:4px;vertical-align:middle}
 .inline-bar span{display:block;height:100%;background:var(--accent);border-radius:4px}
@@ -758,37 +578,60 @@ def render_portrait_report(data: PortraitData) -> str:
     """Render the whole report. Pure: the same PortraitData gives the same bytes, which is what
     lets the asset skip rewriting an unchanged report and lets tests compare output."""
     headings = {**DEFAULT_DIMENSION_LABELS, **(data.dimension_labels or {})}
-    total = _num(data.customers)
+    total = num(data.customers)
     distributions = _distribution_rows(data)
-    funnel = _records(data.lifecycle_funnel, "lifecycle_funnel", ("stage", "stage_label", "customers"))
-    rfm = _records(data.rfm_segments, "rfm_segments", ("segment", "segment_label", "customers", "revenue"))
-    pareto = _records(data.pareto, "pareto", ("customer_share", "revenue_share"))
-    history = _records(data.state_history, "state_history", ("as_of_date", "state", "state_label", "customers"))
-    segments = _records(data.segments, "segments", ("segment_key", "name_zh", "customers", "entered", "exited"))
+    funnel = records(data.lifecycle_funnel, "lifecycle_funnel", ("stage", "stage_label", "customers"))
+    rfm = records(data.rfm_segments, "rfm_segments", ("segment", "segment_label", "customers", "revenue"))
+    pareto = records(data.pareto, "pareto", ("customer_share", "revenue_share"))
+    history = records(data.state_history, "state_history", ("as_of_date", "state", "state_label", "customers"))
+    segments = records(data.segments, "segments", ("segment_key", "name_zh", "customers", "entered", "exited"))
     lookup = _label_lookup(data, distributions)
 
-    funnel_body = _funnel_svg(funnel, total) if funnel else _no_data()
-    rfm_body = _rfm_svg(rfm) if rfm else _no_data()
+    funnel_body = _funnel_svg(funnel, total) if funnel else no_data()
+    rfm_body = _rfm_svg(rfm) if rfm else no_data()
     pareto_headline_text = pareto_headline(pareto)
-    pareto_body = _pareto_svg(pareto) if pareto_headline_text else _no_data("暂无收入数据")
-    history_body = _state_history_svg(history) if history else _no_data()
-    segments_body = _segments_table(segments, total) if segments else _no_data("暂无客户分群")
+    pareto_body = _pareto_svg(pareto) if pareto_headline_text else no_data("暂无收入数据")
+    history_body = _state_history_svg(history) if history else no_data()
+    segments_body = _segments_table(segments, total) if segments else no_data("暂无客户分群")
     snapshot_dates = sorted({str(r["as_of_date"]) for r in history})
-    history_sub = (f"{len(snapshot_dates)} 个快照：{snapshot_dates[0]} 至 {snapshot_dates[-1]}"
+    history_sub = (f"每月最后一个快照，{len(snapshot_dates)} 个：{snapshot_dates[0]} 至 {snapshot_dates[-1]}"
                    if len(snapshot_dates) > 1 else (f"快照 {snapshot_dates[0]}" if snapshot_dates else ""))
+    monthly = records(data.monthly, "monthly", ("month", "customers_known", "new_buyers", "returning_buyers",
+                                                "net_amount", "avg_order_value"))
+    matrix = records(data.rfm_matrix, "rfm_matrix", ("r_score", "f_score", "customers", "avg_monetary"))
+    scores = records(data.scores, "scores", ("score", "band", "band_label", "customers", "share", "score_total"))
+    channels = records(data.channels, "channels", ("channel", "customers", "buyers", "paid_orders", "net_amount",
+                                                   "revenue_share", "avg_order_value", "repurchase_rate_90d",
+                                                   "top_category"))
+    categories = records(data.categories, "categories", ("category", "net_amount", "share"))
+    traits = records(data.segment_portraits, "segment_portraits",
+                     ("segment_key", "name_zh", "members", "dimension", "dimension_name", "value", "value_label",
+                      "share", "share_of_all_customers", "lift"))
 
-    as_of = _label(None, data.as_of_date)
+    as_of = label_of(None, data.as_of_date)
     body = [
         '<div class="page">',
-        (f'<header class="top"><div><h1>客户画像报告</h1><p>数据日期 {_e(as_of)}</p></div>'
-         f'<p>客户 {_fmt_int(data.customers)} 人</p></header>'),
+        (f'<header class="top"><div><h1>客户画像报告</h1><p>数据日期 {esc(as_of)}</p></div>'
+         f'<p>客户 {fmt_int(data.customers)} 人</p></header>'),
         _headline_cards(data, rfm, pareto, len(segments)),
         '<h2 class="section">生命周期与价值</h2><div class="grid">',
-        _card("funnel", "生命周期漏斗", funnel_body, subtitle="到达各阶段（含更后阶段）的客户数；箭头为相邻阶段的转化率"),
-        _card("rfm", "RFM 客户分群", rfm_body, subtitle="每个分群的客户数与评分窗口收入"),
-        _card("pareto", "消费帕累托曲线", pareto_body,
+        card("funnel", "生命周期漏斗", funnel_body, subtitle="到达各阶段（含更后阶段）的客户数；箭头为相邻阶段的转化率"),
+        card("rfm", "RFM 客户分群", rfm_body, subtitle="每个分群的客户数与评分窗口收入"),
+        rf_matrix_card(matrix),
+        card("pareto", "消费帕累托曲线", pareto_body,
               subtitle=pareto_headline_text or "客户按消费额从高到低排列后的累计收入占比"),
-        _card("state-history", "客户状态变化", history_body, subtitle=history_sub),
+        "</div>",
+        '<h2 class="section">月度趋势</h2><div class="grid">',
+        monthly_cards(monthly),
+        card("state-history", "客户状态变化（按月）", history_body, subtitle=history_sub),
+        "</div>",
+        '<h2 class="section">流失风险与客户价值预测</h2><div class="grid">',
+        _dimension_card("churn-risk", "chart-churn-risk", headings.get("churn_risk", "流失风险"),
+                        distributions.get("churn_risk", []), None, total, span=3),
+        score_cards(scores),
+        "</div>",
+        '<h2 class="section">渠道与品类</h2><div class="grid">',
+        channel_cards(channels, categories),
         "</div>",
         '<h2 class="section">客户构成</h2><div class="grid">',
         _dimension_card("city", "chart-city", headings.get("city", "城市"), distributions.get("city", []),
@@ -797,17 +640,18 @@ def render_portrait_report(data: PortraitData) -> str:
         _small_dimension_cards(distributions, headings, total),
         "</div>",
         '<h2 class="section">客户分群</h2><div class="grid">',
-        _card("segments", "客户分群", segments_body, span=6,
+        card("segments", "客户分群", segments_body, span=6,
               subtitle="新进入 / 退出为本次计算相对上一次快照的变化"),
+        segment_portrait_cards(traits),
         "</div>",
-        (f'<footer>生成时间 {_e(_label(None, data.generated_at))} · 数据日期 {_e(as_of)} · '
+        (f'<footer>生成时间 {esc(label_of(None, data.generated_at))} · 数据日期 {esc(as_of)} · '
          "离线报告：图表为内嵌 SVG，无任何外部资源</footer>"),
         "</div>",
     ]
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>客户画像报告 · {_e(as_of)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        f"<title>客户画像报告 · {esc(as_of)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + '\n<div id="tip" role="tooltip"></div>\n'
         + f"<script>{SCRIPT}</script>\n</body>\n</html>\n"

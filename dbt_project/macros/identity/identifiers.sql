@@ -113,7 +113,7 @@
 {%- endmacro %}
 
 {#- A person's name for BI: the first character (the family name, usually) and a star for each
-    other character (王**); latin names keep their first letter (W*** X*******). -#}
+    other character (王**); a latin name keeps only its first letter, spaces stay (W*** ********). -#}
 {% macro mask_person_name(expr) -%}
     case when {{ expr }} is not null
          then concat(substr({{ expr }}, 1, 1), {{ regexp_replace_all('substr(' ~ expr ~ ', 2)', "'[^ ]'", "'*'") }}) end

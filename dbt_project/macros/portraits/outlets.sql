@@ -179,15 +179,27 @@ left join top_category as t on t.outlet_id = v.outlet_id
 {%- endmacro %}
 
 
-{#- The outlet's column in the marts: store_id, or channel. -#}
+{#- The outlet's column in the marts: store_id, channel, or scope (the whole business). -#}
 {% macro outlet_key(outlet_type) -%}
-{{ 'store_id' if outlet_type == 'store' else 'channel' }}
+{{ {'store': 'store_id', 'channel': 'channel'}.get(outlet_type, 'scope') }}
 {%- endmacro %}
 
 
-{#- The outlet of an order line: its store, or its channel ('未知' when missing). -#}
+{#- The whole business as one outlet, outlet_type 'all' and outlet_id 'all': every order once
+    (the channel rows of `activity` hold every order, a missing channel as 未知). Store visits
+    are left out: a visit is an outlet's footfall, not the business's. A subquery, so that the
+    outlet macros read it as they read int_outlet_activity. -#}
+{% macro whole_business_activity(activity) -%}
+(select 'all' as outlet_type, 'all' as outlet_id, customer_id, activity_date, activity, order_id,
+        is_paid, net_amount
+ from {{ activity }}
+ where outlet_type = 'channel')
+{%- endmacro %}
+
+
+{#- The outlet of an order line: its store, its channel ('未知' when missing), or 'all'. -#}
 {% macro outlet_column(outlet_type, alias) -%}
-{%- if outlet_type == 'store' -%}{{ alias }}.store_id{%- else -%}coalesce({{ alias }}.channel, '未知'){%- endif -%}
+{%- if outlet_type == 'store' -%}{{ alias }}.store_id{%- elif outlet_type == 'channel' -%}coalesce({{ alias }}.channel, '未知'){%- else -%}'all'{%- endif -%}
 {%- endmacro %}
 
 

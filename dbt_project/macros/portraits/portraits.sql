@@ -5,7 +5,8 @@
     ['city', '城市'], ['province', '省份'], ['city_tier', '城市等级'], ['industry', '行业'],
     ['level', '客户级别'], ['lead_source', '来源渠道'], ['rfm_segment', 'RFM客户分群'],
     ['customer_state', '客户状态'], ['lifecycle_stage', '生命周期阶段'], ['age_band', '年龄段'],
-    ['gender', '性别'], ['value_class', '价值等级'],
+    ['gender', '性别'], ['value_class', '价值等级'], ['churn_risk', '流失风险'],
+    ['top_category', '偏好品类'], ['preferred_channel', '偏好渠道'],
 ]) }}
 {%- endmacro %}
 

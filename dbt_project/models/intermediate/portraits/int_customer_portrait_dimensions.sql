@@ -17,6 +17,9 @@ select
     c.age_band,
     c.gender,
     c.value_class,
+    c.churn_risk,
+    c.top_category,
+    c.preferred_channel,
     c.net_amount_365d
 from {{ ref('customer_360') }} as c
 left join {{ ref('dim_account') }} as a on a.account_id = c.account_id

@@ -1,6 +1,7 @@
 {#- The make-up of the customers on the newest tag snapshot: for each portrait dimension
     (city, province, city tier, industry, level, lead source, RFM segment, state, lifecycle
-    stage, age band, gender, value class) the customers per value, their share, and the
+    stage, age band, gender, value class, churn risk, preferred category and channel:
+    macros/portraits/portraits.sql) the customers per value, their share, and the
     value's Chinese label (未知 for a missing value). -#}
 with dims as (
     select * from {{ ref('int_customer_portrait_dimensions') }}

@@ -1,0 +1,220 @@
+"""The report's sections on the whole business: monthly trends, the R × F matrix, predictive
+score distributions, channels and categories, and each segment against the whole base.
+
+Each takes plain records (dicts, as `svg.records` makes them from the marts) and returns HTML
+cards; the page (portrait_html.py) puts them in order. Empty input draws a "no data" card, as a
+first run or a brand without channels is normal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from orchestration.reports.portrait_charts import HALF_WIDTH, Bar, hbar_svg, month_bars_svg, month_line_svg
+from orchestration.reports.svg import (
+    INK, card, esc, fmt_int, fmt_money, fmt_pct, heat_colour, is_missing, label_of, no_data, num,
+)
+
+TREND_MONTHS = 36
+NEW_COLOUR = "#38bdf8"
+RETURNING_COLOUR = "#2563eb"
+REVENUE_COLOUR = "#f59e0b"
+LINE_COLOUR = "#2563eb"
+AOV_COLOUR = "#10b981"
+SCORES = (("churn_probability", "流失概率分布", "模型预测的流失概率：越高越可能不再购买"),
+          ("p_alive", "存活概率分布", "BG/NBD 模型估计客户仍“存活”（会再购买）的概率"),
+          ("expected_spend_90d", "未来90天预期消费分布", "预期消费按数量级分档；括号内为该档预期消费合计"))
+# what makes a segment's trait worth a marketer's look: common in the segment and clearly more
+# common than in the whole base (the same defaults for any brand; the mart has every value)
+TRAIT_MIN_SHARE = 0.10
+TRAIT_MIN_LIFT = 1.2
+TRAITS_PER_SEGMENT = 6
+SEGMENT_PORTRAITS = 12
+# below this many members a share moves by several points per member: the traits still show,
+# with a warning
+SMALL_SEGMENT = 30
+
+
+def _month(value: object) -> str:
+    return str(value)[:7]
+
+
+def _optional(value: object) -> float | None:
+    return None if is_missing(value) else num(value)
+
+
+def monthly_cards(rows: Sequence[dict[str, Any]], months: int = TREND_MONTHS) -> str:
+    """Size of the base, buyers (new and returning), revenue and order value by month."""
+    if not rows:
+        return card("trend", "月度趋势", no_data(), span=6)
+    rows = list(rows)[-months:]
+    labels = [_month(r["month"]) for r in rows]
+    span_note = f"{labels[0]} 至 {labels[-1]}，共 {len(labels)} 个月" + ("（最近的）" if len(labels) == months else "")
+    known = month_line_svg("chart-trend-customers", "客户规模（月末累计）", labels,
+                           [_optional(r["customers_known"]) for r in rows], LINE_COLOUR, fmt_int)
+    buyers = month_bars_svg("chart-trend-buyers", "月度买家：新买家与老买家", labels,
+                            [("新买家", NEW_COLOUR, [num(r["new_buyers"]) for r in rows]),
+                             ("老买家", RETURNING_COLOUR, [num(r["returning_buyers"]) for r in rows])], fmt_int)
+    revenue = month_bars_svg("chart-trend-revenue", "月度销售额", labels,
+                             [("销售额", REVENUE_COLOUR, [num(r["net_amount"]) for r in rows])], fmt_money)
+    aov = month_line_svg("chart-trend-aov", "月度客单价", labels,
+                         [_optional(r["avg_order_value"]) for r in rows], AOV_COLOUR, fmt_money)
+    return "".join([
+        card("trend-customers", "客户规模", known, subtitle=f"月末累计已知客户（首次出现于当月及之前）；{span_note}"),
+        card("trend-buyers", "月度买家", buyers, subtitle="新买家：首次付款在当月；老买家：之前付过款"),
+        card("trend-revenue", "月度销售额", revenue, subtitle="当月订单净额（退款、取消计 0）"),
+        card("trend-aov", "月度客单价", aov, subtitle="当月销售额 ÷ 付款订单数"),
+    ])
+
+
+def rf_matrix_card(rows: Sequence[dict[str, Any]]) -> str:
+    """Recency down, frequency across, 5 the best: the top right is the loyal core, the bottom
+    right the good customers slipping away, the top left the new ones."""
+    title = "R × F 矩阵"
+    if not rows:
+        return card("rf-matrix", title, no_data("暂无已评分客户"), span=3)
+    cells = {(int(num(r["r_score"])), int(num(r["f_score"]))): r for r in rows}
+    total = sum(num(r["customers"]) for r in rows) or 1.0
+    top = max(num(r["customers"]) for r in rows) or 1.0
+    head = "".join(f'<th scope="col">F{f}</th>' for f in range(1, 6))
+    body = []
+    for r_score in range(5, 0, -1):
+        tds = []
+        for f_score in range(1, 6):
+            row = cells.get((r_score, f_score))
+            count = num(row["customers"]) if row else 0.0
+            background, ink = heat_colour(count / top)
+            tip = f"R{r_score} × F{f_score}：{fmt_int(count)} 人（{fmt_pct(count / total)}）"
+            if row is not None and not is_missing(row["avg_monetary"]):
+                tip += f"，人均消费 {fmt_money(row['avg_monetary'])}"
+            tds.append(f'<td class="cell num" style="background:{background};color:{ink}" data-tip="{esc(tip)}" '
+                       f'title="{esc(tip)}">{fmt_int(count)}</td>')
+        body.append(f'<tr><th scope="row">R{r_score}</th>{"".join(tds)}</tr>')
+    table = (f'<div class="table-wrap"><table class="heat rf"><thead><tr><th scope="col">R \\ F</th>{head}'
+             f'</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
+    return card("rf-matrix", title, table, span=3,
+                subtitle="已评分客户按最近一次购买（R，5 为最近）与购买频次（F，5 为最多）的分数；颜色越深人数越多")
+
+
+def score_cards(rows: Sequence[dict[str, Any]]) -> str:
+    by_score: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_score.setdefault(str(r["score"]), []).append(r)
+    cards = []
+    for key, title, subtitle in SCORES:
+        bands = sorted(by_score.get(key, []), key=lambda r: num(r["band"]))
+        card_id = f"score-{key.replace('_', '-')}"
+        if not bands:
+            cards.append(card(card_id, title, no_data(), span=3))
+            continue
+        bars = []
+        for r in bands:
+            label = label_of(r["band_label"], r["band"])
+            note = f"{fmt_int(r['customers'])} · {fmt_pct(num(r['share']))}"
+            if key == "expected_spend_90d":
+                note += f"（{fmt_money(r['score_total'])}）"
+            bars.append(Bar(label, num(r["customers"]), note, f"{label}：{note}"))
+        scored = sum(num(r["customers"]) for r in bands)
+        cards.append(card(card_id, title, hbar_svg(f"chart-{card_id}", title, bars, HALF_WIDTH), span=3,
+                          subtitle=f"{subtitle}；有评分的客户 {fmt_int(scored)} 人"))
+    return "".join(cards)
+
+
+def channel_cards(channels: Sequence[dict[str, Any]], categories: Sequence[dict[str, Any]]) -> str:
+    """Where the revenue comes from (channels) and what it is spent on (categories), over the
+    365 days of the store and channel marts."""
+    out = []
+    if channels:
+        total = sum(num(r["net_amount"]) for r in channels) or 1.0
+        bars = [Bar(label_of(None, r["channel"]), num(r["net_amount"]),
+                    f"{fmt_money(r['net_amount'])} · {fmt_pct(num(r['net_amount']) / total)}",
+                    f"{label_of(None, r['channel'])}：{fmt_money(r['net_amount'])}") for r in channels]
+        out.append(card("channels", "渠道销售额", hbar_svg("chart-channels", "渠道销售额", bars, HALF_WIDTH),
+                        subtitle="近365天各渠道订单净额与占比"))
+    else:
+        out.append(card("channels", "渠道销售额", no_data()))
+    if categories:
+        bars = [Bar(label_of(None, r["category"]), num(r["net_amount"]),
+                    f"{fmt_money(r['net_amount'])} · {fmt_pct(num(r['share']))}",
+                    f"{label_of(None, r['category'])}：{fmt_money(r['net_amount'])}") for r in categories[:15]]
+        more = f"（前 15 个，共 {len(categories)} 个）" if len(categories) > 15 else ""
+        out.append(card("categories", "品类销售额", hbar_svg("chart-categories", "品类销售额", bars, HALF_WIDTH),
+                        subtitle=f"近365天各品类订单净额与占比{more}"))
+    else:
+        out.append(card("categories", "品类销售额", no_data()))
+    if channels:
+        body = "".join(
+            f'<tr><td>{esc(label_of(None, r["channel"]))}</td><td class="num">{fmt_int(r["customers"])}</td>'
+            f'<td class="num">{fmt_int(r["buyers"])}</td><td class="num">{fmt_int(r["paid_orders"])}</td>'
+            f'<td class="num">{fmt_money(r["net_amount"])}</td><td class="num">{_pct_or_dash(r["revenue_share"])}</td>'
+            f'<td class="num">{_money_or_dash(r["avg_order_value"])}</td>'
+            f'<td class="num">{_pct_or_dash(r["repurchase_rate_90d"])}</td>'
+            f'<td>{esc(label_of(None, r["top_category"]))}</td></tr>' for r in channels)
+        out.append(card("channel-table", "渠道对比", (
+            '<div class="table-wrap"><table class="channels"><thead><tr><th scope="col">渠道</th>'
+            '<th scope="col">客户</th><th scope="col">买家</th><th scope="col">付款订单</th><th scope="col">销售额</th>'
+            '<th scope="col">收入占比</th><th scope="col">客单价</th><th scope="col">90天复购率</th>'
+            f'<th scope="col">首位品类</th></tr></thead><tbody>{body}</tbody></table></div>'), span=6,
+            subtitle="近365天；90天复购率：首次付款至少 90 天前的买家中，90 天内在同一渠道再次付款的比例"))
+    return "".join(out)
+
+
+def _pct_or_dash(value: object) -> str:
+    return "—" if is_missing(value) else fmt_pct(num(value))
+
+
+def _money_or_dash(value: object) -> str:
+    return "—" if is_missing(value) else fmt_money(value)
+
+
+def segment_portrait_cards(rows: Sequence[dict[str, Any]], limit: int = SEGMENT_PORTRAITS) -> str:
+    """Per segment the traits that set it apart from the whole base: values common in the
+    segment and clearly more common than among all customers, by lift."""
+    segments: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        segments.setdefault(str(r["segment_key"]), []).append(r)
+    if not segments:
+        return card("segment-portraits", "分群画像", no_data("暂无客户分群"), span=6)
+    cards = []
+    for i, (key, members) in enumerate(list(segments.items())[:limit]):
+        first = members[0]
+        traits = [r for r in members if not is_missing(r["value"]) and not is_missing(r["lift"])
+                  and num(r["share"]) >= TRAIT_MIN_SHARE and num(r["lift"]) >= TRAIT_MIN_LIFT]
+        traits.sort(key=lambda r: (-num(r["lift"]), str(r["dimension"]), str(r["value"])))
+        title = f"{label_of(first['name_zh'], key)}（{fmt_int(first['members'])} 人）"
+        if traits:
+            body = "".join(
+                f'<tr><td>{esc(label_of(r["dimension_name"], r["dimension"]))}</td>'
+                f'<td>{esc(label_of(r["value_label"], r["value"]))}</td>'
+                f'<td class="num">{fmt_pct(num(r["share"]))}</td>'
+                f'<td class="num">{_pct_or_dash(r["share_of_all_customers"])}</td>'
+                f'<td class="num lift">×{num(r["lift"]):.1f}</td></tr>' for r in traits[:TRAITS_PER_SEGMENT])
+            table = ('<div class="table-wrap"><table class="traits"><thead><tr><th scope="col">维度</th>'
+                     '<th scope="col">特征</th><th scope="col">分群内</th><th scope="col">全体客户</th>'
+                     f'<th scope="col">倍数</th></tr></thead><tbody>{body}</tbody></table></div>')
+        else:
+            table = f'<p class="nodata" style="color:{INK}">与全体客户相比没有突出的特征</p>'
+        small = "；成员较少，占比波动大，仅供参考" if num(first["members"]) < SMALL_SEGMENT else ""
+        cards.append(card(f"segment-portrait-{i + 1}", title, table, span=3,
+                          subtitle=f"分群 {key}：与全体客户相比最突出的特征（分群内占比 ≥ {TRAIT_MIN_SHARE:.0%}，"
+                                   f"倍数 ≥ {TRAIT_MIN_LIFT:g}）{small}"))
+    if len(segments) > limit:
+        cards.append(card("segment-portraits-more", "更多分群", f'<p class="sub">另有 {len(segments) - limit} 个分群未列出；'
+                          "完整数据见 marts.portrait_segment_distribution。</p>", span=6))
+    return "".join(cards)
+
+
+def overview_stats(overview: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(label, value, note) of the whole business's headline figures; none without a row."""
+    if not overview:
+        return []
+    buyers = num(overview.get("buyers"))
+    new = num(overview.get("new_buyers"))
+    return [
+        ("近365天买家", fmt_int(buyers), f"新买家 {fmt_int(new)}（{fmt_pct(new / buyers) if buyers else '—'}）"),
+        ("近365天销售额", fmt_money(overview.get("net_amount")), f"付款订单 {fmt_int(overview.get('paid_orders'))}"),
+        ("客单价", _money_or_dash(overview.get("avg_order_value")), "销售额 ÷ 付款订单数"),
+        ("90天复购率", _pct_or_dash(overview.get("repurchase_rate_90d")),
+         f"首单后 90 天内再次付款；样本 {fmt_int(overview.get('repurchase_cohort'))} 人"),
+    ]
