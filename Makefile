@@ -56,7 +56,7 @@ bench-identity: setup
 	$(UV) sync --frozen --python $(PYTHON) --extra bench
 	$(BIN)/python bench/identity_bench.py --customers $(CUSTOMERS) --seed $(SEED) $(BENCH_ARGS)
 
-# The benchmark suite (bench/README.md): full refresh at a size, stage times, peak memory,
+# The benchmark suite (bench/README.md): a full build at a size, stage times, peak memory,
 # bare-DuckDB floors, pandas baseline. E.g. make bench CUSTOMERS=1000000 BENCH_ARGS="--memory-limit 8GB"
 .PHONY: bench
 bench: setup

@@ -283,7 +283,7 @@ def run_huaxiang(cfg: Config, name: str, data: dict) -> dict:
 def run_status(m: dict) -> dict:
     """OK / FAILED from the run's summary, with its failed steps and checks (shortened)."""
     text = Path(m["log"]).read_text(errors="replace")
-    found = re.findall(r"^huaxiang full refresh: (\w+)", text, flags=re.M)
+    found = re.findall(r"^huaxiang run: (\w+)", text, flags=re.M)
     status = found[-1] if found else ("crashed" if m["returncode"] not in (0, 1) else "unknown")
     failed = []
     section = None

@@ -1,4 +1,4 @@
-"""The benchmark suite: a full refresh at a chosen size, then an incremental refresh with one
+"""The benchmark suite: a full build at a chosen size, then an incremental refresh with one
 more day of orders and events, the time of every stage, the peak memory of the whole process
 tree, floors in bare DuckDB for the heaviest steps, and a pandas baseline for RFM and customer
 state. Results go to a JSON file and are printed as tables.
@@ -8,9 +8,9 @@ state. Results go to a JSON file and are printed as tables.
 
 The data set is generated once per size and seed (`<data>/<customers>-<seed>-a<activity>`; the
 time is reported but is not part of the pipeline), and its last day is held out once as the
-next delivery (`next_delivery/`, datagen.holdout). The full refresh loads the rest; the
+next delivery (`next_delivery/`, datagen.holdout). The full build loads the rest; the
 incremental refresh adds the delivery's files to the landing folder and runs the daily job
-(everything but the weekly churn training), as the daily schedule would. The full refresh starts from an empty warehouse
+(everything but the weekly churn training), as the daily schedule would. The full build starts from an empty warehouse
 and runs in this process, as `huaxiang run` does (dbt runs as a child process; both count).
 
 Floors, each on the same data, in a fresh DuckDB connection with the same memory limit and
@@ -50,8 +50,8 @@ sys.path.insert(0, str(REPO))
 
 from datagen import generate  # noqa: E402
 from datagen.holdout import hold_out_last_days  # noqa: E402
-from orchestration.automation import DAILY_REFRESH_JOB, FULL_REFRESH_JOB  # noqa: E402
-from orchestration.runner import run_full_refresh  # noqa: E402
+from orchestration.automation import DAILY_REFRESH_JOB, EVERYTHING_JOB  # noqa: E402
+from orchestration.runner import run_job  # noqa: E402
 from orchestration.settings import Settings  # noqa: E402
 
 
@@ -288,7 +288,7 @@ def has_tables(warehouse: Path, tables: list[tuple[str, str]]) -> bool:
 
 def ensure_delivery(folder: Path, days: int) -> tuple[Path, dict[str, int]]:
     """The data set's last `days` days of orders, lines and events, held out once (in place)
-    as the next delivery: the full refresh loads the rest, the incremental one adds it."""
+    as the next delivery: the full build loads the rest, the incremental one adds it."""
     marker = folder / "next_delivery" / "HELD.json"
     if marker.exists() and json.loads(marker.read_text()).get("days") == days:
         return folder / "next_delivery" / "landing", json.loads(marker.read_text())["files"]
@@ -319,13 +319,13 @@ def markdown(rows: list[tuple], head: tuple) -> str:
     return "\n".join(out)
 
 
-def measured_run(settings: Settings, job_name: str = FULL_REFRESH_JOB):
+def measured_run(settings: Settings, job_name: str = EVERYTHING_JOB):
     """One run of a job on the warehouse: outcome, seconds, peak memory, steps (with their
     stage) and dbt node timings."""
     started_at = time.time()
     with TreeMemory() as memory:
         started = time.perf_counter()
-        outcome = run_full_refresh(settings, log_level="WARNING", job_name=job_name)
+        outcome = run_job(settings, log_level="WARNING", job_name=job_name)
         seconds = time.perf_counter() - started
     print(outcome.render())
     steps = pd.DataFrame(outcome.steps)
@@ -430,17 +430,17 @@ def main() -> int:
 
     print(f"\nhuaxiang benchmark: {args.customers:,} customers, activity {args.activity:g} "
           f"({', '.join(f'{v:,} {k}' for k, v in counts.items())})")
-    print(f"full refresh {'OK' if outcome.success else 'FAILED'} in {total:.1f} s; "
+    print(f"full build {'OK' if outcome.success else 'FAILED'} in {total:.1f} s; "
           f"peak memory of the process tree {memory.peak / 2**30:.2f} GiB\n")
     if incremental:
         inc_stages = incremental["stages"]
         print(markdown([(k, f"{v:.1f}", f"{inc_stages.get(k, 0):.1f}") for k, v in stages.items()]
                        + [("**total**", f"{total:.1f}", f"{incremental['seconds']:.1f}")],
-                       ("stage", "full refresh s", "incremental s")))
+                       ("stage", "full build s", "incremental s")))
         print(f"\nincremental refresh {'OK' if incremental['success'] else 'FAILED'}: "
               f"{incremental['days']} more day(s), {incremental['new_rows']:,} new rows "
               f"({incremental['share_of_fact_rows']:.2%} of orders, lines and events) in "
-              f"{incremental['seconds']:.1f} s = {incremental['share_of_full_refresh']:.1%} of the full refresh; "
+              f"{incremental['seconds']:.1f} s = {incremental['share_of_full_refresh']:.1%} of the full build; "
               f"peak memory {incremental['peak_memory_bytes'] / 2**30:.2f} GiB")
     else:
         print(markdown([(k, f"{v:.1f}") for k, v in stages.items()], ("stage", "seconds")))

@@ -24,15 +24,15 @@ from dagster import (
 from orchestration.ingest.loader import list_files, sha256_file
 from orchestration.sources_config import SourcesConfig
 
-FULL_REFRESH_JOB = "full_refresh"
+EVERYTHING_JOB = "refresh_everything"
 DAILY_REFRESH_JOB = "daily_refresh"
 WEEKLY_TRAINING_JOB = "weekly_churn_training"
 # the weekly training: the churn classifier artefact and the backtest (orchestration/assets/churn_training.py)
 TRAINING = AssetSelection.assets(AssetKey(["model_tags", "churn_model"]), AssetKey(["model_tags", "churn_backtest"]))
 
 # In-process: the steps share one DuckDB file, which one process writes at a time.
-full_refresh_job = define_asset_job(
-    FULL_REFRESH_JOB,
+everything_job = define_asset_job(
+    EVERYTHING_JOB,
     selection=AssetSelection.all(),
     executor_def=in_process_executor,
     description="Everything: load every landing file, build and test every dbt model, train the churn classifier, "
@@ -56,7 +56,7 @@ weekly_training_job = define_asset_job(
 )
 
 daily_schedule = ScheduleDefinition(
-    name="daily_full_refresh",
+    name="daily_refresh_schedule",
     job=daily_refresh_job,
     cron_schedule="0 2 * * *",
     execution_timezone="Asia/Shanghai",

@@ -2,8 +2,8 @@
 
     huaxiang generate --customers 10000 --seed 42      sample landing files + ground truth
     huaxiang run [--sources F] [--warehouse W] [--as-of D]
-                                                       the full refresh, headless, same assets
-                                                       as Dagster; prints a summary
+                                                       every asset (the refresh_everything job), headless
+                                                       as Dagster runs it; prints a summary
     huaxiang dbt-sync [--sources F]                    regenerate the dbt staging layer and tag docs
     huaxiang sources validate [--sources F]            check a sources file
     huaxiang tags list | show | validate | preview     the tags, rule tags (config/rule_tags)
@@ -84,7 +84,7 @@ def _settings(sources: Path | None, warehouse: Path | None, landing: Path | None
         sources_file=sources, warehouse=warehouse, landing_dir=landing, as_of=as_of)
 
 
-@main.command(help="Run the full refresh (ingest, dbt build and tests) headless and summarise.")
+@main.command(help="Run every asset (ingest, dbt build and tests, tags, exports: the refresh_everything job) headless and summarise. Incremental unless --full-refresh.")
 @click.option("--sources", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=f"Sources file [default: $HUAXIANG_SOURCES or {DEFAULT_SOURCES.relative_to(REPO_ROOT)}]")
 @click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -106,14 +106,14 @@ def _settings(sources: Path | None, warehouse: Path | None, landing: Path | None
 def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_of, truth: Path | None,
         verbose: bool, full_refresh: bool, wait_for_lock: float) -> None:
     from orchestration.run_guard import WarehouseBusy
-    from orchestration.runner import full_refresh_config, run_full_refresh
+    from orchestration.runner import full_refresh_config, run_job
 
     settings = _settings(sources, warehouse, landing, as_of.date() if as_of else None)
     settings = settings.with_overrides(identity_truth=truth)
     try:
-        outcome = run_full_refresh(settings, run_config=full_refresh_config() if full_refresh else None,
-                                   log_level="DEBUG" if verbose else "ERROR", wait_for_lock=wait_for_lock,
-                                   say=lambda m: click.echo(m, err=True), progress=not verbose)
+        outcome = run_job(settings, run_config=full_refresh_config() if full_refresh else None,
+                          log_level="DEBUG" if verbose else "ERROR", wait_for_lock=wait_for_lock,
+                          say=lambda m: click.echo(m, err=True), progress=not verbose)
     except SourcesConfigError as exc:
         _fail_input(str(exc))
     except WarehouseBusy as exc:

@@ -28,7 +28,7 @@ from orchestration.automation import (
     build_landing_sensor,
     daily_refresh_job,
     daily_schedule,
-    full_refresh_job,
+    everything_job,
     weekly_training_job,
     weekly_training_schedule,
 )
@@ -61,7 +61,7 @@ def build_definitions(settings: Settings) -> Definitions:
         assets=[*build_ingest_assets(config), *dbt_assets_defs, *tag_assets, *rule_assets, *segment_assets, training,
                 *build_export_assets(settings.outputs, settings.work_dir)],
         asset_checks=[*build_identity_checks(settings, config.landing_dir), *tag_checks],
-        jobs=[full_refresh_job, daily_refresh_job, weekly_training_job],
+        jobs=[everything_job, daily_refresh_job, weekly_training_job],
         schedules=[daily_schedule, weekly_training_schedule],
         sensors=[build_landing_sensor(config, settings.warehouse)],
         resources={

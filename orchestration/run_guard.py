@@ -28,14 +28,14 @@ from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-from orchestration.automation import DAILY_REFRESH_JOB, FULL_REFRESH_JOB, WEEKLY_TRAINING_JOB
+from orchestration.automation import DAILY_REFRESH_JOB, EVERYTHING_JOB, WEEKLY_TRAINING_JOB
 
 PID_TAG = "huaxiang/pid"
 HOST_TAG = "huaxiang/host"
 PROCESS_START_TAG = "huaxiang/process_start"
 WAREHOUSE_TAG = "huaxiang/warehouse"
 # the jobs that run every step in the run's own process (in_process_executor)
-IN_PROCESS_JOBS = {FULL_REFRESH_JOB, DAILY_REFRESH_JOB, WEEKLY_TRAINING_JOB}
+IN_PROCESS_JOBS = {EVERYTHING_JOB, DAILY_REFRESH_JOB, WEEKLY_TRAINING_JOB}
 UNFINISHED = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED,
               DagsterRunStatus.QUEUED, DagsterRunStatus.CANCELING]
 

@@ -17,7 +17,7 @@ from dagster import (
 )
 from dagster._core.utils import make_new_run_id
 
-from orchestration.automation import FULL_REFRESH_JOB
+from orchestration.automation import EVERYTHING_JOB
 from orchestration.definitions import build_definitions
 from orchestration.ingest.loader import REASON_KIND_SQL
 from orchestration.progress import RunProgress
@@ -47,7 +47,7 @@ class RunOutcome:
     log_file: str = ""  # every event of the run, and dbt's output
 
     def render(self) -> str:
-        lines = ["", "huaxiang full refresh: " + ("OK" if self.success else "FAILED"),
+        lines = ["", "huaxiang run: " + ("OK" if self.success else "FAILED"),
                  f"  warehouse  {self.warehouse}"]
         if self.window:
             w = self.window
@@ -234,12 +234,12 @@ def full_refresh_config() -> dict:
                     for op in ("huaxiang_dbt", "huaxiang_dbt_tag_store")}}
 
 
-def run_full_refresh(settings: Settings, run_config: dict | None = None,
-                     log_level: str = "INFO", job_name: str = FULL_REFRESH_JOB,
-                     wait_for_lock: float = RUN_LOCK_WAIT_SECONDS,
-                     say: Callable[[str], None] = print, progress: bool = False,
-                     dbt_tests: bool = True) -> RunOutcome:
-    """Run `job_name` (default: the full_refresh job, everything) in this process, holding the
+def run_job(settings: Settings, run_config: dict | None = None,
+            log_level: str = "INFO", job_name: str = EVERYTHING_JOB,
+            wait_for_lock: float = RUN_LOCK_WAIT_SECONDS,
+            say: Callable[[str], None] = print, progress: bool = False,
+            dbt_tests: bool = True) -> RunOutcome:
+    """Run `job_name` (default: refresh_everything, every asset) in this process, holding the
     warehouse's run lock (waiting for it at most `wait_for_lock` seconds: WarehouseBusy).
 
     `dbt_tests=False` builds the same assets without running the dbt data tests (the other

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mini_landing import CRM_HEADER, write_mini_landing
-from orchestration.runner import run_full_refresh
+from orchestration.runner import run_job
 from orchestration.settings import REPO_ROOT, Settings
 
 BAD_AMOUNTS = {"B1": "1e20", "B2": "1e309", "B3": "1,234.50", "B4": "¥100", "B5": "12,34", "B6": "CNY 8"}
@@ -78,7 +78,7 @@ def run(tmp_path_factory):
     write_corpus(landing)
     settings = Settings(landing_dir=landing, warehouse=root / "w.duckdb", dbt_project_dir=project,
                         identity_min_precision=0.0, identity_min_recall=0.0)
-    outcome = run_full_refresh(settings)
+    outcome = run_job(settings)
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     yield outcome, con
     con.close()

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mini_landing import write_mini_landing
-from orchestration.runner import run_full_refresh
+from orchestration.runner import run_job
 from orchestration.settings import REPO_ROOT, Settings
 
 CRM_HEADER = "客户编号,姓名,手机,邮箱,性别,生日,省份,城市,公司名称,客户级别,线索来源,负责人,行业,身份证号,地址,邮编,创建时间,更新时间,营销许可"
@@ -88,7 +88,7 @@ def runs(tmp_path_factory):
                         identity_min_precision=0.0, identity_min_recall=0.0)
     out = {}
     # run 1: three customers of two records or more, and one of one
-    assert run_full_refresh(settings, dbt_tests=False).success  # the dbt tests: test_pipeline_e2e.py
+    assert run_job(settings, dbt_tests=False).success  # the dbt tests: test_pipeline_e2e.py
     out["run1"] = ids(settings.warehouse)
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     out["marketplace_order"] = con.execute(
@@ -105,7 +105,7 @@ def runs(tmp_path_factory):
     (project / "seeds" / "identity_cannot_link.csv").write_text(
         "source_system_a,source_record_id_a,source_system_b,source_record_id_b,reason,decided_by\n"
         "crm,C3,app,M3,shared office phone,steward\n", encoding="utf-8")
-    assert run_full_refresh(settings, dbt_tests=False).success  # the dbt tests: test_pipeline_e2e.py
+    assert run_job(settings, dbt_tests=False).success  # the dbt tests: test_pipeline_e2e.py
     out["run2"] = ids(settings.warehouse)
     out["history"] = history(settings.warehouse)
     return out

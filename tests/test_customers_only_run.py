@@ -15,7 +15,7 @@ import json
 import duckdb
 import pytest
 
-from orchestration.runner import run_full_refresh
+from orchestration.runner import run_job
 from orchestration.settings import Settings
 from sources_landing import (
     AU_EXPECTED,
@@ -32,7 +32,7 @@ def run(tmp_path_factory):
     sources = write_customers_only_landing(root, with_dates=True)
     settings = Settings(sources_file=sources, warehouse=root / "w.duckdb",
                         identity_min_precision=0.0, identity_min_recall=0.0)
-    outcome = run_full_refresh(settings)
+    outcome = run_job(settings)
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     yield {"outcome": outcome, "con": con}
     con.close()

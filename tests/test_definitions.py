@@ -38,9 +38,9 @@ def test_checks_include_reconciliation_ge_and_dbt_tests(defs):
 
 
 def test_job_and_daily_schedule(defs):
-    job = defs.resolve_job_def("full_refresh")
+    job = defs.resolve_job_def("refresh_everything")
     assert job.executor_def.name == "in_process"
-    schedule = defs.resolve_schedule_def("daily_full_refresh")
+    schedule = defs.resolve_schedule_def("daily_refresh_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"
     assert schedule.job_name == "daily_refresh"
@@ -54,7 +54,7 @@ def test_training_is_weekly_and_scoring_daily(defs):
     assert set(defs.resolve_job_def("weekly_churn_training").asset_layer.selected_asset_keys) == training
     weekly = defs.resolve_schedule_def("weekly_churn_training")
     assert weekly.cron_schedule == "0 5 * * 1" and weekly.job_name == "weekly_churn_training"
-    # the full refresh trains before it scores
+    # refresh_everything trains before it scores
     assert AssetKey(["model_tags", "churn_model"]) in graph.get(AssetKey(["model_tags", "churn"])).parent_keys
     checks = {k.name for k in graph.asset_check_keys if k.asset_key == AssetKey(["model_tags", "churn"])}
     assert "model_age" in checks

@@ -23,7 +23,7 @@ import duckdb
 import pytest
 
 from orchestration.identity.evaluation import evaluate
-from orchestration.runner import run_full_refresh
+from orchestration.runner import run_job
 from orchestration.settings import Settings
 
 CN_SOURCES = """\
@@ -178,7 +178,7 @@ def cn(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("identity_cn")
     settings = Settings(sources_file=write_cn(root), warehouse=root / "w.duckdb",
                         identity_min_precision=0.0, identity_min_recall=0.0)
-    outcome = run_full_refresh(settings)
+    outcome = run_job(settings)
     assert outcome.success, outcome.render()
     return settings.warehouse
 
@@ -189,7 +189,7 @@ def au(tmp_path_factory) -> tuple[Path, Path]:
     sources, truth = write_au(root)
     settings = Settings(sources_file=sources, warehouse=root / "w.duckdb", identity_truth=truth,
                         identity_min_precision=0.0, identity_min_recall=0.0)
-    outcome = run_full_refresh(settings)
+    outcome = run_job(settings)
     assert outcome.success, outcome.render()
     return settings.warehouse, truth
 

@@ -17,7 +17,7 @@ import pytest
 from datagen import generate
 from datagen.holdout import hold_out_last_days
 from orchestration.incremental import plan_build
-from orchestration.runner import run_full_refresh
+from orchestration.runner import run_job
 from orchestration.settings import Settings
 
 END = date(2026, 6, 30)
@@ -33,7 +33,7 @@ FLOATS = ("DOUBLE", "FLOAT")
 
 def _run(landing: Path, warehouse: Path, dbt_tests: bool = True):
     settings = Settings.from_env().with_overrides(warehouse=warehouse, landing_dir=landing)
-    outcome = run_full_refresh(settings, dbt_tests=dbt_tests)
+    outcome = run_job(settings, dbt_tests=dbt_tests)
     assert outcome.success, outcome.render()
     return outcome
 

@@ -16,7 +16,7 @@ import pytest
 from dbt_inline import dbt_show
 from mini_landing import write_mini_landing
 from orchestration.ingest.quality import MARKETING_CONSENT_SPELLINGS, validate_frame
-from orchestration.runner import run_full_refresh
+from orchestration.runner import run_job
 from orchestration.settings import REPO_ROOT, Settings
 from orchestration.sources_config import load_sources_config
 
@@ -194,7 +194,7 @@ def run(tmp_path_factory):
         encoding="utf-8")
     settings = Settings(landing_dir=landing, warehouse=root / "w.duckdb", dbt_project_dir=project,
                         identity_min_precision=0.0, identity_min_recall=0.0)
-    outcome = run_full_refresh(settings)
+    outcome = run_job(settings)
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         staged = {(s, r): (c, raw) for s, r, c, raw in con.execute(

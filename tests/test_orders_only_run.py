@@ -10,7 +10,7 @@ import datetime as dt
 import duckdb
 import pytest
 
-from orchestration.runner import run_full_refresh
+from orchestration.runner import run_job
 from orchestration.settings import Settings
 from sources_landing import ORDER_BUYERS, ORDERS_END, write_orders_only_landing
 
@@ -21,7 +21,7 @@ def run(tmp_path_factory):
     sources = write_orders_only_landing(root)
     settings = Settings(sources_file=sources, warehouse=root / "w.duckdb",
                         identity_min_precision=0.0, identity_min_recall=0.0)
-    outcome = run_full_refresh(settings)
+    outcome = run_job(settings)
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     yield {"outcome": outcome, "con": con}
     con.close()

@@ -20,7 +20,7 @@ from datagen import generate
 from models.churn_classifier import FEATURES
 from orchestration.assets.model_tags import compute_churn
 from orchestration.model_store import ModelStore
-from orchestration.runner import run_full_refresh
+from orchestration.runner import run_job
 from orchestration.settings import REPO_ROOT, Settings
 from orchestration.tags.catalogue import load_tag_config
 from orchestration.tags.churn_truth import truth_metrics
@@ -44,9 +44,9 @@ def run(tmp_path_factory):
     generate(root / "data", customers=CUSTOMERS, seed=11, progress=False, identity_dirt=False)
     settings = Settings(landing_dir=root / "data" / "landing", warehouse=root / "w.duckdb",
                         identity_min_precision=MIN_PRECISION, identity_min_recall=MIN_RECALL)
-    first = run_full_refresh(settings)
+    first = run_job(settings)
     snap_first = snapshot(settings.warehouse, RUN_STAMPS)
-    second = run_full_refresh(settings)
+    second = run_job(settings)
     snap_second = snapshot(settings.warehouse, RUN_STAMPS)
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     state = {"root": root, "settings": settings, "first": first, "second": second,
@@ -383,7 +383,7 @@ def test_the_churn_classifier_is_a_versioned_artefact_that_the_scoring_loads(run
     assert set(scores) == {"hgb_classifier", "mbgnbd_p_alive", "rule:predicted_churn"}
     assert scores["hgb_classifier"]["roc_auc"] == q(
         run, "select roc_auc from model_tags.churn_backtest where model = 'hgb_classifier'")[0][0]
-    # the full refresh trains before it scores: the scoring loaded the stored model
+    # refresh_everything trains before it scores: the scoring loaded the stored model
     assert q(run, "select model_version, how, model_age_days from model_tags.churn_scoring") == [(version, "loaded", 0)]
     assert q(run, "select distinct json_extract_string(inputs, '$.model_version') from marts.customer_tags "
                   "where tag_key = 'churn_probability'") == [(version,)]

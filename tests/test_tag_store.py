@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mini_landing import write_mini_landing
-from orchestration.runner import run_full_refresh
+from orchestration.runner import run_job
 from orchestration.settings import REPO_ROOT, Settings
 
 D2 = date(2026, 6, 30)
@@ -151,8 +151,8 @@ def store(tmp_path_factory):
     # the dbt tests run on a2, the store with two snapshots (history, changes); the model-tag
     # checks run on all three
     for label, settings, as_of in (("a1", a, D1), ("a2", a, D2), ("b1", b, D1)):
-        outcome = run_full_refresh(settings.with_overrides(as_of=as_of), log_level="WARNING",
-                                   dbt_tests=label == "a2")
+        outcome = run_job(settings.with_overrides(as_of=as_of), log_level="WARNING",
+                          dbt_tests=label == "a2")
         assert outcome.success, outcome.render()
         outcomes[label] = outcome
     ids = dict(_rows(a.warehouse, "select source_record_id, customer_id from marts.customer_source_xref "
