@@ -23,9 +23,12 @@ from pathlib import Path
 import duckdb
 
 SCHEMAS = ("raw", "staging", "intermediate", "model_tags", "marts")
-# when a file was loaded or a row judged or built: they differ between two runs of the same
-# files (tests/warehouse_snapshot.py leaves out the same columns)
-STAMPS = frozenset({"_validated_at", "_built_at", "_loaded_at", "loaded_at", "_recorded_at"})
+# when an incremental model last judged or built a row: a second run re-judges the rows whose
+# judgement depends on the end of the data (macros/incremental.sql), with its own stamp
+RUN_STAMPS = ("_validated_at", "_built_at")
+# when a file was loaded or a build recorded: differ between two warehouses built from the same files
+LOAD_STAMPS = ("_loaded_at", "loaded_at", "_recorded_at")
+STAMPS = frozenset(RUN_STAMPS + LOAD_STAMPS)
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 
 
@@ -77,12 +80,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.warehouse.exists():
         parser.error(f"no warehouse at {args.warehouse}")
-    hashes = table_hashes(args.warehouse, args.digits)
+    before = None
+    if args.compare:
+        try:
+            before = json.loads(args.compare.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            parser.error(f"cannot read the hashes to compare with, {args.compare}: {exc}")
+    try:
+        hashes = table_hashes(args.warehouse, args.digits)
+    except duckdb.Error as exc:
+        parser.error(f"cannot read the warehouse {args.warehouse}: {exc}")
     if args.out:
         args.out.write_text(json.dumps(hashes, indent=1, sort_keys=True), encoding="utf-8")
         print(f"{len(hashes)} tables hashed into {args.out}")
-    if args.compare:
-        lines = differences(json.loads(args.compare.read_text(encoding="utf-8")), hashes)
+    if before is not None:
+        lines = differences(before, hashes)
         for line in lines:
             print(line)
         print(f"{len(hashes)} tables, {len(lines)} differ" if lines else f"all {len(hashes)} tables are the same")

@@ -15,6 +15,7 @@ os.environ.pop("DAGSTER_HOME", None)
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 sys.path.insert(0, str(TESTS))
+sys.path.insert(0, str(REPO / "bench"))  # bench/table_hashes.py: tests/warehouse_snapshot.py
 
 
 # The files that run the pipeline as separate processes or several times take minutes each;

@@ -3,13 +3,12 @@ value and none of row order, load stamps or the last bits of a double."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from table_hashes import differences, main, table_hashes  # noqa: E402
+from table_hashes import differences, main, table_hashes  # bench/, on sys.path: conftest
 
 
 def _warehouse(path: Path, rows: list[tuple], loaded_at: str = "2026-01-01") -> Path:
@@ -44,3 +43,17 @@ def test_the_command_exits_1_when_a_table_differs(tmp_path, capsys):
     assert main([str(tmp_path / "a.duckdb"), "--compare", str(before)]) == 0
     assert main([str(_warehouse(tmp_path / "b.duckdb", [("x", 9.0)])), "--compare", str(before)]) == 1
     assert "marts.t: rows 1 -> 1, other values" in capsys.readouterr().out
+
+
+def test_bad_input_is_named_not_a_stack_trace(tmp_path, capsys):
+    not_a_db = tmp_path / "x.duckdb"
+    not_a_db.write_text("hello", encoding="utf-8")
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text("{bad", encoding="utf-8")
+    good = _warehouse(tmp_path / "a.duckdb", [("x", 1.0)])
+    for args, said in (([str(not_a_db)], "cannot read the warehouse"),
+                       ([str(good), "--compare", str(bad_json)], "cannot read the hashes to compare with"),
+                       ([str(good), "--compare", str(tmp_path / "none.json")], "none.json")):
+        with pytest.raises(SystemExit) as exit_:
+            main(args)
+        assert exit_.value.code == 2 and said in capsys.readouterr().err
