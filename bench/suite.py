@@ -50,6 +50,7 @@ sys.path.insert(0, str(REPO))
 
 from datagen import generate  # noqa: E402
 from datagen.holdout import hold_out_last_days  # noqa: E402
+from orchestration.assets.dbt import DBT_STEP, TAG_STORE_STEP  # noqa: E402
 from orchestration.automation import DAILY_REFRESH_JOB, EVERYTHING_JOB  # noqa: E402
 from orchestration.runner import run_job  # noqa: E402
 from orchestration.settings import Settings  # noqa: E402
@@ -103,14 +104,14 @@ class TreeMemory:
 # ----------------------------------------------------------------------------- stages
 STAGES = [  # (stage, predicate on a step key), first match wins
     ("ingestion", lambda k: k.startswith("raw__")),
-    ("dbt: staging → marts", lambda k: k == "huaxiang_dbt"),
+    ("dbt: staging → marts", lambda k: k == DBT_STEP),
     ("identity check", lambda k: k.endswith("identity_quality")),
     ("model tags", lambda k: k.startswith("model_tag_")),
     ("churn training + backtest", lambda k: k == "churn_training"),
     ("rule tags", lambda k: k == "rule_tags"),
     ("segments", lambda k: k == "segments"),
     ("tag catalogue", lambda k: k == "tag_catalogue"),
-    ("dbt: tag store, segments, portraits", lambda k: k == "huaxiang_dbt_tag_store"),
+    ("dbt: tag store, segments, portraits", lambda k: k == TAG_STORE_STEP),
     ("exports (segment files, BI copy, report)", lambda k: k.startswith("exports")),
 ]
 

@@ -17,6 +17,7 @@ from dagster import (
 )
 from dagster._core.utils import make_new_run_id
 
+from orchestration.assets.dbt import DBT_STEPS
 from orchestration.automation import EVERYTHING_JOB
 from orchestration.definitions import build_definitions
 from orchestration.ingest.loader import REASON_KIND_SQL
@@ -231,7 +232,7 @@ def step_timings(entries) -> list[dict]:
 def full_refresh_config() -> dict:
     """Run config that rebuilds every incremental dbt model from its inputs."""
     return {"ops": {op: {"config": {"full_refresh": True}}
-                    for op in ("huaxiang_dbt", "huaxiang_dbt_tag_store")}}
+                    for op in DBT_STEPS}}
 
 
 def run_job(settings: Settings, run_config: dict | None = None,
@@ -254,9 +255,10 @@ def run_job(settings: Settings, run_config: dict | None = None,
 def _job_without_dbt_tests(defs: Definitions, job_name: str) -> JobDefinition:
     """The assets and checks of `job_name` but the dbt tests' (with none of its checks selected,
     dagster-dbt runs no dbt test)."""
+    defs.resolve_job_def(job_name)  # an unknown name fails as it does with the dbt tests
     unresolved = next(j for j in defs.jobs or () if getattr(j, "name", None) == job_name)
     dbt_checks = [key for a in defs.assets or () if getattr(a, "op", None) is not None
-                  and a.op.name in ("huaxiang_dbt", "huaxiang_dbt_tag_store") for key in a.check_keys]
+                  and a.op.name in DBT_STEPS for key in a.check_keys]
     selection = unresolved.selection - AssetSelection.checks(*dbt_checks)
     return define_asset_job(f"{job_name}_without_dbt_tests", selection=selection,
                             executor_def=in_process_executor).resolve(asset_graph=defs.resolve_asset_graph())

@@ -278,6 +278,13 @@ def _incremental_build(context: AssetExecutionContext, dbt: DbtCliResource, ware
             write_state(con, "customer_side", side, "rebuilt")
 
 
+# the two dbt steps (op names): everything up to the fact tags, and the tag store after the
+# Python model tags
+DBT_STEP = "huaxiang_dbt"
+TAG_STORE_STEP = "huaxiang_dbt_tag_store"
+DBT_STEPS = (DBT_STEP, TAG_STORE_STEP)
+
+
 def build_dbt_assets(manifest: Path, default_as_of: str | None = None,
                      fact_tables: set[tuple[str, str]] | None = None, code: str = "") -> list:
     """Two dbt steps around the Python model tags: everything up to the fact tags, then the
@@ -303,7 +310,7 @@ def build_dbt_assets(manifest: Path, default_as_of: str | None = None,
 
         return _dbt
 
-    main = make("huaxiang_dbt", "fqn:*", TAG_STORE_SELECTOR, None)
+    main = make(DBT_STEP, "fqn:*", TAG_STORE_SELECTOR, None)
     plan = None
     if fact_tables is not None:
         keys_by_id = {}
@@ -315,5 +322,5 @@ def build_dbt_assets(manifest: Path, default_as_of: str | None = None,
         plan = plan_build(manifest_doc, set(keys_by_id), fact_tables)
         if plan is not None:
             plan.customer_side_keys = [keys_by_id[u] for u in plan.customer_side_ids]
-            main = make("huaxiang_dbt", "fqn:*", TAG_STORE_SELECTOR, plan)
-    return [main, make("huaxiang_dbt_tag_store", TAG_STORE_SELECTOR, None, None)]
+            main = make(DBT_STEP, "fqn:*", TAG_STORE_SELECTOR, plan)
+    return [main, make(TAG_STORE_STEP, TAG_STORE_SELECTOR, None, None)]

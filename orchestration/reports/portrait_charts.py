@@ -52,9 +52,10 @@ def hbar_svg(chart_id: str, title: str, bars: Sequence[Bar], width: float = HALF
 
 
 def _month_axis(months: Sequence[str], left: float, plot_w: float, top: float, plot_h: float,
-                y_max: float, fmt: Callable[[float], str]) -> tuple[list[str], float, int]:
-    """Grid lines with their values, and how many months apart the month labels go so that
-    they never overlap (a label is 'YYYY-MM', about 45 px at 10.5 px)."""
+                y_max: float, fmt: Callable[[float], str]) -> tuple[list[str], float, set[int]]:
+    """Grid lines with their values, and the months that get a label: counted back from the
+    newest (which always shows), as many months apart as keeps 'YYYY-MM' labels (about 45 px
+    at 10.5 px) from overlapping."""
     parts: list[str] = []
     for k in range(5):
         y = top + plot_h - plot_h * k / 4
@@ -62,7 +63,7 @@ def _month_axis(months: Sequence[str], left: float, plot_w: float, top: float, p
         parts.append(svg_text(left - 6, y + 4, fmt(y_max * k / 4), size=10, anchor="end", fill=MUTED))
     slot = plot_w / max(len(months), 1)
     every = max(1, int(-(-52 // slot)))  # ceil(52 / slot)
-    return parts, slot, every
+    return parts, slot, {i for i in range(len(months)) if (len(months) - 1 - i) % every == 0}
 
 
 def month_bars_svg(chart_id: str, title: str, months: Sequence[str],
@@ -77,7 +78,7 @@ def month_bars_svg(chart_id: str, title: str, months: Sequence[str],
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values[i] for _, _, values in series) for i in range(len(months))]
     y_max = nice_ceiling(max(totals, default=0.0))
-    parts, slot, every = _month_axis(months, left, plot_w, top, plot_h, y_max, fmt)
+    parts, slot, labelled = _month_axis(months, left, plot_w, top, plot_h, y_max, fmt)
     parts.insert(0, legend)
     bar_w = max(min(40.0, slot * 0.7), 1.0)
     for i, month in enumerate(months):
@@ -87,7 +88,7 @@ def month_bars_svg(chart_id: str, title: str, months: Sequence[str],
             h = plot_h * values[i] / y_max
             y -= h
             parts.append(svg_rect(x, y, bar_w, h, colour, f"{month} {label}：{fmt(values[i])}"))
-        if (len(months) - 1 - i) % every == 0:  # counted from the newest month, which always shows
+        if i in labelled:
             parts.append(svg_text(x + bar_w / 2, top + plot_h + 16, month, size=10.5, anchor="middle", fill=MUTED))
     return svg_root(chart_id, width, height, title, "".join(parts))
 
@@ -99,7 +100,7 @@ def month_line_svg(chart_id: str, title: str, months: Sequence[str], values: Seq
     left, right, top, bottom = 64.0, 10.0, 14.0, 30.0
     plot_w, plot_h = width - left - right, height - top - bottom
     y_max = nice_ceiling(max((v for v in values if v is not None), default=0.0))
-    parts, slot, every = _month_axis(months, left, plot_w, top, plot_h, y_max, fmt)
+    parts, slot, labelled = _month_axis(months, left, plot_w, top, plot_h, y_max, fmt)
     runs: list[list[str]] = [[]]
     for i, (month, value) in enumerate(zip(months, values)):
         x = left + slot * i + slot / 2
@@ -111,7 +112,7 @@ def month_line_svg(chart_id: str, title: str, months: Sequence[str], values: Seq
             tip = f"{month}：{fmt(value)}"
             parts.append(f'<circle class="point" cx="{f1(x)}" cy="{f1(y)}" r="3" fill="{colour}" '
                          f'data-tip="{esc(tip)}"><title>{esc(tip)}</title></circle>')
-        if (len(months) - 1 - i) % every == 0:  # counted from the newest month, which always shows
+        if i in labelled:
             parts.append(svg_text(x, top + plot_h + 16, month, size=10.5, anchor="middle", fill=MUTED))
     for run in runs:
         if len(run) > 1:
