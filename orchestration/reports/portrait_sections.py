@@ -48,9 +48,10 @@ def monthly_cards(rows: Sequence[dict[str, Any]], months: int = TREND_MONTHS) ->
     """Size of the base, buyers (new and returning), revenue and order value by month."""
     if not rows:
         return card("trend", "月度趋势", no_data(), span=6)
+    cut = len(rows) > months
     rows = list(rows)[-months:]
     labels = [_month(r["month"]) for r in rows]
-    span_note = f"{labels[0]} 至 {labels[-1]}，共 {len(labels)} 个月" + ("（最近的）" if len(labels) == months else "")
+    span_note = f"{labels[0]} 至 {labels[-1]}，共 {len(labels)} 个月" + ("（最近的）" if cut else "")
     known = month_line_svg("chart-trend-customers", "客户规模（月末累计）", labels,
                            [_optional(r["customers_known"]) for r in rows], LINE_COLOUR, fmt_int)
     buyers = month_bars_svg("chart-trend-buyers", "月度买家：新买家与老买家", labels,
@@ -126,9 +127,8 @@ def channel_cards(channels: Sequence[dict[str, Any]], categories: Sequence[dict[
     365 days of the store and channel marts."""
     out = []
     if channels:
-        total = sum(num(r["net_amount"]) for r in channels) or 1.0
         bars = [Bar(label_of(None, r["channel"]), num(r["net_amount"]),
-                    f"{fmt_money(r['net_amount'])} · {fmt_pct(num(r['net_amount']) / total)}",
+                    f"{fmt_money(r['net_amount'])} · {_pct_or_dash(r['revenue_share'])}",
                     f"{label_of(None, r['channel'])}：{fmt_money(r['net_amount'])}") for r in channels]
         out.append(card("channels", "渠道销售额", hbar_svg("chart-channels", "渠道销售额", bars, HALF_WIDTH),
                         subtitle="近365天各渠道订单净额与占比"))
