@@ -33,8 +33,10 @@ demo: generate run
 # test files run in parallel (pytest-xdist, one file per worker: a file's pipeline fixture is
 # built once); TEST_ARGS for more, e.g. make test TEST_ARGS="-k rule"
 TEST_WORKERS ?= auto
+# One OpenMP thread per worker (scikit-learn's training): with every core busy its threads spin
+# waiting for each other (the churn classifier test: 11 CPU-s alone with one thread, 18 with two)
 test: setup
-	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile --durations=30 $(TEST_ARGS)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile --durations=30 $(TEST_ARGS)
 
 # the crash suite with a kill in each of the five phases (make test kills in one): ~8 minutes
 test-faults: setup
