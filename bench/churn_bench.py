@@ -11,10 +11,10 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.assets.churn_training import run_backtest
+from orchestration.churn.backtest import run_backtest
 from orchestration.settings import DEFAULT_RULE_TAGS, DEFAULT_TAGS
 from orchestration.tags.catalogue import load_tag_config
-from orchestration.tags.churn_truth import truth_metrics
+from churn_truth import truth_metrics
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("warehouse", type=Path)

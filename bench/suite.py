@@ -50,7 +50,7 @@ sys.path.insert(0, str(REPO))
 
 from datagen import generate  # noqa: E402
 from datagen.holdout import hold_out_last_days  # noqa: E402
-from orchestration.assets.dbt import DBT_STEP, TAG_STORE_STEP  # noqa: E402
+from orchestration.dbt_runtime import DBT_STEP, TAG_STORE_STEP  # noqa: E402
 from orchestration.automation import DAILY_REFRESH_JOB, EVERYTHING_JOB  # noqa: E402
 from orchestration.runner import run_job  # noqa: E402
 from orchestration.settings import Settings  # noqa: E402

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 from orchestration.settings import DEFAULT_TAGS, DEFAULT_RULE_TAGS, DEFAULT_SEGMENTS
 from orchestration.tags.catalogue import load_tag_config
-from orchestration.assets.rule_tags import load_rules
-from orchestration.assets.segments import load_segment_definitions, evaluate_segments
+from orchestration.tags.rule_tags import load_rules
+from orchestration.tags.segments import load_segment_definitions, evaluate_segments
 from orchestration.tags.rule_engine import write_tag_inputs, prepare_relations, evaluate_rule_tags
 from orchestration.exports.segments import export_all_segments
 from orchestration.exports.bi import export_bi

@@ -5,7 +5,6 @@ import hashlib
 import json
 from pathlib import Path
 
-import duckdb
 
 from dagster import (
     AssetKey,
@@ -23,6 +22,7 @@ from dagster import (
 
 from orchestration.ingest.loader import list_files, sha256_file
 from orchestration.sources_config import SourcesConfig
+from orchestration.warehouse import CatalogError, WarehouseError, open_read_only
 
 EVERYTHING_JOB = "refresh_everything"
 DAILY_REFRESH_JOB = "daily_refresh"
@@ -92,13 +92,13 @@ def loaded_signature(config: SourcesConfig, warehouse: Path, sig: dict[str, list
     if not warehouse.exists():
         return {}
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error:
+        con = open_read_only(warehouse)
+    except WarehouseError:
         return None
     try:
         logged = {(f, size): sha for f, size, sha in con.execute(
             "select source_file, file_bytes, file_sha256 from raw.load_log").fetchall()}
-    except duckdb.CatalogException:
+    except CatalogError:
         return {}
     finally:
         con.close()

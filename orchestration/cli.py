@@ -24,7 +24,8 @@ from pathlib import Path
 
 import click
 
-from orchestration.cli_tags import segments, tags
+from orchestration.cli_segments import segments
+from orchestration.cli_tags import tags
 from orchestration.settings import DEFAULT_SOURCES, DEFAULT_WAREHOUSE, REPO_ROOT, RUN_LOCK_WAIT_SECONDS, Settings
 from orchestration.sources_config import SourcesConfigError, load_sources_config
 
@@ -105,7 +106,7 @@ def _settings(sources: Path | None, warehouse: Path | None, landing: Path | None
               help="Seconds to wait while another run holds the same warehouse; then exit 3 saying which.")
 def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_of, truth: Path | None,
         verbose: bool, full_refresh: bool, wait_for_lock: float) -> None:
-    from orchestration.run_guard import WarehouseBusy
+    from orchestration.warehouse import WarehouseBusy
     from orchestration.runner import full_refresh_config, run_job
 
     settings = _settings(sources, warehouse, landing, as_of.date() if as_of else None)
@@ -134,7 +135,8 @@ def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_o
 def docs(sources: Path | None, warehouse: Path | None, serve: bool, port: int) -> None:
     import subprocess
 
-    from orchestration.assets.dbt import dbt_executable, write_profile
+    from orchestration.dbt_runtime import dbt_executable
+    from orchestration.warehouse.dbt_profile import write_profile
     from orchestration.dbt_codegen import prepare_dbt_project
     from orchestration.exports.docs_catalog import docs_catalog_path
     from orchestration.sources_config import load_sources_config

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from orchestration.assets.dbt import (
-    build_dbt_assets,
-    project_fingerprint,
-    prune_build_folders,
+from orchestration.assets.dbt import build_dbt_assets
+from orchestration.dbt_runtime import (
     dbt_resource,
     ensure_manifest,
+    project_fingerprint,
+    prune_build_folders,
     use_target_dir,
-    write_profile,
 )
+from orchestration.warehouse.dbt_profile import write_profile
 from orchestration.assets.identity import build_identity_checks
 from orchestration.assets.churn_training import build_churn_training_asset
 from orchestration.assets.exports import build_export_assets
@@ -33,7 +33,7 @@ from orchestration.automation import (
     weekly_training_schedule,
 )
 from orchestration.dbt_codegen import INCREMENTAL_KINDS, prepare_dbt_project
-from orchestration.resources import DuckDBWarehouse
+from orchestration.warehouse.resource import DuckDBWarehouse
 from orchestration.settings import Settings
 from orchestration.sources_config import load_sources_config
 from orchestration.tags.catalogue import load_tag_config

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
+from orchestration.warehouse import Connection
 
 REFERENCES_MODEL = "int_customer_references"
 STATE_DDL = """
@@ -145,17 +145,17 @@ def _topological(ids: list[str], parents: Mapping[str, list[str]]) -> list[str]:
     return order
 
 
-def ensure_state(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_state(con: Connection) -> None:
     con.execute(STATE_DDL)
 
 
-def read_state(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+def read_state(con: Connection, name: str) -> str | None:
     ensure_state(con)
     rows = con.execute("select fingerprint from raw.build_state where name = ?", [name]).fetchall()
     return rows[0][0] if rows else None
 
 
-def write_state(con: duckdb.DuckDBPyConnection, name: str, fingerprint: str | None, detail: str = "") -> None:
+def write_state(con: Connection, name: str, fingerprint: str | None, detail: str = "") -> None:
     ensure_state(con)
     con.execute("delete from raw.build_state where name = ?", [name])
     if fingerprint is not None:
@@ -163,7 +163,7 @@ def write_state(con: duckdb.DuckDBPyConnection, name: str, fingerprint: str | No
                     [name, fingerprint, detail])
 
 
-def customer_side_fingerprint(con: duckdb.DuckDBPyConnection, plan: BuildPlan, project_fingerprint: str,
+def customer_side_fingerprint(con: Connection, plan: BuildPlan, project_fingerprint: str,
                               dbt_vars: list[str], references_relation: str) -> str:
     """Everything the customer side reads, hashed: code, vars, the loaded customer files and
     the customer references found in orders and events."""

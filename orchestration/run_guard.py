@@ -16,19 +16,15 @@ marks it failed and frees its pool slots, and says so.
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from orchestration.automation import DAILY_REFRESH_JOB, EVERYTHING_JOB, WEEKLY_TRAINING_JOB
+from orchestration.warehouse.lock import acquire_run_lock
 
 PID_TAG = "huaxiang/pid"
 HOST_TAG = "huaxiang/host"
@@ -38,10 +34,6 @@ WAREHOUSE_TAG = "huaxiang/warehouse"
 IN_PROCESS_JOBS = {EVERYTHING_JOB, DAILY_REFRESH_JOB, WEEKLY_TRAINING_JOB}
 UNFINISHED = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED,
               DagsterRunStatus.QUEUED, DagsterRunStatus.CANCELING]
-
-
-class WarehouseBusy(RuntimeError):
-    """Another run holds the warehouse longer than this one may wait."""
 
 
 def process_start(pid: int) -> str | None:
@@ -77,83 +69,6 @@ def run_tags(warehouse: Path) -> dict[str, str]:
             PROCESS_START_TAG: process_start(pid) or "", WAREHOUSE_TAG: str(warehouse)}
 
 
-def lock_path(warehouse: Path) -> Path:
-    return warehouse.with_name(warehouse.name + ".run.lock")
-
-
-_HELD: dict[Path, list] = {}  # lock file -> [open handle, holders in this process]
-_HELD_GUARD = threading.Lock()
-
-
-def acquire_run_lock(warehouse: Path, wait_seconds: float, say: Callable[[str], None] = print,
-                     poll_seconds: float = 2.0) -> None:
-    """Take the warehouse's run lock, waiting for it at most `wait_seconds` (saying once who
-    holds it), else WarehouseBusy naming the holder. Re-entrant within a process: `huaxiang
-    run` takes it, then the run's warehouse resource takes it again."""
-    path = lock_path(warehouse).resolve()
-    with _HELD_GUARD:
-        if path in _HELD:
-            _HELD[path][1] += 1
-            return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a+")
-    deadline = time.monotonic() + wait_seconds
-    told = False
-    while True:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            holder = _holder(path)
-            if time.monotonic() >= deadline:
-                handle.close()
-                raise WarehouseBusy(
-                    f"another huaxiang run ({holder}) holds the warehouse {warehouse}; waited "
-                    f"{wait_seconds:.0f}s. Run again when it has finished, or wait longer "
-                    "(--wait-for-lock SECONDS).") from None
-            if not told:
-                say(f"waiting for another huaxiang run ({holder}) on {warehouse}, "
-                    f"for at most {wait_seconds:.0f}s")
-                told = True
-            time.sleep(min(poll_seconds, max(0.05, deadline - time.monotonic())))
-    handle.seek(0)
-    handle.truncate()
-    handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                             "since": time.strftime("%Y-%m-%d %H:%M:%S")}))
-    handle.flush()
-    with _HELD_GUARD:
-        _HELD[path] = [handle, 1]
-
-
-def release_run_lock(warehouse: Path) -> None:
-    path = lock_path(warehouse).resolve()
-    with _HELD_GUARD:
-        held = _HELD.get(path)
-        if held is None:
-            return
-        held[1] -= 1
-        if held[1] > 0:
-            return
-        del _HELD[path]
-    handle = held[0]
-    handle.seek(0)
-    handle.truncate()
-    handle.flush()
-    fcntl.flock(handle, fcntl.LOCK_UN)
-    handle.close()
-
-
-@contextmanager
-def warehouse_run_lock(warehouse: Path, wait_seconds: float,
-                       say: Callable[[str], None] = print, poll_seconds: float = 2.0) -> Iterator[None]:
-    """Hold the warehouse's run lock for the body (acquire_run_lock)."""
-    acquire_run_lock(warehouse, wait_seconds, say, poll_seconds)
-    try:
-        yield
-    finally:
-        release_run_lock(warehouse)
-
-
 def guard_run(instance: DagsterInstance, run, warehouse: Path, wait_seconds: float,
               say: Callable[[str], None]) -> bool:
     """What a run of the scheduled jobs does first, however it was started (`huaxiang run`,
@@ -168,16 +83,6 @@ def guard_run(instance: DagsterInstance, run, warehouse: Path, wait_seconds: flo
     if PID_TAG not in run.tags:
         instance.add_run_tags(run.run_id, run_tags(warehouse))
     return True
-
-
-def _holder(path: Path) -> str:
-    try:
-        info = json.loads(path.read_text() or "{}")
-    except (OSError, ValueError):
-        info = {}
-    if not info:
-        return "process unknown"
-    return f"pid {info.get('pid')} on {info.get('host')} since {info.get('since')}"
 
 
 def reap_dead_runs(instance: DagsterInstance, say: Callable[[str], None] = print) -> list[str]:

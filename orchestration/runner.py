@@ -11,18 +11,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import duckdb
 from dagster import (
     AssetSelection, DagsterEventType, DagsterInstance, Definitions, JobDefinition, define_asset_job, in_process_executor,
 )
 from dagster._core.utils import make_new_run_id
 
-from orchestration.assets.dbt import DBT_STEPS
+from orchestration.dbt_runtime import DBT_STEPS
 from orchestration.automation import EVERYTHING_JOB
 from orchestration.definitions import build_definitions
 from orchestration.ingest.loader import REASON_KIND_SQL
 from orchestration.progress import RunProgress
-from orchestration.run_guard import reap_dead_runs, run_tags, warehouse_run_lock
+from orchestration.run_guard import reap_dead_runs, run_tags
+from orchestration.warehouse import CatalogError, open_read_only, warehouse_run_lock
 from orchestration.settings import RUN_LOCK_WAIT_SECONDS, Settings
 
 
@@ -139,12 +139,12 @@ def _instance() -> DagsterInstance:
 
 
 def _summarise_warehouse(outcome: RunOutcome, path: str) -> None:
-    con = duckdb.connect(path, read_only=True)
+    con = open_read_only(path)
     try:
         def q(sql: str) -> list[tuple]:
             try:
                 return con.execute(sql).fetchall()
-            except duckdb.CatalogException:
+            except CatalogError:
                 return []
 
         loads = q("select source || '__' || table_name, count(*), coalesce(sum(rows_read), 0), "

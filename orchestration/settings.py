@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
 DEFAULT_SOURCES = REPO_ROOT / "config" / "sources.yml"
 DEFAULT_TAGS = REPO_ROOT / "config" / "tags.yml"
 DEFAULT_RULE_TAGS = REPO_ROOT / "config" / "rule_tags"
@@ -20,6 +21,16 @@ DEFAULT_SEGMENTS = REPO_ROOT / "config" / "segments"
 DEFAULT_WAREHOUSE = REPO_ROOT / "data" / "warehouse.duckdb"
 RUN_LOCK_WAIT_SECONDS = 600.0
 """How long a run waits for another run on the same warehouse before it gives up."""
+
+
+def repo_relative(path: str | Path) -> str:
+    """`path` relative to the repository when it is inside it, else as given: what a table
+    records of a configuration file, so that two checkouts build the same rows."""
+    p = Path(path)
+    shown = p.relative_to(REPO_ROOT) if p.is_absolute() and p.is_relative_to(REPO_ROOT) else p
+    return shown.as_posix()
+
+
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 

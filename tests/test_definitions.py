@@ -80,8 +80,8 @@ def test_the_dbt_profile_and_the_resource_carry_the_duckdb_settings(tmp_path, mo
     """Memory limit, threads and the spill directory apply to dbt's DuckDB as to ours."""
     import yaml
 
-    from orchestration.assets.dbt import write_profile
-    from orchestration.resources import DuckDBWarehouse
+    from orchestration.warehouse.dbt_profile import write_profile
+    from orchestration.warehouse.resource import DuckDBWarehouse
 
     monkeypatch.setenv("HUAXIANG_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
     monkeypatch.setenv("HUAXIANG_DUCKDB_MEMORY_LIMIT", "1GB")
@@ -136,7 +136,7 @@ def test_old_dbt_build_folders_are_pruned(tmp_path):
     """One folder per dbt step and run (10-40 MB): only the newest few are kept."""
     import os
 
-    from orchestration.assets.dbt import prune_build_folders
+    from orchestration.dbt_runtime import prune_build_folders
 
     for i in range(10):
         folder = tmp_path / f"huaxiang_dbt-run{i}-abc"

@@ -1,4 +1,4 @@
-"""Versioned model artefacts (orchestration/model_store.py) and the churn classifier stored in them."""
+"""Versioned model artefacts (orchestration/churn/store.py) and the churn classifier stored in them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from models.churn_classifier import FEATURES, ChurnClassifier, train_churn_classifier
-from orchestration.model_store import ModelStore, ModelStoreError, runtime
+from orchestration.churn.store import ModelStore, ModelStoreError, runtime
 
 
 def small_classifier(seed: int = 0) -> ChurnClassifier:

@@ -18,12 +18,12 @@ import pytest
 
 from datagen import generate
 from models.churn_classifier import FEATURES
-from orchestration.assets.model_tags import compute_churn
-from orchestration.model_store import ModelStore
+from orchestration.churn.scoring import compute_churn
+from orchestration.churn.store import ModelStore
 from orchestration.runner import run_job
 from orchestration.settings import REPO_ROOT, Settings
 from orchestration.tags.catalogue import load_tag_config
-from orchestration.tags.churn_truth import truth_metrics
+from churn_truth import truth_metrics
 from warehouse_snapshot import RUN_STAMPS, snapshot
 
 CUSTOMERS = 2000

@@ -14,17 +14,9 @@ import pytest
 from dagster import DagsterRunStatus, job, op
 from dagster._core.instance_for_test import instance_for_test
 
-from orchestration.resources import DuckDBWarehouse
-from orchestration.run_guard import (
-    PID_TAG,
-    WarehouseBusy,
-    lock_path,
-    process_alive,
-    process_start,
-    reap_dead_runs,
-    run_tags,
-    warehouse_run_lock,
-)
+from orchestration.run_guard import PID_TAG, process_alive, process_start, reap_dead_runs, run_tags
+from orchestration.warehouse.lock import WarehouseBusy, lock_path, warehouse_run_lock
+from orchestration.warehouse.resource import DuckDBWarehouse
 
 REPO = Path(__file__).resolve().parents[1]
 POOL = "duckdb_warehouse"
@@ -111,7 +103,7 @@ def test_a_second_run_waits_for_the_lock_then_gives_up_naming_the_holder(tmp_pat
     warehouse = tmp_path / "w.duckdb"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from orchestration.run_guard import warehouse_run_lock\n"
+         "import sys, time; from pathlib import Path; from orchestration.warehouse.lock import warehouse_run_lock\n"
          f"with warehouse_run_lock(Path({str(warehouse)!r}), 0):\n"
          "    print('held', flush=True); time.sleep(60)"],
         cwd=REPO, stdout=subprocess.PIPE, text=True)
@@ -184,7 +176,7 @@ def _reader(warehouse: Path, seconds: float) -> subprocess.Popen:
 def test_a_step_waits_for_a_reader_then_writes(tmp_path):
     import duckdb
 
-    from orchestration.resources import DuckDBWarehouse
+    from orchestration.warehouse.resource import DuckDBWarehouse
 
     warehouse = tmp_path / "w.duckdb"
     duckdb.connect(str(warehouse)).close()
@@ -210,7 +202,8 @@ def test_a_step_waits_for_a_reader_then_writes(tmp_path):
 def test_a_reader_that_never_lets_go_fails_the_step_saying_what_to_close(tmp_path):
     import duckdb
 
-    from orchestration.resources import DuckDBWarehouse, WarehouseLocked
+    from orchestration.warehouse import WarehouseLocked
+    from orchestration.warehouse.resource import DuckDBWarehouse
 
     warehouse = tmp_path / "w.duckdb"
     duckdb.connect(str(warehouse)).close()
@@ -227,7 +220,7 @@ def test_a_reader_that_never_lets_go_fails_the_step_saying_what_to_close(tmp_pat
 def test_dbt_waits_for_a_reader_too(tmp_path):
     import yaml
 
-    from orchestration.assets.dbt import write_profile
+    from orchestration.warehouse.dbt_profile import write_profile
 
     write_profile(tmp_path, tmp_path / "w.duckdb")
     profile = yaml.safe_load((tmp_path / "profiles.yml").read_text())

@@ -43,7 +43,7 @@ def test_a_file_that_fails_to_load_is_named(tmp_path, monkeypatch):
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(loader, "_load_line_file", disk_full)
+    monkeypatch.setattr(loader, "load_line_file", disk_full)
     con = duckdb.connect()
     with pytest.raises(FileLoadError, match=r"loading c/a.csv into raw.crm__p failed: .*No space left on device"):
         load_table(con, table, tmp_path)

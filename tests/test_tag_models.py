@@ -313,7 +313,7 @@ def test_value_class_is_monotone_and_a_makes_80_percent(revenues):
 
 
 def test_total_variation_distance():
-    from orchestration.assets.model_tags import loyalty_bin, total_variation
+    from orchestration.tags.tag_watch import loyalty_bin, total_variation
 
     assert total_variation({"a": 0.5, "b": 0.5}, {"a": 0.5, "b": 0.5}) == 0
     assert total_variation({"a": 1.0}, {"b": 1.0}) == 1

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import duckdb
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -29,6 +28,7 @@ from orchestration.exports.snapshot import SnapshotError, open_snapshot
 from web import data
 from web.charts import bar_list, line_chart
 from web.users import User, load_users, verify_password
+from orchestration.warehouse import Connection, open_read_only
 
 HERE = Path(__file__).resolve().parent
 
@@ -81,10 +81,10 @@ def create_app(config: WebConfig) -> FastAPI:
                                                               **context}, status_code=status)
 
     @contextmanager
-    def bi() -> Iterator[duckdb.DuckDBPyConnection]:
+    def bi() -> Iterator[Connection]:
         if not config.bi_database.exists():
             raise NoData(f"no BI copy at {config.bi_database} yet: run `huaxiang run` first")
-        con = duckdb.connect(str(config.bi_database), read_only=True)
+        con = open_read_only(config.bi_database)
         try:
             yield con
         finally:

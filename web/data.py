@@ -11,9 +11,9 @@ import json
 from datetime import date
 from typing import Any
 
-import duckdb
 
 from web.lookup import lookup_keys
+from orchestration.warehouse import Connection
 
 SEARCH_LIMIT = 50
 MEMBERS_SHOWN = 100  # a segment page's members, by spend
@@ -36,24 +36,24 @@ INPUT_NAMES = {
 }
 
 
-def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+def rows(con: Connection, sql: str, params: list | None = None) -> list[dict[str, Any]]:
     cur = con.execute(sql, params or [])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> dict[str, Any] | None:
+def one(con: Connection, sql: str, params: list | None = None) -> dict[str, Any] | None:
     found = rows(con, sql, params)
     return found[0] if found else None
 
 
-def as_of_date(con: duckdb.DuckDBPyConnection) -> date | None:
+def as_of_date(con: Connection) -> date | None:
     found = one(con, "select max(as_of_date) as d from customer_360")
     return found["d"] if found else None
 
 
 # ----------------------------------------------------------------------------- search
-def search(con: duckdb.DuckDBPyConnection, text: str) -> list[dict[str, Any]]:
+def search(con: Connection, text: str) -> list[dict[str, Any]]:
     """Customers whose mobile, e-mail, record id or name matches what was typed; several for a
     common name (disambiguate by city and birth year) or a family's shared phone."""
     keys = lookup_keys(text)
@@ -121,7 +121,7 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
-def card(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, Any] | None:
+def card(con: Connection, customer_id: str) -> dict[str, Any] | None:
     head = one(con, "select * from customer_360 where customer_id = ?", [customer_id])
     if head is None:
         return None
@@ -197,12 +197,12 @@ def card(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, Any] | N
 OUTLETS = {"store": ("portrait_store", "store_id", "门店"), "channel": ("portrait_channel", "channel", "渠道")}
 
 
-def outlets(con: duckdb.DuckDBPyConnection, kind: str) -> list[dict[str, Any]]:
+def outlets(con: Connection, kind: str) -> list[dict[str, Any]]:
     table, key, _ = OUTLETS[kind]
     return rows(con, f"select *, {key} as outlet from {table} order by net_amount desc, {key}")
 
 
-def outlet(con: duckdb.DuckDBPyConnection, kind: str, outlet_id: str) -> dict[str, Any] | None:
+def outlet(con: Connection, kind: str, outlet_id: str) -> dict[str, Any] | None:
     table, key, _ = OUTLETS[kind]
     summary = one(con, f"select * from {table} where {key} = ?", [outlet_id])
     if summary is None:
@@ -215,11 +215,11 @@ def outlet(con: duckdb.DuckDBPyConnection, kind: str, outlet_id: str) -> dict[st
 
 
 # ----------------------------------------------------------------------------- segments
-def segments(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def segments(con: Connection) -> list[dict[str, Any]]:
     return rows(con, "select * from segment_definitions order by members desc, segment_key")
 
 
-def segment(con: duckdb.DuckDBPyConnection, key: str) -> dict[str, Any] | None:
+def segment(con: Connection, key: str) -> dict[str, Any] | None:
     definition = one(con, "select * from segment_definitions where segment_key = ?", [key])
     if definition is None:
         return None

@@ -1,179 +1,37 @@
-"""Weekly churn training: the classifier as a versioned artefact, and the backtest that says
-how right each churn score would have been, on the data we already have.
+"""Weekly churn training as Dagster assets: `churn_model`, the classifier trained on the data of
+the as-of date and stored as a versioned artefact (orchestration/churn/store.py), and
+`churn_backtest`, how right each churn score would have been (orchestration/churn/backtest.py
+says how). The daily scoring (model tag `churn`) loads the newest stored model."""
 
-`churn_model`: the classifier trained on the data of the as-of date (features at the as-of
-date minus H = `parameters.churn.horizon_days`, labels: no paid order since), stored by
-orchestration/model_store.py with the backtest below as its validation metrics. The daily
-scoring (model tag `churn`) loads the newest stored model; the weekly job retrains.
-
-`churn_backtest`: cutoff = as-of date minus H. The population is every customer who had
-bought by the cutoff; a customer *churned* when they made no paid order in the H days after
-it. Each model sees only what was known at the cutoff:
-
-* `mbgnbd_p_alive`: the MBG/NBD (or BG/NBD) fitted on the purchase days up to the cutoff;
-  churn probability = 1 - P(alive);
-* `hgb_classifier`: the same recipe as `churn_model`, trained at as-of minus 2H on who bought
-  in the H days after that (all before the evaluation cutoff), applied at the cutoff;
-* `rule:<baseline>`: the baseline rule tag (the canonical predicted-churn rule) evaluated as
-  of the cutoff over the events up to it. A rule that names tags or golden fields is not
-  backtested: those hold today's values, which would leak the future.
-
-ROC AUC, PR AUC, top-decile lift and Brier score (models/backtest.py) land in
-`model_tags.churn_backtest` (kept per as-of date in `marts.churn_backtests`), in the
-asset's metadata, side by side, and in the model's manifest.
-"""
-import hashlib
 import json
-from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
-import numpy as np
-import pandas as pd
-from dagster import (
-    AssetExecutionContext,
-    AssetKey,
-    AssetsDefinition,
-    AssetSpec,
-    MaterializeResult,
-    MetadataValue,
-    multi_asset,
-)
+from dagster import AssetExecutionContext, AssetsDefinition, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
-from models.backtest import evaluate
-from models.churn_classifier import train_churn_classifier
-from models.clv import CLVResult
-from orchestration.assets.ingest import WAREHOUSE_POOL
-from orchestration.assets.model_tags import (
-    FACTS_KEY,
-    GROUP,
-    ORDER_DAYS_KEY,
-    CHURN_MODEL_KEY,
-    NO_AS_OF,
-    _as_of,
-    markdown_table,
-    model_tag_key,
-    run_as_of,
-    write_table,
-)
-from orchestration.assets.rule_tags import load_rules
-from orchestration.model_store import ModelStore
-from orchestration.resources import DuckDBWarehouse
-from orchestration.tags.churn_features import features_with_p_alive
-from orchestration.tags.churn_model import MODEL_NAME, train_and_save
+from orchestration.assets.model_tags import GROUP
+from orchestration.churn.backtest import backtest_cutoff, registry_frame, run_backtest
+from orchestration.churn.features import features_with_p_alive
+from orchestration.churn.model import MODEL_NAME, train_and_save
+from orchestration.churn.store import ModelStore
 from orchestration.tags.catalogue import TagConfig
-from orchestration.tags.rule_engine import EVENTS_VIEW, ORDERS_VIEW, VALUES_TABLE, prepare_relations
-from orchestration.tags.rules import RuleTag, compile_rule_tag
-
-POPULATION = "_backtest_population"
-
-
-def rule_at_cutoff(con: duckdb.DuckDBPyConnection, rule: RuleTag, cutoff) -> pd.Series:
-    """The baseline rule's verdict per customer of the population, as of the cutoff."""
-    prepare_relations(con, cutoff)
-    sql, params = compile_rule_tag(rule, cutoff, POPULATION, EVENTS_VIEW, VALUES_TABLE, ORDERS_VIEW)
-    rows = con.execute(sql, params).fetchall()
-    return pd.Series({c: v == "true" for c, v, _ in rows}, dtype=bool)
-
-
-def backtest_cutoff(con: duckdb.DuckDBPyConnection, config: TagConfig) -> tuple[date, date]:
-    """(as-of date, cutoff = as-of date minus the horizon)."""
-    as_of = pd.Timestamp(_as_of(con)).date()
-    return as_of, as_of - timedelta(days=config.churn.horizon_days)
-
-
-def run_backtest(con: duckdb.DuckDBPyConnection, config: TagConfig, rule_tags_dir: Path,
-                 at_cutoff: tuple[pd.DataFrame, CLVResult] | None = None) -> tuple[pd.DataFrame, dict]:
-    """The backtest rows; `at_cutoff`: the features and P(alive) fit at the cutoff, when the
-    caller already has them (the weekly training also trains the stored model on them)."""
-    p = config.clv
-    h = config.churn.horizon_days
-    as_of, cutoff = backtest_cutoff(con, config)
-    history, fit = at_cutoff or features_with_p_alive(con, h, h, cutoff, p)
-    y = history["churned"].to_numpy(dtype=bool)
-    base = {"as_of_date": as_of, "cutoff_date": cutoff, "horizon_days": h}
-    rows = []
-    if fit.fit.get("status") == "fitted":
-        churn = 1.0 - fit.customers["p_alive"].to_numpy()
-        rows.append({**base, "model": f"{p.model}_p_alive", "model_version": fit.version,
-                     **evaluate(y, churn, is_probability=True), "note": "churn probability = 1 - P(alive)"})
-    else:
-        rows.append({**base, "model": f"{p.model}_p_alive", "model_version": fit.version, "note": fit.fit["status"]})
-    rows.append({**base, **_classifier_row(con, p, h, as_of, history, y, config.churn.max_train_customers)})
-    rules, _ = load_rules(config, rule_tags_dir)
-    baseline = config.churn.baseline_rule
-    rule = next((t for t in rules if t.key == baseline), None)
-    if rule is None:
-        rows.append({**base, "model": f"rule:{baseline}", "note": f"no sound rule tag {baseline!r}"})
-    elif rule.fields_used or rule.sql is not None or rule.depends_on:
-        rows.append({**base, "model": f"rule:{rule.key}", "model_version": rule.rule_version,
-                     "note": "not backtested: the rule reads tags or fields of today (only event rules can be "
-                             "evaluated at a past cutoff)"})
-    else:
-        con.register("backtest_history", history[["customer_id"]])
-        try:
-            con.execute(f"create or replace temp table {POPULATION} as select customer_id from backtest_history")
-        finally:
-            con.unregister("backtest_history")
-        verdict = rule_at_cutoff(con, rule, cutoff).reindex(history["customer_id"]).fillna(False).to_numpy()
-        rows.append({**base, "model": f"rule:{rule.key}", "model_version": rule.rule_version,
-                     **evaluate(y, verdict.astype(float), is_probability=True),
-                     "note": f"{int(verdict.sum())} customers flagged at the cutoff"})
-    columns = ["as_of_date", "cutoff_date", "horizon_days", "model", "model_version", "customers", "churned",
-               "churn_rate", "roc_auc", "pr_auc", "top_decile_lift", "brier", "note"]
-    return pd.DataFrame(rows).reindex(columns=columns), fit.fit
-
-
-def _classifier_row(con: duckdb.DuckDBPyConnection, p, h: int, as_of, evaluation: pd.DataFrame,
-                    y: np.ndarray, max_rows: int) -> dict:
-    """Train at as-of minus 2h (labels: the h days after it, all before the evaluation cutoff),
-    score at as-of minus h."""
-    train_cutoff = as_of - timedelta(days=2 * h)
-    train, train_fit = features_with_p_alive(con, 2 * h, h, train_cutoff, p)
-    name = "hgb_classifier"
-    try:
-        classifier = train_churn_classifier(train, train["churned"].to_numpy(dtype=bool),
-                                            max_rows=max_rows)
-    except ValueError as exc:
-        return {"model": name, "note": f"not trained at {train_cutoff}: {exc}"}
-    version = hashlib.sha256(json.dumps([str(train_cutoff), h, list(classifier.features), classifier.n_train,
-                                         train_fit.version]).encode()).hexdigest()[:12]
-    return {"model": name, "model_version": version,
-            **evaluate(y, classifier.predict_proba(evaluation), is_probability=True),
-            "note": f"trained at {train_cutoff} on {classifier.n_train} customers "
-                    f"(churn rate {classifier.train_churn_rate:.3f}); isotonic calibration"}
-
-
-def registry_frame(store: ModelStore) -> pd.DataFrame:
-    """One row per stored churn model: the warehouse's view of the artefacts on disk (files
-    relative to the models folder, so that the same data give the same table anywhere)."""
-    rows = [{"model": a.name, "model_version": a.version, "trained_as_of": a.manifest.get("trained_as_of"),
-             "training_cutoff": a.manifest.get("training_cutoff"), "horizon_days": a.manifest.get("horizon_days"),
-             "n_train": a.manifest.get("n_train"), "train_churn_rate": a.manifest.get("train_churn_rate"),
-             "features": json.dumps(a.manifest.get("features")), "trained_by": a.manifest.get("trained_by"),
-             "validation": json.dumps(a.manifest.get("validation"), sort_keys=True, default=str),
-             "sklearn_version": a.manifest.get("sklearn_version"), "sha256": a.manifest.get("sha256"),
-             "file": f"{a.name}/{a.path.name}"} for a in store.artefacts(MODEL_NAME)]
-    columns = ["model", "model_version", "trained_as_of", "training_cutoff", "horizon_days", "n_train",
-               "train_churn_rate", "features", "trained_by", "validation", "sklearn_version", "sha256", "file"]
-    frame = pd.DataFrame(rows, columns=columns)
-    for col in ("trained_as_of", "training_cutoff"):
-        frame[col] = pd.to_datetime(frame[col]).dt.date
-    return frame
+from orchestration.tags.model_tags import NO_AS_OF, run_as_of, write_model_table
+from orchestration.tags.tag_watch import markdown_table
+from orchestration.warehouse import tables
+from orchestration.warehouse.resource import WAREHOUSE_POOL, DuckDBWarehouse
 
 
 def build_churn_training_asset(config: TagConfig, rule_tags_dir: Path, models_dir: Path) -> AssetsDefinition:
     h = config.churn.horizon_days
     specs = [
-        AssetSpec(CHURN_MODEL_KEY, group_name=GROUP, kinds={"python", "scikitlearn"}, skippable=True,
-                  deps=[FACTS_KEY, ORDER_DAYS_KEY, AssetKey(["marts", "fct_customer_events"])],
+        AssetSpec(tables.CHURN_MODEL.key, group_name=GROUP, kinds={"python", "scikitlearn"}, skippable=True,
+                  deps=[tables.FACT_TAGS.key, tables.ORDER_DAYS.key, tables.FCT_CUSTOMER_EVENTS.key],
                   description=f"The churn classifier, trained on the data of the as-of date (features at the "
                               f"as-of date minus {h} days, labels: no paid order since) and stored as a versioned "
                               f"artefact in {models_dir}/{MODEL_NAME}/ (file named by its content hash, with a "
                               "manifest: training cutoff, features, validation metrics); the registry of stored "
                               "models is model_tags.churn_model_registry. Trained weekly; the daily scoring loads "
                               "it."),
-        AssetSpec(model_tag_key("churn_backtest"), group_name=GROUP, kinds={"python", "duckdb"}, skippable=True,
+        AssetSpec(tables.CHURN_BACKTEST.key, group_name=GROUP, kinds={"python", "duckdb"}, skippable=True,
                   description=f"The churn backtest: each churn score (the classifier, MBG/NBD P(alive), the "
                               f"baseline rule) trained, fitted or evaluated {h} days before the as-of date and "
                               "judged on who bought since: ROC AUC, PR AUC, top-decile lift, Brier score."),
@@ -201,15 +59,15 @@ def build_churn_training_asset(config: TagConfig, rule_tags_dir: Path, models_di
                 artefact = train_and_save(con, config, as_of, store, validation=validation, at_cutoff=at_cutoff)
             except ValueError as exc:  # too few buyers or one class: the run goes on, the scoring leaves it empty
                 artefact, reason = None, f"not trained on the data of {as_of}: {exc}"
-            write_table(con, "churn_backtest", results, order_by="model")
-            write_table(con, "churn_model_registry", registry_frame(store), order_by="trained_as_of, model_version")
+            write_model_table(con, tables.CHURN_BACKTEST.name, results, order_by="model")
+            write_model_table(con, tables.CHURN_MODEL_REGISTRY.name, registry_frame(store), order_by="trained_as_of, model_version")
         if artefact is None:
             context.log.warning("churn classifier %s", reason)
-            yield MaterializeResult(asset_key=CHURN_MODEL_KEY, metadata={"status": reason, "trained_as_of": str(as_of)})
+            yield MaterializeResult(asset_key=tables.CHURN_MODEL.key, metadata={"status": reason, "trained_as_of": str(as_of)})
         else:
             context.log.info("churn classifier %s trained on the data of %s, stored at %s",
                              artefact.version, as_of, artefact.path)
-            yield MaterializeResult(asset_key=CHURN_MODEL_KEY, metadata={
+            yield MaterializeResult(asset_key=tables.CHURN_MODEL.key, metadata={
                 "status": "trained",
                 "model_version": artefact.version,
                 "artefact": MetadataValue.path(str(artefact.path)),
@@ -222,7 +80,7 @@ def build_churn_training_asset(config: TagConfig, rule_tags_dir: Path, models_di
                 "validation": MetadataValue.json(json.loads(json.dumps(validation, default=str))),
             })
         shown = results.drop(columns=["as_of_date", "model_version"])
-        yield MaterializeResult(asset_key=model_tag_key("churn_backtest"), metadata={
+        yield MaterializeResult(asset_key=tables.CHURN_BACKTEST.key, metadata={
             "cutoff_date": str(results["cutoff_date"].iloc[0]),
             "results": MetadataValue.md(markdown_table(shown)),
             "fit_at_cutoff": MetadataValue.json(json.loads(json.dumps(fit, default=str))),

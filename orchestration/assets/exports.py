@@ -14,14 +14,14 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from orchestration.assets.ingest import WAREHOUSE_POOL
+from orchestration.warehouse.resource import WAREHOUSE_POOL
 from orchestration.exports.bi import BI_TABLES, export_bi
 from orchestration.exports.docs_catalog import docs_catalog_path, write_docs_catalog
 from orchestration.exports.restricted import contacts_path, write_contacts
 from orchestration.exports.segments import export_all_segments
 from orchestration.reports.portrait_data import load_portrait_data
 from orchestration.reports.portrait_html import render_portrait_report
-from orchestration.resources import DuckDBWarehouse
+from orchestration.warehouse.resource import DuckDBWarehouse
 
 GROUP = "exports"
 

@@ -17,9 +17,9 @@ from dagster import (
     asset_check,
 )
 
-from orchestration.assets.ingest import WAREHOUSE_POOL
+from orchestration.warehouse.resource import WAREHOUSE_POOL
 from orchestration.identity.evaluation import evaluate, identity_stats, match_parameters_markdown
-from orchestration.resources import DuckDBWarehouse
+from orchestration.warehouse.resource import DuckDBWarehouse
 from orchestration.settings import Settings
 
 XREF_ASSET = AssetKey(["marts", "customer_source_xref"])

@@ -27,15 +27,11 @@ from orchestration.ingest.loader import (
     reject_reason_counts,
 )
 from orchestration.ingest.quality import validate_frame
-from orchestration.resources import DuckDBWarehouse
+from orchestration.warehouse.resource import WAREHOUSE_POOL, DuckDBWarehouse
 from orchestration.sources_config import SourcesConfig, TableConfig
 
 GE_SAMPLE_ROWS = 200_000
 """Rows of the batch the suite looks at: the expectations are shares, a sample shows them."""
-
-WAREHOUSE_POOL = "duckdb_warehouse"
-"""Concurrency pool of every step that writes the DuckDB file: one at a time."""
-
 
 def raw_asset_key(table: TableConfig) -> AssetKey:
     return AssetKey(["raw", table.raw_table])

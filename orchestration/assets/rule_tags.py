@@ -10,11 +10,8 @@ tag store read like any other tag. A broken rule file is reported by the `rule_f
 (warn: the other tags still build), with the file, the line and the problem.
 """
 
-import json
 from pathlib import Path
 
-import duckdb
-import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -28,88 +25,28 @@ from dagster import (
     multi_asset,
 )
 
-from orchestration.assets.ingest import WAREHOUSE_POOL
-from orchestration.assets.model_tags import FACTS_KEY, MODEL_TAGS, model_tag_key, write_table
-from orchestration.resources import DuckDBWarehouse
-from orchestration.settings import REPO_ROOT
-from orchestration.warehouse_schema import table_exists
 from orchestration.tags.catalogue import TagConfig
-from orchestration.tags.rule_engine import (
-    VALUES_TABLE,
-    evaluate_rule_tags,
-    prepare_relations,
-    rule_fields,
-    write_tag_inputs,
-)
-from orchestration.tags.rules import RuleError, RuleTag, load_rule_tags
+from orchestration.tags.model_tags import MODEL_TAGS
+from orchestration.tags.rule_tags import compute_rule_tags, load_rules, where_defined
+from orchestration.warehouse import tables
+from orchestration.warehouse.resource import WAREHOUSE_POOL, DuckDBWarehouse
 
 GROUP = "rule_tags"
-SOURCE = "rule_tags"
-TAG_INPUTS_KEY = model_tag_key("tag_inputs")
-VALUES_KEY = model_tag_key("rule_tag_values")
-CATALOGUE_KEY = model_tag_key("rule_tag_catalogue")
-HISTORY_TABLE = "marts.customer_tag_history"
-UPSTREAM = [FACTS_KEY, AssetKey(["marts", "dim_customer"]), AssetKey(["marts", "dim_account"]),
-            AssetKey(["marts", "fct_customer_events"]), AssetKey(["marts", "fct_orders"])]
-
-
-def where_defined(path: str, line: int) -> str:
-    """file:line, relative to the repository when the file is in it (stable across checkouts)."""
-    p = Path(path)
-    shown = p.relative_to(REPO_ROOT) if p.is_absolute() and p.is_relative_to(REPO_ROOT) else p
-    return f"{shown.as_posix()}:{line}"
+TAG_INPUTS_KEY = tables.TAG_INPUTS.key
+VALUES_KEY = tables.RULE_TAG_VALUES.key
+CATALOGUE_KEY = tables.RULE_TAG_CATALOGUE.key
+UPSTREAM = [t.key for t in (tables.FACT_TAGS, tables.DIM_CUSTOMER, tables.DIM_ACCOUNT, tables.FCT_CUSTOMER_EVENTS,
+                            tables.FCT_ORDERS)]
 
 
 def rule_tag_key(key: str) -> AssetKey:
     return AssetKey([GROUP, key])
 
 
-def load_rules(config: TagConfig, folder: Path) -> tuple[list[RuleTag], list[RuleError]]:
-    """The rule tags of `folder` (none when it does not exist) checked against the catalogue."""
-    if not folder.is_dir():
-        return [], []
-    return load_rule_tags(folder, rule_fields(config), reserved={t.key for t in config.tags})
-
-
-def catalogue_rows(tags: list[RuleTag], first_position: int) -> pd.DataFrame:
-    """The rule tags as rows of the tag catalogue (same columns as model_tags.tag_catalogue)."""
-    return pd.DataFrame([{
-        "tag_key": t.key, "name_zh": t.name_zh, "name_en": t.name_en, "layer": t.layer,
-        "value_type": t.value_type, "source": SOURCE, "description": t.description, "owner": t.owner,
-        "tracks_changes": t.value_type in ("enum", "boolean"), "rule_version": t.rule_version,
-        "position": first_position + i, "defined_in": where_defined(t.path, t.line), "definition": t.definition,
-        "value_labels": json.dumps([[c, label] for c, label in t.value_labels], ensure_ascii=False),
-    } for i, t in enumerate(tags)], columns=[
-        "tag_key", "name_zh", "name_en", "layer", "value_type", "source", "description", "owner",
-        "tracks_changes", "rule_version", "position", "defined_in", "definition", "value_labels"])
-
-
-def change_since_previous(con: duckdb.DuckDBPyConnection, key: str, as_of, current: str,
-                          history: str = HISTORY_TABLE) -> dict:
-    """Entered / exited customers of tag `key` against its newest snapshot before `as_of` in
-    the history; `current` is the relation of this run's values (customer_id, tag_key, value)."""
-    if not table_exists(con, history):
-        return {"previous_snapshot": "none"}
-    prev = con.execute(f"select max(as_of_date) from {history} where tag_key = ? and as_of_date < ?",
-                       [key, as_of]).fetchall()[0][0]
-    if prev is None:
-        return {"previous_snapshot": "none"}
-    changed, new, gone = con.execute(f"""
-        with c as (select customer_id, value from {current} where tag_key = ?),
-             p as (select customer_id, value from {history} where tag_key = ? and as_of_date = ?)
-        select count(*) filter (where c.customer_id is not null and p.customer_id is not null
-                                and c.value is distinct from p.value),
-               count(*) filter (where p.customer_id is null),
-               count(*) filter (where c.customer_id is null)
-        from c full outer join p on p.customer_id = c.customer_id""", [key, key, prev]).fetchall()[0]
-    return {"previous_snapshot": prev.isoformat(), "customers_changed": int(changed),
-            "customers_new": int(new), "customers_gone": int(gone)}
-
-
 def build_rule_tag_assets(config: TagConfig, folder: Path) -> list[AssetsDefinition]:
     tags, load_errors = load_rules(config, folder)
     specs = [
-        AssetSpec(TAG_INPUTS_KEY, group_name=GROUP, deps=[*UPSTREAM, *(model_tag_key(m) for m in MODEL_TAGS)],
+        AssetSpec(TAG_INPUTS_KEY, group_name=GROUP, deps=[*UPSTREAM, *(tables.model_tags(m).key for m in MODEL_TAGS)],
                   kinds={"python", "duckdb"},
                   description="One row per customer on the as-of date with every catalogue tag and the "
                               "golden-record fields a rule may name (masked): what rule tags and segments read."),
@@ -132,22 +69,8 @@ def build_rule_tag_assets(config: TagConfig, folder: Path) -> list[AssetsDefinit
     @multi_asset(name="rule_tags", specs=specs, check_specs=[check], pool=WAREHOUSE_POOL)
     def rule_tags_asset(context: AssetExecutionContext, warehouse: DuckDBWarehouse):
         with warehouse.connect() as con:
-            as_of = write_tag_inputs(con, config)
-            prepare_relations(con, as_of)
-            evaluation = evaluate_rule_tags(con, tags, as_of)
-            con.execute(f"""create or replace table model_tags.rule_tag_values as
-                select cast(? as date) as as_of_date, customer_id, tag_key, value, numeric_value
-                from {VALUES_TABLE} order by tag_key, customer_id""", [as_of])
-            n_customers = con.execute("select count(*) from model_tags.tag_inputs").fetchall()[0][0]
-            write_table(con, "rule_tag_catalogue", catalogue_rows(evaluation.built, 1000), order_by="position")
-            stats = {}
-            for t in evaluation.built:
-                dist = con.execute("select coalesce(value, '(null)'), count(*) from model_tags.rule_tag_values "
-                                   "where tag_key = ? group by 1 order by 2 desc, 1 limit 20", [t.key]).fetchall()
-                summary = con.execute("select count(value), avg(numeric_value), min(numeric_value), "
-                                      "max(numeric_value) from model_tags.rule_tag_values where tag_key = ?",
-                                      [t.key]).fetchall()[0]
-                stats[t.key] = (dist, summary, change_since_previous(con, t.key, as_of, "model_tags.rule_tag_values"))
+            run = compute_rule_tags(con, config, tags)
+        as_of, evaluation, n_customers = run.as_of, run.evaluation, run.customers
         errors = [*load_errors, *evaluation.errors]
         for e in errors:
             context.log.warning("rule tag not built: %s", e)
@@ -158,7 +81,8 @@ def build_rule_tag_assets(config: TagConfig, folder: Path) -> list[AssetsDefinit
             "values": n_customers * len(evaluation.built)})
         yield MaterializeResult(asset_key=CATALOGUE_KEY, metadata={"rule_tags": len(evaluation.built)})
         for t in evaluation.built:
-            dist, (with_value, avg, low, high), change = stats[t.key]
+            st = run.stats[t.key]
+            dist, with_value, avg, low, high, change = st.distribution, st.with_value, st.mean, st.low, st.high, st.change
             metadata = {
                 "as_of_date": as_of.isoformat(), "customers": n_customers,
                 "coverage": MetadataValue.float(round(with_value / max(1, n_customers), 6)),

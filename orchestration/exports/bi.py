@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 
 from orchestration.exports.files import database_written_whole
-from orchestration.warehouse_schema import table_columns
+from orchestration.warehouse import Connection, table_columns
 
 # table in the warehouse -> columns left out of the BI copy (provenance that names source
 # records or files: not personal, but of no use to BI and one step closer to the sources)
@@ -88,7 +87,7 @@ class BIExport:
     tables: dict[str, int]  # BI table name -> rows
 
 
-def export_bi(con: duckdb.DuckDBPyConnection, folder: Path, name: str = BI_NAME) -> BIExport:
+def export_bi(con: Connection, folder: Path, name: str = BI_NAME) -> BIExport:
     """Write `<folder>/<name>.duckdb` (schema main) and `<folder>/parquet/<table>.parquet`."""
     database = folder / f"{name}.duckdb"
     parquet_dir = folder / "parquet"

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
-
 from orchestration.exports.files import sql_literal
 from orchestration.exports.restricted import LOCAL_TIMEZONE, AuditLog, contacts_path, restricted_folder
 from orchestration.exports.snapshot import snapshot_path
+from orchestration.warehouse import open_scratch
 
 
 class CampaignExportError(ValueError):
@@ -41,7 +40,7 @@ def export_campaign(outputs: Path, key: str, as_of: date | None = None, user: st
     for path, what in ((bi, "BI copy"), (contacts, "restricted contacts")):
         if not path.exists():
             raise CampaignExportError(f"no {what} at {path}: run `huaxiang run` first")
-    con = duckdb.connect()
+    con = open_scratch()
     try:
         con.execute(f"attach {sql_literal(bi)} as bi (read_only)")
         con.execute(f"attach {sql_literal(contacts)} as restricted (read_only)")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 
 from orchestration.exports.files import database_written_whole
+from orchestration.warehouse import Connection
 
 INTERNAL_SCHEMAS = ("information_schema", "pg_catalog")
 
@@ -27,7 +27,7 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def write_docs_catalog(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+def write_docs_catalog(con: Connection, path: Path) -> int:
     """Write the empty copy of every relation `con`'s database holds; returns how many.
 
     A view stays a view (over an empty table named `__columns_of_<view>`, which dbt ignores:

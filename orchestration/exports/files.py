@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
 
 from orchestration.run_guard import process_alive
+from orchestration.warehouse import Connection
 
 
 def sql_literal(text: str | Path) -> str:
@@ -48,7 +48,7 @@ def remove_stale_temporaries(folder: Path, *names: str) -> list[Path]:
 
 
 @contextmanager
-def database_written_whole(con: duckdb.DuckDBPyConnection, target: Path, alias: str, mode: int | None = None,
+def database_written_whole(con: Connection, target: Path, alias: str, mode: int | None = None,
                            also_clean: tuple[str, ...] = ()) -> Iterator[None]:
     """Attach a new temporary DuckDB file as `alias` on `con` for the caller to fill; on success
     detach it and rename it over `target` (with `mode`, if given); on failure detach and remove

@@ -19,9 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import duckdb
 
 from orchestration.exports.files import database_written_whole
+from orchestration.warehouse import Connection, open_read_only
 
 CONTACTS_NAME = "contacts"
 AUDIT_NAME = "audit.sqlite"
@@ -41,7 +41,7 @@ def contacts_path(outputs: Path) -> Path:
     return outputs / "restricted" / f"{CONTACTS_NAME}.duckdb"
 
 
-def write_contacts(con: duckdb.DuckDBPyConnection, outputs: Path) -> int:
+def write_contacts(con: Connection, outputs: Path) -> int:
     """(Re)write the restricted contacts from the warehouse `con`; returns the customers."""
     restricted_folder(outputs)
     with database_written_whole(con, contacts_path(outputs), "restricted_copy", mode=0o600):
@@ -63,7 +63,7 @@ def read_contact(outputs: Path, customer_id: str) -> Contact | None:
     path = contacts_path(outputs)
     if not path.exists():
         return None
-    with duckdb.connect(str(path), read_only=True) as con:
+    with open_read_only(path) as con:
         rows = con.execute("select customer_id, full_name, mobile, email, marketing_consent from contacts "
                            "where customer_id = ?", [customer_id]).fetchall()
     return Contact(*rows[0]) if rows else None

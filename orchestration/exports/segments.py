@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
 
 from orchestration.tags.rules import KEY_PATTERN
-from orchestration.warehouse_schema import table_columns
+from orchestration.warehouse import Connection, table_columns
 
 FORMATS = ("csv", "parquet")
 CONTACT_COLUMNS = ("name_masked", "mobile_masked", "email_hash", "has_mobile", "has_email")
@@ -32,7 +31,7 @@ class SegmentExport:
     rows: int
 
 
-def segment_export_sql(con: duckdb.DuckDBPyConnection, key: str, as_of: date | None = None
+def segment_export_sql(con: Connection, key: str, as_of: date | None = None
                        ) -> tuple[str, list, date]:
     """The SELECT of a segment's export (and its parameters and as-of date), from the marts.
 
@@ -65,7 +64,7 @@ def segment_export_sql(con: duckdb.DuckDBPyConnection, key: str, as_of: date | N
     return sql, [*params, key, as_of], as_of
 
 
-def export_segment(con: duckdb.DuckDBPyConnection, key: str, path: Path, fmt: str = "csv",
+def export_segment(con: Connection, key: str, path: Path, fmt: str = "csv",
                    as_of: date | None = None) -> SegmentExport:
     """Write one segment's members to `path` (csv with a header, or parquet); replaces the file."""
     if fmt not in FORMATS:
@@ -83,7 +82,7 @@ def export_segment(con: duckdb.DuckDBPyConnection, key: str, path: Path, fmt: st
     return SegmentExport(key, as_of, path, int(rows))
 
 
-def export_all_segments(con: duckdb.DuckDBPyConnection, folder: Path) -> list[SegmentExport]:
+def export_all_segments(con: Connection, folder: Path) -> list[SegmentExport]:
     """Every segment's newest snapshot as `<folder>/<key>.csv` and `.parquet`."""
     keys = [r[0] for r in con.execute("select segment_key from marts.segment_definitions order by 1").fetchall()]
     out = []

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 
 from orchestration.exports.bi import BI_NAME, INFO_TABLE
 from orchestration.exports.files import sql_literal
+from orchestration.warehouse import CatalogError, Connection, WarehouseError, open_scratch
 
 
 class SnapshotError(RuntimeError):
@@ -36,26 +36,26 @@ def snapshot_path(outputs: Path) -> Path:
     return outputs / "bi" / f"{BI_NAME}.duckdb"
 
 
-def open_snapshot(path: Path) -> tuple[duckdb.DuckDBPyConnection, Snapshot]:
+def open_snapshot(path: Path) -> tuple[Connection, Snapshot]:
     """An in-memory connection with the copy attached read-only and a view per copied table
     under its warehouse name. The run that replaces the copy renames a new file over it: this
     connection keeps reading the file it opened, and the run never waits for it."""
     if not path.exists():
         raise SnapshotError(f"no snapshot at {path}: it is written at the end of each run (`huaxiang run`)")
-    con = duckdb.connect()
+    con = open_scratch()
     try:
         con.execute(f"attach {sql_literal(path)} as snapshot (read_only)")
         try:
             info = con.execute(f"select table_name, source_table, exported_at from snapshot.main.{INFO_TABLE} "
                                "order by source_table").fetchall()
-        except duckdb.CatalogException:
+        except CatalogError:
             raise SnapshotError(f"{path} has no {INFO_TABLE} table: it was written by an older huaxiang; "
                                 "the next run replaces it") from None
         for name, source, _ in info:
             schema, table = source.split(".")
             con.execute(f'create schema if not exists "{schema}"')
             con.execute(f'create view "{schema}"."{table}" as select * from snapshot.main."{name}"')
-    except duckdb.Error as exc:
+    except WarehouseError as exc:
         con.close()
         raise SnapshotError(f"cannot read the snapshot {path}: {str(exc).splitlines()[0]}") from None
     except BaseException:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import duckdb
+from orchestration.warehouse import Connection
 
 PAIRS = "sum(n * (n - 1) / 2)"
 
@@ -38,7 +38,7 @@ def _ratio(num: int, den: int) -> float:
     return 1.0 if den == 0 else num / den
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, truth_records_csv: Path,
+def evaluate(con: Connection, truth_records_csv: Path,
              xref_table: str = "marts.customer_source_xref") -> list[PairwiseScores]:
     """Scores for all records and for the weak ones (only name, birth date and address).
 
@@ -81,7 +81,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth_records_csv: Path,
     return out
 
 
-def identity_stats(con: duckdb.DuckDBPyConnection) -> dict:
+def identity_stats(con: Connection) -> dict:
     """What identity resolution did, for people to judge without ground truth: records and
     customers, the merge rate, the cluster-size distribution, links per rule, keys demoted by
     the over-merge guard, and the orders and events whose customer reference resolved to nobody.

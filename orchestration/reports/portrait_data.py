@@ -5,21 +5,21 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pandas as pd
 
 from orchestration.reports.portrait_html import PortraitData
+from orchestration.warehouse import Connection
 
 # The report is read in China: its clock time is Beijing time, whatever the server's zone.
 REPORT_TIMEZONE = ZoneInfo("Asia/Shanghai")
 FUNNEL = ("stranger", "visitor", "prospect", "customer", "member", "advocate")
 
 
-def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+def _df(con: Connection, sql: str, params: list | None = None) -> pd.DataFrame:
     return con.execute(sql, params or []).fetch_df()
 
 
-def load_portrait_data(con: duckdb.DuckDBPyConnection, generated_at: datetime | None = None) -> PortraitData:
+def load_portrait_data(con: Connection, generated_at: datetime | None = None) -> PortraitData:
     """Everything the report draws, from marts.portrait_* and segment_definitions.
 
     `generated_at` is passed in (default: now) so a test can make the output byte-stable; it is

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import duckdb
 import pandas as pd
 
 from orchestration.tags.rule_engine import (
@@ -21,7 +20,7 @@ from orchestration.tags.rule_engine import (
     prepare_relations,
 )
 from orchestration.tags.rules import RuleError, RuleTag, Segment
-from orchestration.warehouse_schema import table_exists
+from orchestration.warehouse import Connection, table_exists
 
 SAMPLE_COLUMNS = ("name_masked", "mobile_masked")
 
@@ -55,12 +54,12 @@ def _closure(keys: set[str], tags: list[RuleTag]) -> list[RuleTag]:
     return [t for t in tags if t.key in needed]  # `tags` is in dependency order
 
 
-def _require_inputs(con: duckdb.DuckDBPyConnection) -> None:
+def _require_inputs(con: Connection) -> None:
     if not table_exists(con, TAG_INPUTS):
         raise PreviewError("the warehouse has no model_tags.tag_inputs yet: run `huaxiang run` once first")
 
 
-def _sample(con: duckdb.DuckDBPyConnection, where_sql: str, params: list, columns: list[str], n: int
+def _sample(con: Connection, where_sql: str, params: list, columns: list[str], n: int
             ) -> pd.DataFrame:
     extra = "".join(f", {c}" for c in columns)
     return con.execute(
@@ -69,7 +68,7 @@ def _sample(con: duckdb.DuckDBPyConnection, where_sql: str, params: list, column
         f"order by v.customer_id limit {int(n)}", params).fetch_df()
 
 
-def preview_rule_tag(con: duckdb.DuckDBPyConnection, key: str, tags: list[RuleTag], sample: int = 10) -> Preview:
+def preview_rule_tag(con: Connection, key: str, tags: list[RuleTag], sample: int = 10) -> Preview:
     """Evaluate rule tag `key` (and the rule tags it names) over the last run's inputs."""
     _require_inputs(con)
     as_of = inputs_as_of(con)
@@ -92,7 +91,7 @@ def preview_rule_tag(con: duckdb.DuckDBPyConnection, key: str, tags: list[RuleTa
                    evaluation.sql.get(key, ""))
 
 
-def preview_segment(con: duckdb.DuckDBPyConnection, segment: Segment, tags: list[RuleTag], sample: int = 10
+def preview_segment(con: Connection, segment: Segment, tags: list[RuleTag], sample: int = 10
                     ) -> Preview:
     """Members of `segment` over the last run's inputs, with the rule tags it names computed now."""
     _require_inputs(con)

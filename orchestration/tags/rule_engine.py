@@ -23,7 +23,6 @@ import threading
 from dataclasses import dataclass
 from datetime import date
 
-import duckdb
 
 from orchestration.tags.catalogue import FACTS, TagConfig
 from orchestration.tags.rules import (
@@ -35,6 +34,7 @@ from orchestration.tags.rules import (
     fields_from_catalogue,
     reasons_sql,
 )
+from orchestration.warehouse import Connection, InterruptError, WarehouseError
 
 TAG_INPUTS = "model_tags.tag_inputs"
 FACT_TAGS = "intermediate.int_customer_fact_tags"
@@ -110,7 +110,7 @@ def tag_inputs_sql(config: TagConfig) -> str:
               "\norder by f.customer_id")
 
 
-def write_tag_inputs(con: duckdb.DuckDBPyConnection, config: TagConfig) -> date:
+def write_tag_inputs(con: Connection, config: TagConfig) -> date:
     """(Re)build model_tags.tag_inputs for the as-of date of the fact tags; returns that date."""
     con.execute("create schema if not exists model_tags")
     con.execute(f"create or replace table {TAG_INPUTS} as {tag_inputs_sql(config)}")
@@ -121,11 +121,11 @@ def write_tag_inputs(con: duckdb.DuckDBPyConnection, config: TagConfig) -> date:
     return low
 
 
-def inputs_as_of(con: duckdb.DuckDBPyConnection) -> date:
+def inputs_as_of(con: Connection) -> date:
     return con.execute(f"select max(as_of_date) from {TAG_INPUTS}").fetchall()[0][0]
 
 
-def prepare_relations(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+def prepare_relations(con: Connection, as_of: date) -> None:
     """Temporary views of events and orders cut at the as-of date, and an empty values table.
 
     Temporary objects live in this connection only (and work on a read-only one, for previews)."""
@@ -163,7 +163,7 @@ def rule_time_limit() -> float:
         return 120.0
 
 
-def evaluate_rule_tags(con: duckdb.DuckDBPyConnection, tags: list[RuleTag], as_of: date,
+def evaluate_rule_tags(con: Connection, tags: list[RuleTag], as_of: date,
                        facts: str = TAG_INPUTS, time_limit: float | None = None) -> Evaluation:
     """Compute `tags` (in dependency order) into the temp table _rule_values.
 
@@ -190,10 +190,10 @@ def evaluate_rule_tags(con: duckdb.DuckDBPyConnection, tags: list[RuleTag], as_o
             con.execute(f"insert into {VALUES_TABLE} select customer_id, ?, value, numeric_value from ({sql}) as r",
                         [tag.key, *params])
             problem = _check_values(con, tag, facts)
-        except duckdb.InterruptException:
+        except InterruptError:
             problem = (f"the rule ran longer than {time_limit:g}s and was stopped "
                        f"(the limit is HUAXIANG_RULE_TIME_LIMIT_SECONDS)")
-        except duckdb.Error as exc:
+        except WarehouseError as exc:
             problem = f"the rule failed in the warehouse: {_first_line(exc)}"
         finally:
             timer.cancel()
@@ -206,7 +206,7 @@ def evaluate_rule_tags(con: duckdb.DuckDBPyConnection, tags: list[RuleTag], as_o
     return Evaluation(built, errors, compiled)
 
 
-def _check_values(con: duckdb.DuckDBPyConnection, tag: RuleTag, facts: str) -> str | None:
+def _check_values(con: Connection, tag: RuleTag, facts: str) -> str | None:
     n, n_ids, n_facts = con.execute(
         f"select count(*), count(distinct customer_id), (select count(*) from {facts}) "
         f"from {VALUES_TABLE} where tag_key = ?", [tag.key]).fetchall()[0]

@@ -1,4 +1,4 @@
-"""Training and loading the churn classifier as a versioned artefact (orchestration/model_store.py).
+"""Training and loading the churn classifier as a versioned artefact (orchestration/churn/store.py).
 
 Training on the data of as-of date D: features at the cutoff D - H, labels = no paid order in
 (D - H, D]. The artefact is then applied on D and on the following days (the weekly training,
@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, timedelta
 
-import duckdb
 import pandas as pd
 
 from models.churn_classifier import FEATURES, ChurnClassifier, train_churn_classifier
 from models.clv import CLVResult
-from orchestration.model_store import Artefact, ModelStore
+from orchestration.churn.store import Artefact, ModelStore
 from orchestration.tags.catalogue import TagConfig
-from orchestration.tags.churn_features import features_with_p_alive
+from orchestration.churn.features import features_with_p_alive
+from orchestration.warehouse import Connection
 
 MODEL_NAME = "churn_classifier"
 
@@ -30,7 +30,7 @@ def identity(config: TagConfig) -> dict:
             "features": list(FEATURES)}
 
 
-def train_and_save(con: duckdb.DuckDBPyConnection, config: TagConfig, as_of: date, store: ModelStore,
+def train_and_save(con: Connection, config: TagConfig, as_of: date, store: ModelStore,
                    validation: dict | None = None, trained_by: str = "weekly training",
                    at_cutoff: tuple[pd.DataFrame, CLVResult] | None = None) -> Artefact:
     """Train on the data of `as_of` (cutoff as_of - H) and store the artefact with its manifest.
@@ -58,7 +58,7 @@ def train_and_save(con: duckdb.DuckDBPyConnection, config: TagConfig, as_of: dat
     return store.save(MODEL_NAME, classifier, manifest)
 
 
-def load_or_train(con: duckdb.DuckDBPyConnection, config: TagConfig, as_of: date, store: ModelStore
+def load_or_train(con: Connection, config: TagConfig, as_of: date, store: ModelStore
                   ) -> tuple[ChurnClassifier, Artefact, str]:
     """The newest usable stored model for scoring on `as_of`, or (none yet, e.g. the first run
     or a changed horizon) one trained now and stored. Returns the model, its artefact, and how

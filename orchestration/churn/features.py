@@ -4,15 +4,15 @@ purchase days and the events, so the work stays in the warehouse."""
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 
 from models.clv import CLVParams, CLVResult, clv_scores
+from orchestration.warehouse import Connection
 
 ORDER_DAYS = "intermediate.int_customer_order_days"
 
 
-def cutoff_features(con: duckdb.DuckDBPyConnection, at_days_ago: int, horizon: int, cutoff) -> pd.DataFrame:
+def cutoff_features(con: Connection, at_days_ago: int, horizon: int, cutoff) -> pd.DataFrame:
     """Per customer who had bought by the cutoff (`at_days_ago` days before the as-of date):
     what was known then (purchase history in days at the cutoff, behaviour before it), and
     whether they churned: no paid order in the `horizon` days after the cutoff."""
@@ -61,7 +61,7 @@ def cutoff_features(con: duckdb.DuckDBPyConnection, at_days_ago: int, horizon: i
         order by history.customer_id""", {"at": at_days_ago, "h": horizon, "cutoff": cutoff}).fetch_df()
 
 
-def features_with_p_alive(con: duckdb.DuckDBPyConnection, at_days_ago: int, horizon: int, cutoff,
+def features_with_p_alive(con: Connection, at_days_ago: int, horizon: int, cutoff,
                           clv: CLVParams) -> tuple[pd.DataFrame, CLVResult]:
     """`cutoff_features` plus the MBG/NBD P(alive) fitted on the same cutoff (a feature of the
     classifier), and that fit."""

@@ -21,16 +21,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from models.backtest import evaluate
+from orchestration.warehouse import Connection
 
 STATE_ORDER = {"new": 0, "active": 0, "silent": 1, "sleeping": 2, "churned": 3}
 
 
-def truth_frame(con: duckdb.DuckDBPyConnection, truth_dir: Path, baseline_rule: str) -> pd.DataFrame:
+def truth_frame(con: Connection, truth_dir: Path, baseline_rule: str) -> pd.DataFrame:
     """One row per scored customer: every churn score and whether they truly churned."""
     records, persons = (truth_dir / "records.csv").as_posix(), (truth_dir / "persons.csv").as_posix()
     return con.execute(f"""
@@ -55,7 +55,7 @@ def truth_frame(con: duckdb.DuckDBPyConnection, truth_dir: Path, baseline_rule: 
         order by c.customer_id""", [baseline_rule]).fetch_df()
 
 
-def truth_metrics(con: duckdb.DuckDBPyConnection, truth_dir: Path, baseline_rule: str) -> pd.DataFrame:
+def truth_metrics(con: Connection, truth_dir: Path, baseline_rule: str) -> pd.DataFrame:
     """ROC AUC, PR AUC, top-decile lift (and Brier for the probabilities) of each score."""
     df = truth_frame(con, truth_dir, baseline_rule)
     y = df["truly_churned"].to_numpy(dtype=bool)

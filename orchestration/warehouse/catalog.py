@@ -1,0 +1,31 @@
+"""What the warehouse holds right now: whether a table exists, and its columns.
+
+One place for the information_schema queries the assets, exports and previews ask before
+they read a table a run may not have built yet."""
+
+from __future__ import annotations
+
+from orchestration.warehouse.connection import Connection
+from orchestration.warehouse.tables import Table
+
+
+def _parts(table: Table | str) -> tuple[str, str]:
+    if isinstance(table, Table):
+        return table.schema, table.name
+    schema, name = table.split(".")
+    return schema, name
+
+
+def table_exists(con: Connection, table: Table | str) -> bool:
+    """`table` as a registry Table or as schema.name."""
+    schema, name = _parts(table)
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = $schema "
+                            "and table_name = $name", {"schema": schema, "name": name}).fetchall()[0][0])
+
+
+def table_columns(con: Connection, table: Table | str) -> list[str]:
+    """The columns of `table` in their order; [] when it does not exist."""
+    schema, name = _parts(table)
+    return [r[0] for r in con.execute("select column_name from information_schema.columns where table_schema = $schema "
+                                      "and table_name = $name order by ordinal_position",
+                                      {"schema": schema, "name": name}).fetchall()]
