@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from orchestration.reports.svg import NO_DATA, fmt_int, fmt_money, fmt_pct, num
+from orchestration.reports.svg import NO_DATA
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -30,9 +30,7 @@ def environment(*folders: Path, strict: bool = False) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader([*(str(f) for f in folders), str(TEMPLATES)]),
         autoescape=True, keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined if strict else jinja2.Undefined)
-    # the report's number formats (svg.py), under names that leave the web pages' own filters be
-    env.filters.update(fmt_int=fmt_int, fmt_money=fmt_money, fmt_pct=lambda v, digits=1: fmt_pct(num(v), digits))
-    env.globals["NO_DATA"] = NO_DATA
+    env.globals["NO_DATA"] = NO_DATA  # the note of an empty card or chart (macros.html)
     return env
 
 
