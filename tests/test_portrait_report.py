@@ -254,10 +254,14 @@ def test_text_from_the_data_is_escaped():
                                dimension_labels={**data.dimension_labels, "gender": EVIL})
     out = render_portrait_report(evil)
     assert EVIL not in out and "<img" not in out and "alert(1)>" not in out
-    assert html.escape(EVIL) in out
+    assert html.escape(EVIL) in out  # in the charts (svg.esc)
     assert out.count("<script") == 1  # only the report's own
     parser = _balanced(out)
     assert parser.errors == [] and parser.stack == []
+    # and in the cards, tables and page of the templates (Jinja's autoescaping)
+    for element_id in ("segments", "rfm", "dim-gender"):
+        assert "&lt;script&gt;alert(" in _section(out, element_id), element_id
+    assert "<title>客户画像报告 · &lt;script&gt;" in out
 
 
 def test_empty_frames_render_no_data_notes():

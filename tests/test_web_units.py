@@ -1,5 +1,6 @@
-"""The web pages' pure parts: what people type into the search box, users and passwords, and
-the audit log (the pages themselves run over a real BI copy in tests/test_web_pages.py)."""
+"""The web pages' pure parts: what people type into the search box, users and passwords, the
+audit log, and the charts and shared templates (the pages themselves run over a real BI copy in
+tests/test_pipeline_e2e.py)."""
 
 from __future__ import annotations
 
@@ -70,3 +71,45 @@ def test_the_audit_log_appends_who_did_what(tmp_path):
         ("li.na", "reveal_contact", "HX1", None, None), ("wang", "segment_export_masked", None, "vip", 12)]
     assert entries[0].at.endswith("+08:00")
     assert stat.S_IMODE((tmp_path / "restricted").stat().st_mode) == 0o700
+
+
+# ----------------------------------------------------------------------------- charts and templates
+EVIL = '<script>alert("x")</script>'
+
+
+def _outlet(mix_rows: list[dict]) -> dict:
+    import datetime
+
+    monthly = [{"month": datetime.date(2024, m, 1), "visitors": 10 + m, "buyers": None if m == 3 else m,
+                "net_amount": 100.0 * m} for m in range(1, 7)]
+    return {"monthly": monthly, "mix": {"rfm_segment": mix_rows, "customer_state": [], "category": [
+        {"value": "美妆", "value_label": "美妆", "customers": 3, "net_amount": 1234.5, "share": 0.6}]}}
+
+
+def test_the_pages_draw_the_reports_charts_and_escape_them():
+    from web.app import outlet_charts
+
+    mix = [{"value": "important_value", "value_label": EVIL, "customers": 7, "net_amount": None, "share": 0.7},
+           {"value": None, "value_label": None, "customers": 3, "net_amount": None, "share": 0.3}]
+    charts = outlet_charts("store", "S001", _outlet(mix))
+    assert [name for name, _ in charts["trend"]] == ["到店客户", "买家", "销售额"]
+    assert all('<svg class="chart"' in str(chart) for _, chart in charts["trend"])
+    assert ">2024-06<" in charts["trend"][0][1]  # the newest month is labelled
+    assert charts["trend"][1][1].count('class="point"') == 5  # March has no figure: a gap, not a zero
+    assert EVIL not in charts["rfm_segment"] and "&lt;script&gt;" in charts["rfm_segment"]
+    assert "未知：3 人 · 30.0%" in charts["rfm_segment"] and "¥1,234 · 60.0%" in charts["category"]
+    assert charts["customer_state"] is None  # no rows: the template says so
+    assert [name for name, _ in outlet_charts("channel", "APP", _outlet(mix))["trend"]] == ["买家", "销售额"]
+
+
+def test_one_environment_knows_the_pages_and_the_reports_macros():
+    from markupsafe import Markup
+
+    from orchestration.reports.templating import environment
+    from web.app import HERE
+
+    env = environment(HERE / "templates")
+    assert {"outlet.html", "card.html", "macros.html", "portrait.html"} <= set(env.list_templates())
+    chart = env.from_string('{% import "macros.html" as ui %}{{ ui.chart(svg) }}|{{ ui.chart(none) }}|{{ ui.chart(none, note) }}')
+    out = chart.render(svg=Markup("<svg></svg>"), note=EVIL)
+    assert out == '<svg></svg>|<p class="nodata">暂无数据</p>|<p class="nodata">&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</p>'

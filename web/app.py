@@ -26,7 +26,9 @@ from orchestration.exports.restricted import AuditLog, read_contact
 from orchestration.exports.segments import ExportError, segment_export_sql
 from orchestration.exports.snapshot import SnapshotError, open_snapshot
 from web import data
-from web.charts import bar_list, line_chart
+from orchestration.reports.portrait_charts import HALF_WIDTH, Bar, hbar_svg, month_bars_svg, month_line_svg
+from orchestration.reports.svg import fmt_int, fmt_money, fmt_pct, is_missing, label_of, num
+from orchestration.reports.templating import environment
 from web.users import User, load_users, verify_password
 from orchestration.warehouse import Connection, open_read_only
 
@@ -54,7 +56,8 @@ def create_app(config: WebConfig) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=config.secret or secrets.token_urlsafe(32),
                        session_cookie="huaxiang_session", same_site="lax", https_only=False, max_age=8 * 3600)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    templates = Jinja2Templates(directory=HERE / "templates")
+    # one environment with the report's: its macros (charts, notes) are the pages' too
+    templates = Jinja2Templates(env=environment(HERE / "templates"))
     templates.env.filters["money"] = lambda v: "" if v is None else f"¥{float(v):,.2f}"
     templates.env.filters["pct"] = lambda v: "" if v is None else f"{float(v):.1%}"
     templates.env.filters["num"] = lambda v: "" if v is None else f"{v:,}"
@@ -182,16 +185,8 @@ def create_app(config: WebConfig) -> FastAPI:
                 found = data.outlet(con, kind, outlet_id)
             if found is None:
                 return page(request, "message.html", user, status=404, title=f"没有这个{title}", message=outlet_id)
-            months = [m["month"].strftime("%Y-%m") for m in found["monthly"]]
-            series = {"买家": [m["buyers"] for m in found["monthly"]],
-                      "销售额": [float(m["net_amount"] or 0) for m in found["monthly"]]}
-            if kind == "store":
-                series = {"到店客户": [m["visitors"] for m in found["monthly"]], **series}
-            charts = {"trend": line_chart(months, series, f"{outlet_id} 月度趋势"),
-                      **{dim: bar_list([(m["value_label"], m["share"]) for m in found["mix"][dim]])
-                         for dim in found["mix"]}}
             return page(request, "outlet.html", user, kind=kind, path=path, title=title, outlet_id=outlet_id,
-                        o=found, charts=charts)
+                        o=found, charts=outlet_charts(kind, outlet_id, found))
 
     outlet_pages("store", "stores")
     outlet_pages("channel", "channels")
@@ -208,8 +203,10 @@ def create_app(config: WebConfig) -> FastAPI:
             found = data.segment(con, key)
         if found is None:
             return page(request, "message.html", user, status=404, title="没有这个分群", message=key)
-        history = line_chart([h["as_of_date"].isoformat() for h in found["history"]],
-                             {"人数": [h["members"] for h in found["history"]]}, f"{key} 人数变化")
+        history = month_line_svg("chart-segment-history", f"{key} 人数变化",
+                                 [h["as_of_date"].isoformat() for h in found["history"]],
+                                 [_count(h["members"]) for h in found["history"]], TREND_COLOUR, fmt_int) \
+            if found["history"] else None
         return page(request, "segment.html", user, s=found, history=history)
 
     @app.get("/segments/{key}/export.csv")
@@ -236,3 +233,43 @@ def create_app(config: WebConfig) -> FastAPI:
                         headers={"Content-Disposition": f'attachment; filename="{key}.csv"'})
 
     return app
+
+
+# ----------------------------------------------------------------------------- charts (the report's)
+TREND_COLOUR = "#2563eb"
+REVENUE_COLOUR = "#f59e0b"
+MIX_TITLES = {"rfm_segment": "RFM 分群构成", "customer_state": "客户状态构成", "category": "品类销售额"}
+
+
+def _count(value: object) -> float | None:
+    """A month without a figure breaks the line rather than dropping to zero."""
+    return None if is_missing(value) else num(value)
+
+
+def outlet_charts(kind: str, outlet_id: str, found: dict) -> dict:
+    """The store's or channel's months (a chart per figure: visitors, buyers, revenue) and its
+    mix (customers by RFM segment and state, revenue by category), drawn by the report's chart
+    module; a mix without rows is None (the template says 暂无数据)."""
+    monthly = found["monthly"]
+    months = [m["month"].strftime("%Y-%m") for m in monthly]
+    trend = [("买家", month_line_svg("chart-outlet-buyers", f"{outlet_id} 月度买家", months,
+                                    [_count(m["buyers"]) for m in monthly], TREND_COLOUR, fmt_int)),
+             ("销售额", month_bars_svg("chart-outlet-revenue", f"{outlet_id} 月度销售额", months,
+                                     [("销售额", REVENUE_COLOUR, [num(m["net_amount"]) for m in monthly])], fmt_money))]
+    if kind == "store":
+        trend.insert(0, ("到店客户", month_line_svg("chart-outlet-visitors", f"{outlet_id} 月度到店客户", months,
+                                                  [_count(m["visitors"]) for m in monthly], TREND_COLOUR, fmt_int)))
+    mix = {}
+    for dim, rows in found["mix"].items():
+        bars = []
+        for m in rows:
+            label = label_of(m["value_label"], m["value"])
+            share = fmt_pct(num(m["share"]))
+            if dim == "category":
+                value, note = num(m["net_amount"]), f"{fmt_money(m['net_amount'])} · {share}"
+            else:
+                value, note = num(m["customers"]), f"{fmt_int(m['customers'])} 人 · {share}"
+            bars.append(Bar(label, value, note, f"{label}：{note}", muted=is_missing(m["value"])))
+        mix[dim] = hbar_svg(f"chart-mix-{dim.replace('_', '-')}", f"{outlet_id} {MIX_TITLES.get(dim, dim)}", bars,
+                            HALF_WIDTH) if bars else None
+    return {"trend": trend, **mix}

@@ -1,19 +1,22 @@
 """The report's sections on the whole business: monthly trends, the R × F matrix, predictive
 score distributions, channels and categories, and each segment against the whole base.
 
-Each takes plain records (dicts, as `svg.records` makes them from the marts) and returns HTML
-cards; the page (portrait_html.py) puts them in order. Empty input draws a "no data" card, as a
+Each takes plain records (dicts, as `svg.records` makes them from the marts) and returns cards
+(`Card`: what to show, not how): the charts are drawn here (portrait_charts.py), the figures
+formatted, and the page's template (templates/portrait.html, portrait_cards.html) writes the
+markup; portrait_html.py puts the cards in order. Empty input draws a "no data" card, as a
 first run or a brand without channels is normal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from orchestration.reports.portrait_charts import HALF_WIDTH, Bar, hbar_svg, month_bars_svg, month_line_svg
 from orchestration.reports.svg import (
-    INK, card, esc, fmt_int, fmt_money, fmt_pct, heat_colour, is_missing, label_of, no_data, num,
+    NO_DATA, fmt_int, fmt_money, fmt_pct, heat_colour, is_missing, label_of, num,
 )
 
 TREND_MONTHS = 36
@@ -36,6 +39,33 @@ SEGMENT_PORTRAITS = 12
 SMALL_SEGMENT = 30
 
 
+@dataclass(frozen=True)
+class Card:
+    """One card of the page; templates/portrait_cards.html draws its body by `kind`: chart (the
+    SVG, Markup), nodata (the note), heat / rf / segments / channels / traits (a table's rows,
+    formatted), no-traits, more (a count)."""
+    id: str
+    title: str
+    kind: str
+    body: Any = None
+    span: int = 3
+    subtitle: str = ""
+
+
+def chart_card(card_id: str, title: str, chart: Any, *, span: int = 3, subtitle: str = "") -> Card:
+    return Card(card_id, title, "chart", chart, span, subtitle)
+
+
+def note_card(card_id: str, title: str, note: str = NO_DATA, *, span: int = 3, subtitle: str = "") -> Card:
+    return Card(card_id, title, "nodata", note, span, subtitle)
+
+
+def heat_cell(count: float, top: float, tip: str) -> dict[str, str]:
+    """A cell of a heat table: the count on a white-to-blue background (darker: more)."""
+    background, ink = heat_colour(count / top)
+    return {"text": fmt_int(count), "background": background, "ink": ink, "tip": tip}
+
+
 def _month(value: object) -> str:
     return str(value)[:7]
 
@@ -44,10 +74,10 @@ def _optional(value: object) -> float | None:
     return None if is_missing(value) else num(value)
 
 
-def monthly_cards(rows: Sequence[dict[str, Any]], months: int = TREND_MONTHS) -> str:
+def monthly_cards(rows: Sequence[dict[str, Any]], months: int = TREND_MONTHS) -> list[Card]:
     """Size of the base, buyers (new and returning), revenue and order value by month."""
     if not rows:
-        return card("trend", "月度趋势", no_data(), span=6)
+        return [note_card("trend", "月度趋势", span=6)]
     cut = len(rows) > months
     rows = list(rows)[-months:]
     labels = [_month(r["month"]) for r in rows]
@@ -61,44 +91,39 @@ def monthly_cards(rows: Sequence[dict[str, Any]], months: int = TREND_MONTHS) ->
                              [("销售额", REVENUE_COLOUR, [num(r["net_amount"]) for r in rows])], fmt_money)
     aov = month_line_svg("chart-trend-aov", "月度客单价", labels,
                          [_optional(r["avg_order_value"]) for r in rows], AOV_COLOUR, fmt_money)
-    return "".join([
-        card("trend-customers", "客户规模", known, subtitle=f"月末累计已知客户（首次出现于当月及之前）；{span_note}"),
-        card("trend-buyers", "月度买家", buyers, subtitle="新买家：首次付款在当月；老买家：之前付过款"),
-        card("trend-revenue", "月度销售额", revenue, subtitle="当月订单净额（退款、取消计 0）"),
-        card("trend-aov", "月度客单价", aov, subtitle="当月销售额 ÷ 付款订单数"),
-    ])
+    return [
+        chart_card("trend-customers", "客户规模", known, subtitle=f"月末累计已知客户（首次出现于当月及之前）；{span_note}"),
+        chart_card("trend-buyers", "月度买家", buyers, subtitle="新买家：首次付款在当月；老买家：之前付过款"),
+        chart_card("trend-revenue", "月度销售额", revenue, subtitle="当月订单净额（退款、取消计 0）"),
+        chart_card("trend-aov", "月度客单价", aov, subtitle="当月销售额 ÷ 付款订单数"),
+    ]
 
 
-def rf_matrix_card(rows: Sequence[dict[str, Any]]) -> str:
+def rf_matrix_card(rows: Sequence[dict[str, Any]]) -> Card:
     """Recency down, frequency across, 5 the best: the top right is the loyal core, the bottom
     right the good customers slipping away, the top left the new ones."""
     title = "R × F 矩阵"
     if not rows:
-        return card("rf-matrix", title, no_data("暂无已评分客户"), span=3)
+        return note_card("rf-matrix", title, "暂无已评分客户")
     cells = {(int(num(r["r_score"])), int(num(r["f_score"]))): r for r in rows}
     total = sum(num(r["customers"]) for r in rows) or 1.0
     top = max(num(r["customers"]) for r in rows) or 1.0
-    head = "".join(f'<th scope="col">F{f}</th>' for f in range(1, 6))
-    body = []
+    table = []
     for r_score in range(5, 0, -1):
         tds = []
         for f_score in range(1, 6):
             row = cells.get((r_score, f_score))
             count = num(row["customers"]) if row else 0.0
-            background, ink = heat_colour(count / top)
             tip = f"R{r_score} × F{f_score}：{fmt_int(count)} 人（{fmt_pct(count / total)}）"
             if row is not None and not is_missing(row["avg_monetary"]):
                 tip += f"，人均消费 {fmt_money(row['avg_monetary'])}"
-            tds.append(f'<td class="cell num" style="background:{background};color:{ink}" data-tip="{esc(tip)}" '
-                       f'title="{esc(tip)}">{fmt_int(count)}</td>')
-        body.append(f'<tr><th scope="row">R{r_score}</th>{"".join(tds)}</tr>')
-    table = (f'<div class="table-wrap"><table class="heat rf"><thead><tr><th scope="col">R \\ F</th>{head}'
-             f'</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
-    return card("rf-matrix", title, table, span=3,
+            tds.append(heat_cell(count, top, tip))
+        table.append({"label": f"R{r_score}", "cells": tds})
+    return Card("rf-matrix", title, "rf", {"columns": [f"F{f}" for f in range(1, 6)], "rows": table},
                 subtitle="已评分客户按最近一次购买（R，5 为最近）与购买频次（F，5 为最多）的分数；颜色越深人数越多")
 
 
-def score_cards(rows: Sequence[dict[str, Any]]) -> str:
+def score_cards(rows: Sequence[dict[str, Any]]) -> list[Card]:
     by_score: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_score.setdefault(str(r["score"]), []).append(r)
@@ -107,7 +132,7 @@ def score_cards(rows: Sequence[dict[str, Any]]) -> str:
         bands = sorted(by_score.get(key, []), key=lambda r: num(r["band"]))
         card_id = f"score-{key.replace('_', '-')}"
         if not bands:
-            cards.append(card(card_id, title, no_data(), span=3))
+            cards.append(note_card(card_id, title))
             continue
         bars = []
         for r in bands:
@@ -117,12 +142,12 @@ def score_cards(rows: Sequence[dict[str, Any]]) -> str:
                 note += f"（{fmt_money(r['score_total'])}）"
             bars.append(Bar(label, num(r["customers"]), note, f"{label}：{note}"))
         scored = sum(num(r["customers"]) for r in bands)
-        cards.append(card(card_id, title, hbar_svg(f"chart-{card_id}", title, bars, HALF_WIDTH), span=3,
-                          subtitle=f"{subtitle}；有评分的客户 {fmt_int(scored)} 人"))
-    return "".join(cards)
+        cards.append(chart_card(card_id, title, hbar_svg(f"chart-{card_id}", title, bars, HALF_WIDTH),
+                                subtitle=f"{subtitle}；有评分的客户 {fmt_int(scored)} 人"))
+    return cards
 
 
-def channel_cards(channels: Sequence[dict[str, Any]], categories: Sequence[dict[str, Any]]) -> str:
+def channel_cards(channels: Sequence[dict[str, Any]], categories: Sequence[dict[str, Any]]) -> list[Card]:
     """Where the revenue comes from (channels) and what it is spent on (categories), over the
     365 days of the store and channel marts."""
     out = []
@@ -130,34 +155,30 @@ def channel_cards(channels: Sequence[dict[str, Any]], categories: Sequence[dict[
         bars = [Bar(label_of(None, r["channel"]), num(r["net_amount"]),
                     f"{fmt_money(r['net_amount'])} · {_pct_or_dash(r['revenue_share'])}",
                     f"{label_of(None, r['channel'])}：{fmt_money(r['net_amount'])}") for r in channels]
-        out.append(card("channels", "渠道销售额", hbar_svg("chart-channels", "渠道销售额", bars, HALF_WIDTH),
-                        subtitle="近365天各渠道订单净额与占比"))
+        out.append(chart_card("channels", "渠道销售额", hbar_svg("chart-channels", "渠道销售额", bars, HALF_WIDTH),
+                              subtitle="近365天各渠道订单净额与占比"))
     else:
-        out.append(card("channels", "渠道销售额", no_data()))
+        out.append(note_card("channels", "渠道销售额"))
     if categories:
         bars = [Bar(label_of(None, r["category"]), num(r["net_amount"]),
                     f"{fmt_money(r['net_amount'])} · {fmt_pct(num(r['share']))}",
                     f"{label_of(None, r['category'])}：{fmt_money(r['net_amount'])}") for r in categories[:15]]
         more = f"（前 15 个，共 {len(categories)} 个）" if len(categories) > 15 else ""
-        out.append(card("categories", "品类销售额", hbar_svg("chart-categories", "品类销售额", bars, HALF_WIDTH),
-                        subtitle=f"近365天各品类订单净额与占比{more}"))
+        out.append(chart_card("categories", "品类销售额",
+                              hbar_svg("chart-categories", "品类销售额", bars, HALF_WIDTH),
+                              subtitle=f"近365天各品类订单净额与占比{more}"))
     else:
-        out.append(card("categories", "品类销售额", no_data()))
+        out.append(note_card("categories", "品类销售额"))
     if channels:
-        body = "".join(
-            f'<tr><td>{esc(label_of(None, r["channel"]))}</td><td class="num">{fmt_int(r["customers"])}</td>'
-            f'<td class="num">{fmt_int(r["buyers"])}</td><td class="num">{fmt_int(r["paid_orders"])}</td>'
-            f'<td class="num">{fmt_money(r["net_amount"])}</td><td class="num">{_pct_or_dash(r["revenue_share"])}</td>'
-            f'<td class="num">{_money_or_dash(r["avg_order_value"])}</td>'
-            f'<td class="num">{_pct_or_dash(r["repurchase_rate_90d"])}</td>'
-            f'<td>{esc(label_of(None, r["top_category"]))}</td></tr>' for r in channels)
-        out.append(card("channel-table", "渠道对比", (
-            '<div class="table-wrap"><table class="channels"><thead><tr><th scope="col">渠道</th>'
-            '<th scope="col">客户</th><th scope="col">买家</th><th scope="col">付款订单</th><th scope="col">销售额</th>'
-            '<th scope="col">收入占比</th><th scope="col">客单价</th><th scope="col">90天复购率</th>'
-            f'<th scope="col">首位品类</th></tr></thead><tbody>{body}</tbody></table></div>'), span=6,
-            subtitle="近365天；90天复购率：首次付款至少 90 天前的买家中，90 天内在同一渠道再次付款的比例"))
-    return "".join(out)
+        table = [{"channel": label_of(None, r["channel"]), "customers": fmt_int(r["customers"]),
+                  "buyers": fmt_int(r["buyers"]), "paid_orders": fmt_int(r["paid_orders"]),
+                  "net_amount": fmt_money(r["net_amount"]), "revenue_share": _pct_or_dash(r["revenue_share"]),
+                  "avg_order_value": _money_or_dash(r["avg_order_value"]),
+                  "repurchase_rate_90d": _pct_or_dash(r["repurchase_rate_90d"]),
+                  "top_category": label_of(None, r["top_category"])} for r in channels]
+        out.append(Card("channel-table", "渠道对比", "channels", table, span=6,
+                        subtitle="近365天；90天复购率：首次付款至少 90 天前的买家中，90 天内在同一渠道再次付款的比例"))
+    return out
 
 
 def _pct_or_dash(value: object) -> str:
@@ -168,14 +189,14 @@ def _money_or_dash(value: object) -> str:
     return "—" if is_missing(value) else fmt_money(value)
 
 
-def segment_portrait_cards(rows: Sequence[dict[str, Any]], limit: int = SEGMENT_PORTRAITS) -> str:
+def segment_portrait_cards(rows: Sequence[dict[str, Any]], limit: int = SEGMENT_PORTRAITS) -> list[Card]:
     """Per segment the traits that set it apart from the whole base: values common in the
     segment and clearly more common than among all customers, by lift."""
     segments: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         segments.setdefault(str(r["segment_key"]), []).append(r)
     if not segments:
-        return card("segment-portraits", "分群画像", no_data("暂无客户分群"), span=6)
+        return [note_card("segment-portraits", "分群画像", "暂无客户分群", span=6)]
     cards = []
     for i, (key, members) in enumerate(list(segments.items())[:limit]):
         first = members[0]
@@ -183,26 +204,17 @@ def segment_portrait_cards(rows: Sequence[dict[str, Any]], limit: int = SEGMENT_
                   and num(r["share"]) >= TRAIT_MIN_SHARE and num(r["lift"]) >= TRAIT_MIN_LIFT]
         traits.sort(key=lambda r: (-num(r["lift"]), str(r["dimension"]), str(r["value"])))
         title = f"{label_of(first['name_zh'], key)}（{fmt_int(first['members'])} 人）"
-        if traits:
-            body = "".join(
-                f'<tr><td>{esc(label_of(r["dimension_name"], r["dimension"]))}</td>'
-                f'<td>{esc(label_of(r["value_label"], r["value"]))}</td>'
-                f'<td class="num">{fmt_pct(num(r["share"]))}</td>'
-                f'<td class="num">{_pct_or_dash(r["share_of_all_customers"])}</td>'
-                f'<td class="num lift">×{num(r["lift"]):.1f}</td></tr>' for r in traits[:TRAITS_PER_SEGMENT])
-            table = ('<div class="table-wrap"><table class="traits"><thead><tr><th scope="col">维度</th>'
-                     '<th scope="col">特征</th><th scope="col">分群内</th><th scope="col">全体客户</th>'
-                     f'<th scope="col">倍数</th></tr></thead><tbody>{body}</tbody></table></div>')
-        else:
-            table = f'<p class="nodata" style="color:{INK}">与全体客户相比没有突出的特征</p>'
+        table = [{"dimension": label_of(r["dimension_name"], r["dimension"]),
+                  "value": label_of(r["value_label"], r["value"]), "share": fmt_pct(num(r["share"])),
+                  "share_of_all": _pct_or_dash(r["share_of_all_customers"]), "lift": f"×{num(r['lift']):.1f}"}
+                 for r in traits[:TRAITS_PER_SEGMENT]]
         small = "；成员较少，占比波动大，仅供参考" if num(first["members"]) < SMALL_SEGMENT else ""
-        cards.append(card(f"segment-portrait-{i + 1}", title, table, span=3,
+        cards.append(Card(f"segment-portrait-{i + 1}", title, "traits" if table else "no-traits", table,
                           subtitle=f"分群 {key}：与全体客户相比最突出的特征（分群内占比 ≥ {TRAIT_MIN_SHARE:.0%}，"
                                    f"倍数 ≥ {TRAIT_MIN_LIFT:g}）{small}"))
     if len(segments) > limit:
-        cards.append(card("segment-portraits-more", "更多分群", f'<p class="sub">另有 {len(segments) - limit} 个分群未列出；'
-                          "完整数据见 marts.portrait_segment_distribution。</p>", span=6))
-    return "".join(cards)
+        cards.append(Card("segment-portraits-more", "更多分群", "more", len(segments) - limit, span=6))
+    return cards
 
 
 def overview_stats(overview: dict[str, Any]) -> list[tuple[str, str, str]]:

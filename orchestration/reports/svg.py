@@ -1,4 +1,4 @@
-"""Inline SVG and HTML building blocks of the offline reports.
+"""Inline SVG building blocks and number formats of the offline reports and the web pages.
 
 Why hand-written: the report is mailed, archived and opened on locked-down laptops, so it must
 open offline and look the same years later. Nothing is fetched at view time (no CDN, no web
@@ -6,7 +6,9 @@ fonts, no chart library); every chart is inline SVG, so the page works without J
 the output is plain, deterministic text that tests can compare.
 
 Everything that comes from the data is escaped where it is written (`esc`), never earlier, so
-no helper has to remember whether a string is already safe.
+no helper has to remember whether a string is already safe. A finished chart (`svg_root`) is
+therefore marked safe (markupsafe.Markup) for the Jinja templates, which autoescape everything
+else; the cards, tables and the page around the charts are templates (templates/).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
+from markupsafe import Markup
 
 UNKNOWN = "未知"
 OTHER = "其他"
@@ -117,10 +120,11 @@ def records(frame: pd.DataFrame | None, name: str, columns: Sequence[str]) -> li
 
 
 # --------------------------------------------------------------------------- svg building blocks
-def svg_root(chart_id: str, width: float, height: float, title: str, body: str) -> str:
-    """Every chart carries a <title> and aria-label so screen readers and tests can name it."""
+def svg_root(chart_id: str, width: float, height: float, title: str, body: str) -> Markup:
+    """Every chart carries a <title> and aria-label so screen readers and tests can name it.
+    Safe markup: `body` is built by the functions here, which escape every text they write."""
     title_id = f"{chart_id}-title"
-    return (f'<svg class="chart" id="{chart_id}" viewBox="0 0 {width:.0f} {height:.0f}" '
+    return Markup(f'<svg class="chart" id="{chart_id}" viewBox="0 0 {width:.0f} {height:.0f}" '
             f'role="img" aria-labelledby="{title_id}" aria-label="{esc(title)}">'
             f'<title id="{title_id}">{esc(title)}</title>{body}</svg>')
 
@@ -155,17 +159,6 @@ def svg_legend(items: Sequence[tuple[str, str]], width: float, y: float, size: f
         parts.append(svg_text(x + 14, y, label, size=size, fill=MUTED))
         x += item_width
     return "".join(parts), y + size
-
-
-def no_data(note: str = NO_DATA) -> str:
-    return f'<p class="nodata">{esc(note)}</p>'
-
-
-def card(card_id: str, title: str, body: str, *, span: int = 3, subtitle: str = "") -> str:
-    sub = f'<p class="sub">{esc(subtitle)}</p>' if subtitle else ""
-    return (f'<section class="card s{span}" id="{card_id}"><h3>{esc(title)}</h3>{sub}'
-            f'{body}</section>')
-
 
 
 def heat_colour(t: float) -> tuple[str, str]:
