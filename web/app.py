@@ -25,12 +25,12 @@ from starlette.middleware.sessions import SessionMiddleware
 from orchestration.exports.restricted import AuditLog, read_contact
 from orchestration.exports.segments import ExportError, segment_export_sql
 from orchestration.exports.snapshot import SnapshotError, open_snapshot
-from web import data
 from orchestration.reports.portrait_charts import HALF_WIDTH, Bar, hbar_svg, month_bars_svg, month_line_svg
 from orchestration.reports.svg import fmt_int, fmt_money, fmt_pct, is_missing, label_of, num
 from orchestration.reports.templating import environment
-from web.users import User, load_users, verify_password
 from orchestration.warehouse import Connection, open_read_only
+from web import data
+from web.users import User, load_users, verify_password
 
 HERE = Path(__file__).resolve().parent
 
