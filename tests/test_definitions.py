@@ -58,7 +58,8 @@ def test_training_is_weekly_and_scoring_daily(defs):
     assert AssetKey(["model_tags", "churn_model"]) in graph.get(AssetKey(["model_tags", "churn"])).parent_keys
     checks = {k.name for k in graph.asset_check_keys if k.asset_key == AssetKey(["model_tags", "churn"])}
     assert "model_age" in checks
-    assert defs.resolve_sensor_def("landing_files_sensor") is not None
+    sensor = defs.resolve_sensor_def("landing_files_sensor")  # raises when there is none
+    assert sensor.job_name == "daily_refresh", sensor.job_name
 
 
 def test_landing_sensor_fires_on_new_files_only(tmp_path, default_sources):

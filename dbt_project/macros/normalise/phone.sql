@@ -32,13 +32,21 @@
     )
 {%- endmacro %}
 
+{#- The mobile numbers China has issued: libphonenumber's national pattern for CN mobiles
+    (phonenumbers 9.0.43, 2026-11). A 1[3-9] number outside it (140-144, 146, 148, 149, 154,
+    160, 163, 164, 168, 169, 179, 194; most of 161 and 174) was never issued to a person: it
+    is 'invalid', not a mobile. tests/test_phone_property.py compares the two. -#}
+{% macro cn_mobile_pattern() -%}
+    '1(610[0-9]|740[0-5])[0-9]{6}|1([38][0-9]|4[57]|[59][0-35-9]|6[25-7]|7[0-35-8])[0-9]{8}'
+{%- endmacro %}
+
 {#- missing | junk | mobile | landline | invalid -#}
 {% macro cn_phone_status(raw, national) -%}
     case
         when {{ raw }} is null or trim({{ raw }}) = '' then 'missing'
         when {{ national }} is null or {{ national }} = '' then 'invalid'
         when {{ cn_phone_is_junk(national) }} then 'junk'
-        when {{ regexp_full_match(national, "'1[3-9][0-9]{9}'") }} then 'mobile'
+        when {{ regexp_full_match(national, cn_mobile_pattern()) }} then 'mobile'
         when {{ regexp_full_match(national, "'0[1-9][0-9]{8,10}'") }} then 'landline'
         else 'invalid'
     end
