@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import names as N
-from .world import DAY, Records, Stores, Timeline, time_of_day
+from .world import DAY, Timeline, time_of_day
+from .world_records import Records, Stores
 
 BUYER_SHARE = 0.85
 LOYAL_SHARE = 0.10          # of buyers

@@ -15,10 +15,14 @@ from tqdm import tqdm
 
 from . import behaviour as B
 from . import exports as X
+from . import exports_activity as XA
+from . import exports_contacts as XC
+from . import exports_members as XM
 from . import identity as I
 from . import names as N
 from . import text as T
 from . import world as W
+from . import world_records as WR
 from .dirt import DirtLog
 from .writers import ParquetExport, TextExport, write_parquet_export, write_plain_csv, write_text_export
 
@@ -74,23 +78,23 @@ def generate(out_dir: Path, customers: int = 10_000, seed: int = 42, end_date: d
             note_record_dirt(record_dirt, exp, len(u.records.person))
 
     reps = X.sales_rep_names(seed)
-    for make in (lambda: X.crm_export(u, reps), lambda: X.app_members_export(u), lambda: X.family_relations_export(u),
-                 lambda: X.store_members_export(u), lambda: X.ent_accounts_export(u),
-                 lambda: X.ent_contacts_export(u), lambda: X.service_contacts_export(u)):
+    for make in (lambda: XM.crm_export(u, reps), lambda: XM.app_members_export(u), lambda: XM.family_relations_export(u),
+                 lambda: XM.store_members_export(u), lambda: XC.ent_accounts_export(u),
+                 lambda: XC.ent_contacts_export(u), lambda: XC.service_contacts_export(u)):
         exp = make()
         emit(exp)
         step(exp.relpath)
-    for orders, items in X.order_exports(u):
+    for orders, items in XA.order_exports(u):
         emit(orders)
         emit(items)
         step(orders.relpath)
-    for exp in X.mall_order_exports(u):
+    for exp in XA.mall_order_exports(u):
         emit(exp)
         step(exp.relpath)
-    for exp in X.event_exports(u):
+    for exp in XA.event_exports(u):
         emit(exp)
         step(exp.relpath)
-    for exp in X.store_visit_exports(u):
+    for exp in XA.store_visit_exports(u):
         emit(exp)
     record_dirt["orders_only"] = u.records.source == N.MALL
 
@@ -117,8 +121,8 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
     rng = lambda name: T.stage_rng(seed, name)  # noqa: E731
     persons = W.make_persons(rng("persons"), customers, tl)
     persons.trad = W.traditional_writers(rng("traditional"), persons) if identity_dirt else np.zeros(persons.n, bool)
-    accounts = W.make_accounts(rng("accounts"), persons)
-    stores = W.make_stores(rng("stores"), customers)
+    accounts = WR.make_accounts(rng("accounts"), persons)
+    stores = WR.make_stores(rng("stores"), customers)
     identity = I.make_identity(rng("identity"), persons)
     n_households = int(persons.household.max()) + 1 if (persons.household >= 0).any() else 0
     family_phone = W.family_phone_households(rng("family_phone"), n_households)
@@ -126,7 +130,7 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
     profiles = B.make_profiles(rng("profiles"), customers)
     purchases = B.make_purchases(rng("purchases"), profiles, tl, rate_scale=activity)
     step("purchases")
-    records = W.make_records(rng("records"), persons, stores, purchases.first, tl, family_phone, identity_dirt)
+    records = WR.make_records(rng("records"), persons, stores, purchases.first, tl, family_phone, identity_dirt)
     step("records")
     orders, items = B.make_orders(rng("orders"), profiles, purchases, records, stores)
     step("orders")
@@ -135,7 +139,7 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
                            per_member=B.EVENTS_PER_MEMBER * activity)
     visits = B.make_store_visits(rng("visits"), profiles, purchases, orders, records, stores, tl)
     step("events")
-    consent = W.record_consent(rng("consent"), persons, records)
+    consent = WR.record_consent(rng("consent"), persons, records)
     referred_by = np.full(customers, -1, np.int64)
     referred_by[referrals.referred] = referrals.referrer
     paid = np.bincount(orders.person, weights=np.where(orders.status == 0, orders.amount_cents, 0),
@@ -209,7 +213,7 @@ def write_ground_truth(truth: Path, u: X.Universe, log: DirtLog,
         "is_loyal": boolean(u.profiles.is_loyal),
         # may we market to them: false if any of their records refuses (an opt-out wins), else true
         # if any consents, else blank (never asked)
-        "marketing_consent": T.lookup(["false", "true"], W.person_consent(u.consent, r, p.n)),
+        "marketing_consent": T.lookup(["false", "true"], WR.person_consent(u.consent, r, p.n)),
     }
     # a marketplace buyer id is a customer record only where an order names it (a member may
     # bind an account they never buy with)

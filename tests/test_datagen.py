@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from datagen import generate
 from datagen.cli import main as cli_main
-from datagen.world import CREDIT_ALPHABET, credit_check_char
+from datagen.world_records import CREDIT_ALPHABET, credit_check_char
 
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOMERS = 1500
