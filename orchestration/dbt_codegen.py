@@ -186,12 +186,9 @@ large, append-mostly ones. Customer tables are small and rebuilt whole."""
 
 def _model_sql(t: TableConfig) -> str:
     extras = list(t.extra_columns)
-    config = ""
-    if t.kind in INCREMENTAL_KINDS:
-        config = ("{{ config(materialized='incremental', incremental_strategy='delete+insert', "
-                  "unique_key='_source_file',\n"
-                  f"          post_hook=\"{{{{ drop_rows_of_stale_files([source('{t.source}', "
-                  f"'{t.name}')]) }}}}\") }}}}\n")
+    # the rest of an incremental staging model's config (strategy, key, post-hook) is the
+    # staging folder's, in dbt_project.yml
+    config = "{{ config(materialized='incremental') }}\n" if t.kind in INCREMENTAL_KINDS else ""
     args = f"'{t.source}', '{t.name}', extra_columns={extras!r}"
     if t.kind == "customers":
         args += f", country={t.country!r}"

@@ -1,4 +1,4 @@
-"""Build ``dbt_project/seeds/hanzi_pinyin.csv``: every character of GB 2312 (6,763 hanzi) with
+"""Build ``dbt_project/seeds/name_hanzi_pinyin.csv``: every character of GB 2312 (6,763 hanzi) with
 its pinyin, without tones, for the name comparison key.
 
 Run once (``uv run --with pypinyin python scripts/build_pinyin_seed.py``); the CSV is
@@ -36,7 +36,7 @@ def gb2312_hanzi() -> list[str]:
 
 
 def main() -> None:
-    target = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "hanzi_pinyin.csv"
+    target = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / "name_hanzi_pinyin.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     for ch in gb2312_hanzi():

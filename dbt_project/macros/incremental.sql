@@ -42,6 +42,17 @@ where not exists (
 {%- endif %}
 {%- endmacro %}
 
+{#- The source tables a model reads, as relations: a staging model's one source (for the
+    post-hook of the incremental staging models, dbt_project.yml). -#}
+{% macro own_sources() -%}
+    {%- set relations = [] -%}
+    {%- for source_name, table_name in model.sources -%}
+        {%- set relation = source(source_name, table_name) -%}
+        {%- if relation not in relations -%}{%- do relations.append(relation) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(relations) }}
+{%- endmacro %}
+
 {#- The staging models of a kind (for hooks of the validated models). -#}
 {% macro staged_relations(kind) -%}
     {%- set relations = [] -%}

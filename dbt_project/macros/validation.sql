@@ -103,6 +103,15 @@
     }) }}
 {%- endmacro %}
 
+{#- model name → the kind it judges (the post-hook of models/intermediate/validated/facts,
+    in dbt_project.yml). -#}
+{% macro validated_kind(model_name) -%}
+    {%- for kind, name in validated_models().items() -%}
+        {%- if name == model_name -%}{{ return(kind) }}{%- endif -%}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error(model_name ~ ' is not a *_validated model (validated_models)') }}
+{%- endmacro %}
+
 {#- Judge records identified by source_record_id (customer records, accounts): missing id,
     exact duplicate, or an older version of an id that appears again (`newest_first` orders
     the versions, the first is kept). -#}

@@ -13,10 +13,7 @@
                          relation=none) %}
 {%- set is_cn = country == 'CN' -%}
 {%- set birth_year_only = precision.get('birth_date') == 'year' -%}
-with src as (
-    select * from {{ (relation ~ " as _relation") if relation is not none else source(source_name, table_name) }}
-),
-
+{%- set ctes %}
 prepared as (
     select
         src.*,
@@ -47,10 +44,8 @@ classified as (
         {{ email_status('email', '_email') }} as _email_status
     from prepared
 )
-
-select
-    '{{ source_name }}' as source_system,
-    '{{ table_name }}' as source_table,
+{%- endset %}
+{%- call staging_select(source_name, table_name, extra_columns, relation, ctes=ctes, rows_from='classified') %}
     _record_id as source_record_id,
     concat('{{ source_name }}', ':', _record_id) as record_key,
     '{{ country }}' as country,
@@ -118,6 +113,5 @@ select
     {{ clean_text('xref_record_id') }} as xref_record_id,
     {{ normalize_marketing_consent('marketing_consent') }} as marketing_consent,
     marketing_consent as marketing_consent_raw,
-    {{ extras_and_lineage(extra_columns) }}
-from classified
+{%- endcall %}
 {% endmacro %}

@@ -1,11 +1,9 @@
 {#- Staging for the other kinds of source table. Same rules as customers: one row per raw row,
     cleaned and parsed values with the raw text beside them; judgement (reject or keep) is made
-    in the intermediate *_validated models. -#}
+    in the intermediate *_validated models. Each starts through staging_select. -#}
 
 {% macro stage_accounts(source_name, table_name, extra_columns=[], relation=none) %}
-select
-    '{{ source_name }}' as source_system,
-    '{{ table_name }}' as source_table,
+{%- call staging_select(source_name, table_name, extra_columns, relation) %}
     {{ clean_text('source_record_id') }} as source_record_id,
     concat('{{ source_name }}', ':', {{ clean_text('source_record_id') }}) as account_key,
     {{ clean_person_text('company_name') }} as company_name,
@@ -16,14 +14,11 @@ select
     {{ clean_text('size') }} as size,
     {{ parse_local_timestamp('created_at') }} as created_at,
     created_at as created_at_raw,
-    {{ extras_and_lineage(extra_columns) }}
-from {{ (relation ~ " as _relation") if relation is not none else source(source_name, table_name) }}
+{%- endcall %}
 {% endmacro %}
 
 {% macro stage_relations(source_name, table_name, extra_columns=[], relation=none) %}
-select
-    '{{ source_name }}' as source_system,
-    '{{ table_name }}' as source_table,
+{%- call staging_select(source_name, table_name, extra_columns, relation) %}
     {{ clean_text('household_ref') }} as household_ref,
     concat('{{ source_name }}', ':', {{ clean_text('household_ref') }}) as household_key,
     lower({{ clean_text('member_source') }}) as member_source,
@@ -36,14 +31,11 @@ select
         else 'unknown'
     end as role,
     role as role_raw,
-    {{ extras_and_lineage(extra_columns) }}
-from {{ (relation ~ " as _relation") if relation is not none else source(source_name, table_name) }}
+{%- endcall %}
 {% endmacro %}
 
 {% macro stage_orders(source_name, table_name, extra_columns=[], relation=none) %}
-select
-    '{{ source_name }}' as source_system,
-    '{{ table_name }}' as source_table,
+{%- call staging_select(source_name, table_name, extra_columns, relation) %}
     {{ clean_text('order_id') }} as order_id,
     lower({{ clean_text('customer_source') }}) as customer_source,
     {{ clean_text('source_customer_ref') }} as source_customer_ref,
@@ -56,19 +48,11 @@ select
     amount as amount_raw,
     {{ clean_text('channel') }} as channel,
     {{ clean_text('store_id') }} as store_id,
-    {{ extras_and_lineage(extra_columns) }}
-{%- if relation is none %}
-from {{ source(source_name, table_name) }}
-{{ only_new_files(source(source_name, table_name)) }}
-{%- else %}
-from {{ relation }} as _relation
-{%- endif %}
+{%- endcall %}
 {% endmacro %}
 
 {% macro stage_order_items(source_name, table_name, extra_columns=[], relation=none) %}
-select
-    '{{ source_name }}' as source_system,
-    '{{ table_name }}' as source_table,
+{%- call staging_select(source_name, table_name, extra_columns, relation) %}
     {{ clean_text('order_id') }} as order_id,
     {{ parse_integer('line_no') }} as line_no,
     line_no as line_no_raw,
@@ -78,19 +62,11 @@ select
     quantity as quantity_raw,
     {{ parse_amount_cny('unit_price') }} as unit_price,
     unit_price as unit_price_raw,
-    {{ extras_and_lineage(extra_columns) }}
-{%- if relation is none %}
-from {{ source(source_name, table_name) }}
-{{ only_new_files(source(source_name, table_name)) }}
-{%- else %}
-from {{ relation }} as _relation
-{%- endif %}
+{%- endcall %}
 {% endmacro %}
 
 {% macro stage_events(source_name, table_name, extra_columns=[], relation=none) %}
-select
-    '{{ source_name }}' as source_system,
-    '{{ table_name }}' as source_table,
+{%- call staging_select(source_name, table_name, extra_columns, relation) %}
     {{ clean_text('event_id') }} as event_id,
     lower({{ clean_text('customer_source') }}) as customer_source,
     {{ clean_text('source_customer_ref') }} as source_customer_ref,
@@ -105,11 +81,5 @@ select
     {{ clean_text('sku') }} as sku,
     {{ clean_text('category') }} as category,
     {{ clean_text('store_id') }} as store_id,
-    {{ extras_and_lineage(extra_columns) }}
-{%- if relation is none %}
-from {{ source(source_name, table_name) }}
-{{ only_new_files(source(source_name, table_name)) }}
-{%- else %}
-from {{ relation }} as _relation
-{%- endif %}
+{%- endcall %}
 {% endmacro %}

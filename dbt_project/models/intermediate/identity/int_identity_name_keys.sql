@@ -5,10 +5,10 @@
     用户5053) and turned into the comparison key that hanzi, pinyin in either order,
     homophone typos and traditional characters share: the family and given pinyin, sorted
     (王小明, 王晓明, 王曉明, 'Wang Xiaoming', 'xiaoming wang', '小明 王' -> 'wang xiaoming').
-    Characters come from the hanzi_pinyin seed (GB 2312), traditional ones are made simplified
-    first (macro hanzi_traditional_table), family names come from cn_surnames. Latin-script names that
-    are not pinyin ('Michaela Neumann') keep their words: the family name is the last word,
-    or the declared family-name column. -#}
+    Characters come from the name_hanzi_pinyin seed (GB 2312), traditional ones are made
+    simplified first (macro hanzi_traditional_table), family names come from name_cn_surnames.
+    Latin-script names that are not pinyin ('Michaela Neumann') keep their words: the family
+    name is the last word, or the declared family-name column. -#}
 {%- set max_given_chars = 4 -%}
 {#- what follows a family name when a person is addressed, not named -#}
 {%- set honorifics = ['先生', '女士', '小姐', '太太', '夫人', '老师', '总', '经理', '老板', '师傅',
@@ -42,7 +42,7 @@ names as (
 ),
 
 surnames as (
-    select surname, pinyin, is_compound from {{ ref('cn_surnames') }}
+    select surname, pinyin, is_compound from {{ ref('name_cn_surnames') }}
 ),
 
 -- two name columns as exports fill them: the whole name typed into one of them ('张泽国' as
@@ -148,9 +148,9 @@ hanzi_given as (
             {%- endfor %}
         ) as given_pinyin
     from hanzi_split as s
-    left join {{ ref('hanzi_pinyin') }} as fp on fp.hanzi = s.family_hanzi
+    left join {{ ref('name_hanzi_pinyin') }} as fp on fp.hanzi = s.family_hanzi
     {%- for i in range(1, max_given_chars + 1) %}
-    left join {{ ref('hanzi_pinyin') }} as g{{ i }} on g{{ i }}.hanzi = substr(s.name_hanzi, length(s.family_hanzi) + {{ i }}, 1)
+    left join {{ ref('name_hanzi_pinyin') }} as g{{ i }} on g{{ i }}.hanzi = substr(s.name_hanzi, length(s.family_hanzi) + {{ i }}, 1)
     {%- endfor %}
 ),
 

@@ -1,10 +1,6 @@
 {#- Every staged behaviour event, judged. An event needs a type, a parseable time no later
-    than the end of the loaded data, and a member or a device to belong to. Incremental: see
-    macros/incremental.sql. -#}
-{{ config(materialized='incremental', incremental_strategy='delete+insert',
-          unique_key=['_source_file', '_row_number'],
-          meta={'test_rows_of_this_run': '_validated_at'},
-          post_hook="{{ drop_rows_of_stale_files(staged_relations('events')) }}") }}
+    than the end of the loaded data, and a member or a device to belong to. Incremental
+    (configured for the folder in dbt_project.yml): see macros/incremental.sql. -#}
 with staged as (
     {{ union_staged('events') }}
 ),

@@ -1,10 +1,7 @@
 {#- Every staged order line, judged. A line must belong to a kept order and have a quantity
-    and a unit price that are non-negative numbers. Incremental: see macros/incremental.sql;
-    the lines of a re-judged order are re-judged with it. -#}
-{{ config(materialized='incremental', incremental_strategy='delete+insert',
-          unique_key=['_source_file', '_row_number'],
-          meta={'test_rows_of_this_run': '_validated_at'},
-          post_hook="{{ drop_rows_of_stale_files(staged_relations('order_items')) }}") }}
+    and a unit price that are non-negative numbers. Incremental (configured for the folder in
+    dbt_project.yml): see macros/incremental.sql; the lines of a re-judged order are re-judged
+    with it. -#}
 with staged as (
     {{ union_staged('order_items') }}
 ),

@@ -1,12 +1,8 @@
 {#- Every staged order, judged. An order must have an id, a parseable time no later than the
     end of the loaded data, a non-negative amount and a customer reference. An order id seen
     twice with different content keeps the later row. Orders whose customer reference matches
-    no customer record are kept: identity resolution counts them. Incremental: see
-    macros/incremental.sql. -#}
-{{ config(materialized='incremental', incremental_strategy='delete+insert',
-          unique_key=['_source_file', '_row_number'],
-          meta={'test_rows_of_this_run': '_validated_at'},
-          post_hook="{{ drop_rows_of_stale_files(staged_relations('orders')) }}") }}
+    no customer record are kept: identity resolution counts them. Incremental (configured
+    for the folder in dbt_project.yml): see macros/incremental.sql. -#}
 with staged as (
     {{ union_staged('orders') }}
 ),
