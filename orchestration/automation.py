@@ -7,7 +7,6 @@ from pathlib import Path
 
 
 from dagster import (
-    AssetKey,
     AssetSelection,
     DefaultScheduleStatus,
     DefaultSensorStatus,
@@ -22,13 +21,13 @@ from dagster import (
 
 from orchestration.ingest.loader import list_files, sha256_file
 from orchestration.sources_config import SourcesConfig
-from orchestration.warehouse import CatalogError, WarehouseError, open_read_only
+from orchestration.warehouse import CatalogError, WarehouseError, open_read_only, tables
 
 EVERYTHING_JOB = "refresh_everything"
 DAILY_REFRESH_JOB = "daily_refresh"
 WEEKLY_TRAINING_JOB = "weekly_churn_training"
 # the weekly training: the churn classifier artefact and the backtest (orchestration/assets/churn_training.py)
-TRAINING = AssetSelection.assets(AssetKey(["model_tags", "churn_model"]), AssetKey(["model_tags", "churn_backtest"]))
+TRAINING = AssetSelection.assets(tables.CHURN_MODEL.key, tables.CHURN_BACKTEST.key)
 
 # In-process: the steps share one DuckDB file, which one process writes at a time.
 everything_job = define_asset_job(

@@ -21,13 +21,14 @@ from orchestration.exports.restricted import contacts_path, write_contacts
 from orchestration.exports.segments import export_all_segments
 from orchestration.reports.portrait_data import load_portrait_data
 from orchestration.reports.portrait_html import render_portrait_report
+from orchestration.warehouse import Table, tables
 from orchestration.warehouse.resource import DuckDBWarehouse
 
 GROUP = "exports"
 
 
 def _mart(name: str) -> AssetKey:
-    return AssetKey(["marts", name])
+    return tables.mart(name).key
 
 
 def build_export_assets(outputs: Path, work_dir: Path) -> list:
@@ -47,7 +48,7 @@ def build_export_assets(outputs: Path, work_dir: Path) -> list:
             "files": MetadataValue.json({e.path.name: e.rows for e in written})})
 
     @asset(key=["exports", "bi_warehouse"], group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"duckdb", "parquet"},
-           deps=[AssetKey(t.split(".")) for t in BI_TABLES],
+           deps=[Table.parse(t).key for t in BI_TABLES],
            description=f"The BI copy in {bi_dir}: only the BI-facing marts, masked personal data, replaced in one "
                        "rename at the end of each run; safe to open read-only from a BI tool, and what the "
                        "operator commands read. Also the docs catalogue (columns, no rows) for `huaxiang docs`.")

@@ -12,17 +12,17 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetChecksDefinition,
-    AssetKey,
     MetadataValue,
     asset_check,
 )
 
 from orchestration.warehouse.resource import WAREHOUSE_POOL
 from orchestration.identity.evaluation import evaluate, identity_stats, match_parameters_markdown
+from orchestration.warehouse import tables
 from orchestration.warehouse.resource import DuckDBWarehouse
 from orchestration.settings import Settings
 
-XREF_ASSET = AssetKey(["marts", "customer_source_xref"])
+XREF_ASSET = tables.CUSTOMER_SOURCE_XREF.key
 
 
 def build_identity_checks(settings: Settings, landing_dir: Path) -> list[AssetChecksDefinition]:

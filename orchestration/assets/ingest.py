@@ -6,7 +6,6 @@ rows read = loaded + rejected) and the Great Expectations suite on the rows just
 
 from pathlib import Path
 
-import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -22,11 +21,12 @@ from dagster import (
 from orchestration.ingest.loader import (
     TableLoadReport,
     load_table,
-    quote_ident,
     reconcile,
     reject_reason_counts,
 )
 from orchestration.ingest.quality import validate_frame
+from orchestration.ingest.raw_tables import loaded_rows
+from orchestration.warehouse import tables
 from orchestration.warehouse.resource import WAREHOUSE_POOL, DuckDBWarehouse
 from orchestration.sources_config import SourcesConfig, TableConfig
 
@@ -34,20 +34,7 @@ GE_SAMPLE_ROWS = 200_000
 """Rows of the batch the suite looks at: the expectations are shares, a sample shows them."""
 
 def raw_asset_key(table: TableConfig) -> AssetKey:
-    return AssetKey(["raw", table.raw_table])
-
-
-def _batch_frame(con, table: TableConfig, report: TableLoadReport) -> pd.DataFrame:
-    """The rows loaded by this run (or, if every file was unchanged, the table), in file order."""
-    files = report.loaded_files
-    where, params = "", []
-    if files:
-        where = f"where _source_file in ({', '.join('?' for _ in files)})"
-        params = list(files)
-    cols = ", ".join(quote_ident(c) for c in table.raw_columns + ["_row_number", "_row_hash"])
-    return con.execute(
-        f"select {cols} from raw.{quote_ident(table.raw_table)} {where} "
-        f"order by _source_file, _row_number limit {GE_SAMPLE_ROWS}", params).fetch_df()
+    return tables.raw(table.raw_table).key
 
 
 def build_raw_asset(table: TableConfig, landing_dir: Path) -> AssetsDefinition:
@@ -75,7 +62,7 @@ def build_raw_asset(table: TableConfig, landing_dir: Path) -> AssetsDefinition:
             report = load_table(con, table, landing_dir)
             balance = reconcile(con, table)
             reasons = reject_reason_counts(con, table)
-            frame = _batch_frame(con, table, report)
+            frame = loaded_rows(con, table, report.loaded_files, GE_SAMPLE_ROWS)
         totals = report.totals()
         for f in report.files:
             if f.status != "unchanged":

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 
 from orchestration.ingest.readers import Chunk, Reject
 from orchestration.sources_config import TableConfig
-from orchestration.warehouse import Connection, registered
+from orchestration.warehouse import Connection, read_frame, registered
 
 LINEAGE_COLUMNS = ("_source_file", "_row_number", "_loaded_at", "_row_hash", "_unmapped")
 
@@ -319,3 +320,15 @@ def reject_reason_counts(con: Connection, table: TableConfig,
         "where source = ? and table_name = ? group by 1 order by 2 desc, 1 limit ?",
         [table.source, table.name, limit]).fetchall()
     return {r: int(n) for r, n in rows}
+
+
+def loaded_rows(con: Connection, table: TableConfig, files: list[str], limit: int) -> pd.DataFrame:
+    """The rows of `files` (all the table's rows when none: every file was unchanged), in file
+    order, at most `limit`: the sample the Great Expectations suite reads."""
+    where, params = "", {}
+    if files:
+        where = "where _source_file in (" + ", ".join(f"$f{i}" for i in range(len(files))) + ")"
+        params = {f"f{i}": f for i, f in enumerate(files)}
+    cols = ", ".join(quote_ident(c) for c in table.raw_columns + ["_row_number", "_row_hash"])
+    return read_frame(con, f"select {cols} from raw.{quote_ident(table.raw_table)} {where} "
+                           f"order by _source_file, _row_number limit {int(limit)}", params)
