@@ -186,7 +186,7 @@ def tags_list(layer: str | None, warehouse: Path | None, rule_tags_dir: Path | N
 @_rules_option
 def tags_show(key: str, warehouse: Path | None, rule_tags_dir: Path | None) -> None:
     from orchestration.tags.rule_engine import EVENTS_VIEW, ORDERS_VIEW, TAG_INPUTS, VALUES_TABLE
-    from orchestration.tags.rules import compile_rule_tag
+    from orchestration.tags.rules.compiling import compile_rule_tag
 
     settings = _settings(warehouse, rule_tags_dir)
     config = _config(settings)

@@ -12,7 +12,8 @@ import pytest
 
 from orchestration.settings import DEFAULT_TAGS
 from orchestration.tags.catalogue import load_tag_config
-from orchestration.tags.rules import compile_rule_tag, fields_from_catalogue, load_rule_tags
+from orchestration.tags.rules.compiling import compile_rule_tag
+from orchestration.tags.rules.loading import fields_from_catalogue, load_rule_tags
 
 FIELDS = fields_from_catalogue(load_tag_config(DEFAULT_TAGS))
 AS_OF = date(2026, 6, 30)
@@ -329,7 +330,8 @@ def test_rule_tags_may_compare_other_rule_tags_by_their_type(tmp_path, con):
 
 # ----------------------------------------------------------------------------- segments
 def test_segments_are_tag_expressions_without_events(tmp_path):
-    from orchestration.tags.rules import load_segments, rule_field_spec
+    from orchestration.tags.rules.loading import rule_field_spec
+    from orchestration.tags.rules.segments import load_segments
 
     rule_specs = {"predicted_churn": rule_field_spec("predicted_churn", "boolean", ("true", "false"))}
     path = write(tmp_path, "segs.yml", """\
@@ -366,7 +368,8 @@ def test_segments_are_tag_expressions_without_events(tmp_path):
 def test_the_repository_rule_tags_and_segments_are_sound():
     from orchestration.settings import DEFAULT_RULE_TAGS, DEFAULT_SEGMENTS
     from orchestration.tags.rule_engine import rule_fields
-    from orchestration.tags.rules import load_segments, rule_tag_specs
+    from orchestration.tags.rules.loading import rule_tag_specs
+    from orchestration.tags.rules.segments import load_segments
 
     config = load_tag_config(DEFAULT_TAGS)
     tags, errors = load_rule_tags(DEFAULT_RULE_TAGS, rule_fields(config), {t.key for t in config.tags})

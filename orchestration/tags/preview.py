@@ -19,7 +19,7 @@ from orchestration.tags.rule_engine import (
     membership_sql,
     prepare_relations,
 )
-from orchestration.tags.rules import RuleError, RuleTag, Segment
+from orchestration.tags.rules.schema import RuleError, RuleTag, Segment
 from orchestration.warehouse import Connection, table_exists
 
 SAMPLE_COLUMNS = ("name_masked", "mobile_masked")

@@ -1,6 +1,6 @@
 """Run rule tags and segments in the warehouse: the inputs they read, and their evaluation.
 
-Rules are parsed and compiled by `rules.py` (no database there). This module owns the
+Rules are parsed and compiled by the `rules` package (no database there). This module owns the
 relations a compiled rule reads, all in SQL so the work stays in the warehouse:
 
 * `model_tags.tag_inputs`: one row per customer known on the as-of date with every tag of the
@@ -25,15 +25,10 @@ from datetime import date
 
 
 from orchestration.tags.catalogue import FACTS, TagConfig
-from orchestration.tags.rules import (
-    FieldSpec,
-    RuleError,
-    RuleTag,
-    Segment,
-    compile_rule_tag,
-    fields_from_catalogue,
-    reasons_sql,
-)
+from orchestration.tags.rules.compiling import compile_rule_tag
+from orchestration.tags.rules.loading import fields_from_catalogue
+from orchestration.tags.rules.schema import FieldSpec, RuleError, RuleTag, Segment
+from orchestration.tags.rules.segments import reasons_sql
 from orchestration.warehouse import Connection, InterruptError, WarehouseError
 
 TAG_INPUTS = "model_tags.tag_inputs"

@@ -20,7 +20,9 @@ from orchestration.tags.catalogue import TagConfig
 from orchestration.tags.model_tags import write_model_table
 from orchestration.tags.rule_engine import TAG_INPUTS, inputs_as_of, membership_sql, rule_fields
 from orchestration.tags.rule_tags import load_rules, where_defined
-from orchestration.tags.rules import RuleError, Segment, load_segments, rule_tag_specs
+from orchestration.tags.rules.loading import rule_tag_specs
+from orchestration.tags.rules.schema import RuleError, Segment
+from orchestration.tags.rules.segments import load_segments
 from orchestration.warehouse import Connection, WarehouseError, table_exists
 from orchestration.warehouse.tables import RULE_TAG_VALUES, SEGMENT_CATALOGUE, SEGMENT_MEMBERS, SEGMENT_MEMBERSHIP
 
