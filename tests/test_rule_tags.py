@@ -125,7 +125,7 @@ def test_an_injection_in_a_value_is_bound_not_executed(tmp_path, con):
     tags, errors = load_rule_tags(tmp_path, FIELDS)
     assert errors == []
     sql, params = compile_rule_tag(tags[0], AS_OF, "facts", "events", "rule_values")
-    assert "drop table" not in sql and "杭州'); drop table facts; --" in params
+    assert "drop table" not in sql and "杭州'); drop table facts; --" in params.values()
     assert set(run(con, tags[0]).values()) == {"false"}
     assert con.execute("select count(*) from facts").fetchall() == [(4,)]
 
@@ -217,7 +217,7 @@ def test_rule_version_changes_with_the_rule(tmp_path):
 
 
 # ----------------------------------------------------------------------------- number tags, sql form
-def test_a_number_tag_sums_its_points_with_literals_bound_in_text_order(tmp_path, con):
+def test_a_number_tag_sums_its_points_with_named_literals(tmp_path, con):
     write(tmp_path, "score.yml", """\
         key: buyer_score
         name_zh: 购买评分
@@ -235,6 +235,11 @@ def test_a_number_tag_sums_its_points_with_literals_bound_in_text_order(tmp_path
     sql, params = compile_rule_tag(tags[0], AS_OF, "facts", "events", "rule_values")
     got = {c: (v, n) for c, v, n in con.execute(sql, params).fetchall()}
     assert got == {"c1": ("16.5", 16.5), "c2": ("1", 1.0), "c3": ("31", 31.0), "c4": ("6.5", 6.5)}
+    # named in the order of the text, the same names and text every time
+    assert params == {"p1": 1, "p2": 2, "p3": 10, "p4": "杭州", "p5": 5.5, "p6": 100, "p7": 1000, "p8": 20}
+    assert sql.index("$p1") < sql.index("$p2") < sql.index("$p8") and "?" not in sql
+    assert compile_rule_tag(load_rule_tags(tmp_path, FIELDS)[0][0], AS_OF, "facts", "events", "rule_values") \
+        == (sql, params)
 
 
 SQL_TAG = """\

@@ -55,11 +55,11 @@ def evaluate_segments(con: Connection, segments: list[Segment], built_rule_tags:
             continue
         sql, params = membership_sql(seg, facts, rule_values)
         try:
-            con.execute(f"insert into {MEMBERS_TEMP} select ?, customer_id, reasons from ({sql}) as m",
-                        [seg.key, *params])
+            con.execute(f"insert into {MEMBERS_TEMP} select $segment_key, customer_id, reasons from ({sql}) as m",
+                        {**params, "segment_key": seg.key})
             built.append(seg)
         except WarehouseError as exc:
-            con.execute(f"delete from {MEMBERS_TEMP} where segment_key = ?", [seg.key])
+            con.execute(f"delete from {MEMBERS_TEMP} where segment_key = $segment_key", {"segment_key": seg.key})
             errors.append(RuleError(seg.path, seg.line, seg.key, f"failed in the warehouse: {str(exc).splitlines()[0]}",
                                     "segment"))
     return built, errors

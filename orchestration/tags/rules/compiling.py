@@ -1,5 +1,10 @@
 """Rule tags compiled to SQL: identifiers quoted from the whitelist, every literal a bound
-parameter."""
+parameter.
+
+Parameters are named (`$p1`, `$p2`, ... in the order they are bound, which is the order of
+the text; `$as_of` in the `sql:` form), returned as a dict: a caller adds its own
+(`$tag_key`, ...) without counting placeholders. The same rule always compiles to the same
+text and names."""
 
 from __future__ import annotations
 
@@ -23,11 +28,14 @@ class ConditionSql:
     events: str
     rule_values: str
     as_of: date
-    params: list = field(default_factory=list)
+    prefix: str = "p"  # parameter names: prefix + a number from 1
+    params: dict[str, Any] = field(default_factory=dict)
 
     def bind(self, value: Any) -> str:
-        self.params.append(value)
-        return "?"
+        """A new named parameter for `value`; its placeholder for the text."""
+        name = f"{self.prefix}{len(self.params) + 1}"
+        self.params[name] = value
+        return f"${name}"
 
     def condition(self, node: Any) -> str:
         if isinstance(node, Group):
@@ -36,7 +44,6 @@ class ConditionSql:
             joiner = " and " if node.kind == "all" else " or "
             return "(" + joiner.join(f"coalesce({self.condition(i)}, false)" for i in node.items) + ")"
         if isinstance(node, Event):
-            # placeholders are positional: bind in the order they appear in the text
             parts = []
             for bound, op in ((node.min_count, ">="), (node.max_count, "<=")):
                 if bound is None:
@@ -50,7 +57,7 @@ class ConditionSql:
             return "(" + " and ".join(parts) + ")"
         assert isinstance(node, Compare)
         op, v = node.op, node.value
-        if op == "contains":  # the value comes first in the text
+        if op == "contains":
             needle = self.bind(v)
             return f"(position({needle} in {self.column(node.field)}) > 0)"
         column = self.column(node.field)
@@ -77,7 +84,7 @@ class ConditionSql:
 
 
 def compile_rule_tag(tag: RuleTag, as_of: date, facts: str, events: str, rule_values: str,
-                     orders: str = "orders") -> tuple[str, list]:
+                     orders: str = "orders") -> tuple[str, dict[str, Any]]:
     """SELECT customer_id, value, numeric_value for every customer of `facts` on `as_of`, and
     its parameters.
 
@@ -91,10 +98,10 @@ def compile_rule_tag(tag: RuleTag, as_of: date, facts: str, events: str, rule_va
     sql.rule_fields = tag.depends_on
     sql.numeric_fields = tag.numeric_deps
     if tag.value_type == "number":
-        base = sql.bind(tag.base)  # bound first: it comes first in the text
+        base = sql.bind(tag.base)
         terms = []
         for cond, pts in tag.points:
-            condition = sql.condition(cond)  # the condition's literals come before the points
+            condition = sql.condition(cond)
             terms.append(f"case when coalesce({condition}, false) then {sql.bind(pts)} else 0 end")
         total = f"cast({base} as double) + " + " + ".join(terms)
         text = (f"select t.customer_id, {_number_text('v')} as value, v as numeric_value "
@@ -120,9 +127,9 @@ def _number_text(expr: str) -> str:
             f"else cast({expr} as varchar) end")
 
 
-def _compile_sql_form(tag: RuleTag, as_of: date, facts: str, events: str, orders: str) -> tuple[str, list]:
+def _compile_sql_form(tag: RuleTag, as_of: date, facts: str, events: str, orders: str) -> tuple[str, dict[str, Any]]:
     query, n = tag.sql.render({"customers": facts, "events": events, "orders": orders})
-    params = [as_of] * n  # $as_of is the only parameter, so the order of the ? does not matter
+    params = {"as_of": as_of} if n else {}  # DuckDB refuses a parameter the text does not name
     if tag.value_type == "boolean":
         text = (f"select t.customer_id, case when t.customer_id in (select q.customer_id from ({query}) as q) "
                 f"then 'true' else 'false' end as value, cast(null as double) as numeric_value "

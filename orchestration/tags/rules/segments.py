@@ -62,10 +62,10 @@ def _parse_segment(path: Path, raw: Any, fields: dict[str, FieldSpec], rule_keys
                    definition=json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str))
 
 
-def reasons_sql(segment: Segment, facts: str, rule_values: str) -> tuple[str, list]:
+def reasons_sql(segment: Segment, facts: str, rule_values: str) -> tuple[str, dict[str, Any]]:
     """A JSON object (text) of the values of the fields a segment names, for the customer of
     `facts` aliased t: the tags that put the customer in the segment."""
-    sql = ConditionSql(facts=facts, events="", rule_values=rule_values, as_of=date.min)
+    sql = ConditionSql(facts=facts, events="", rule_values=rule_values, as_of=date.min, prefix="r")
     sql.rule_fields, sql.numeric_fields = segment.depends_on, segment.numeric_deps
     fields_used = segment.fields_used
     pairs = ", ".join(f"{sql.bind(name)}, {sql.column(name)}" for name in fields_used)

@@ -33,7 +33,8 @@ class SqlRule:
     line: int
 
     def render(self, tables: dict[str, str]) -> tuple[str, int]:
-        """The query with the tables bound and `$as_of` as positional parameters, and how many."""
+        """The query with the tables bound, and how many times it names the parameter `$as_of`
+        (written `$as_of` or `:as_of` in the rule; `$as_of` in the text returned)."""
         tree = self.expression.copy()
         ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
         for table in tree.find_all(exp.Table):
@@ -41,7 +42,7 @@ class SqlRule:
                 table.replace(exp.to_table(tables[table.name]).as_(table.alias_or_name))
         n = 0
         for ph in list(tree.find_all(exp.Placeholder)):
-            ph.replace(exp.Placeholder())
+            ph.replace(exp.Placeholder(this="as_of"))
             n += 1
         return tree.sql(dialect="duckdb"), n
 
