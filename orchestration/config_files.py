@@ -161,6 +161,8 @@ def describe(error: dict, model: type[BaseModel]) -> tuple[str, str]:
         allowed = allowed_values(model, error["loc"])
         return "choice", (f"{field} {value!r} is not one of {allowed}" if allowed
                           else f"{field} {value!r}: {error['msg']}")
+    if kind in _TYPE_WORDS and value is None:  # `name_zh:` with nothing after it
+        return "missing", f"missing {field}"
     if kind in _TYPE_WORDS:
         return "type", f"{field} must be {_TYPE_WORDS[kind]}, not {value!r}"
     if kind == "string_too_short":
@@ -195,6 +197,15 @@ def problems(exc: ValidationError, doc: Any, model: type[BaseModel], loc_prefix:
                         tuple(keys), tuple(allowed))
         result.append(p)
     return result
+
+
+def first_problem(model: type[BaseModel], doc: Any) -> Problem | None:
+    """The first problem of `doc` for `model` (see `problems`), or None when it is sound."""
+    try:
+        model.model_validate(doc)
+    except ValidationError as exc:
+        return problems(exc, doc, model)[0]
+    return None
 
 
 def dotted(loc: tuple) -> str:

@@ -424,3 +424,39 @@ def test_hostile_rule_files_are_refused_with_the_file_and_line_and_the_others_bu
                for m in messages), messages
     assert any(m.startswith(f"{huge}: the file is ") and "a rule file holds at most 1,000,000" in m
                for m in messages), messages
+
+
+# ----------------------------------------------------------------------------- keys and types (pydantic)
+@pytest.mark.parametrize("change, line, message", [
+    (("name_en: x\n", ""), 1, "tag 'typed': missing name_en"),
+    (("name_en: x\n", "name_en:\n"), 3, "tag 'typed': missing name_en"),
+    (("name_en: x\n", "name_en: [x, y]\n"), 3, "tag 'typed': name_en must be text, not ['x', 'y']"),
+    (("owner: x\n", "owner: x\ncolour: red\nshape: round\n"), 1, "tag 'typed': unknown option(s) ['colour', 'shape']"),
+    (("value_type: boolean\n", "value_type: flag\n"), 6,
+     "tag 'typed': value_type 'flag' is not one of ['boolean', 'enum', 'number']"),
+    (("owner: x\n", "owner: x\nlayer: model\n"), 6, "tag 'typed': layer 'model' is not one of ['rule', 'predictive']"),
+])
+def test_keys_and_types_of_a_rule_tag_are_checked_with_file_and_line(tmp_path, change, line, message):
+    text = ("key: typed\nname_zh: x\nname_en: x\ndescription: x\nowner: x\nvalue_type: boolean\n"
+            "rule: {field: paid_orders_total, op: '>', value: 0}\n")
+    assert change[0] in text
+    path = write(tmp_path, "typed.yml", text.replace(change[0], change[1]))
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert tags == [] and [str(e) for e in errors] == [f"{path}:{line}: {message}"]
+
+
+@pytest.mark.parametrize("change, line, message", [
+    (("    description: x\n", ""), 2, "segment 'typed': missing description"),
+    (("name_zh: x\n", "name_zh: {a: b}\n"), 3, "segment 'typed': name_zh must be text, not {'a': 'b'}"),
+    (("owner: x\n", "owners: x\n"), 2, "segment 'typed': unknown option(s) ['owners']"),
+    (("op: '>'", "op: '>>'"), 8, "segment 'typed': unknown operator '>>'"),
+])
+def test_keys_and_types_of_a_segment_are_checked_with_file_and_line(tmp_path, change, line, message):
+    from orchestration.tags.rules.segments import load_segments
+
+    text = ("segments:\n  - key: typed\n    name_zh: x\n    name_en: x\n    description: x\n    owner: x\n"
+            "    rule:\n      {field: paid_orders_total, op: '>', value: 0}\n")
+    assert change[0] in text
+    path = write(tmp_path, "typed.yml", text.replace(change[0], change[1]))
+    segments, errors = load_segments(tmp_path, FIELDS, {})
+    assert segments == [] and len(errors) == 1 and str(errors[0]).startswith(f"{path}:{line}: {message}")

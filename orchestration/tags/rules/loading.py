@@ -9,10 +9,12 @@ from typing import Any
 
 import yaml
 
+from pydantic import BaseModel
+
+from orchestration.config_files import LineLoader, first_problem, load_yaml
 from orchestration.tags.rules.conditions import ConditionParser, number
 from orchestration.tags.rules.schema import (
     KEY_PATTERN,
-    LAYERS,
     MAX_NESTING,
     MAX_RULE_FILE_BYTES,
     VALUE_TYPES,
@@ -20,18 +22,14 @@ from orchestration.tags.rules.schema import (
     FieldSpec,
     RuleError,
     RuleTag,
+    RuleTagEntry,
 )
 from orchestration.tags.rules.sql_form import parse_sql_rule
 
 
-class _Mapping(dict):
-    line: int = 0
-    value_lines: dict  # key -> line where its value starts
-
-
-class _LineLoader(yaml.SafeLoader):
-    """Remembers the line of every mapping, so errors can point at it. Refuses aliases (`*a`:
-    nothing in a rule needs them, and nested aliases expand exponentially, the 'billion
+class RuleFileLoader(LineLoader):
+    """Remembers the line of every mapping and list, so errors can point at it. Refuses aliases
+    (`*a`: nothing in a rule needs them, and nested aliases expand exponentially, the 'billion
     laughs') and nesting deeper than MAX_NESTING, each with the line."""
 
     def __init__(self, stream):
@@ -54,19 +52,8 @@ class _LineLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
-    mapping = _Mapping(loader.construct_mapping(node, deep=True))
-    mapping.line = node.start_mark.line + 1
-    mapping.value_lines = {getattr(k, "value", None): v.start_mark.line + 1 for k, v in node.value}
-    # a block scalar (| or >) starts on the line below its key
-    mapping.value_lines.update({getattr(k, "value", None): v.start_mark.line + 2 for k, v in node.value
-                                if getattr(v, "style", None) in ("|", ">")})
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 # dates stay text: the rule checker parses them and names the field (YAML would raise on 2026-13-01)
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+RuleFileLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
 def file_entries(path: Path, list_key: str = "tags") -> list[Any]:
@@ -75,7 +62,7 @@ def file_entries(path: Path, list_key: str = "tags") -> list[Any]:
         raise RuleError(path, None, None, f"the file is {size:,} bytes; a rule file holds at most "
                                           f"{MAX_RULE_FILE_BYTES:,} (long value lists belong in a table)")
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        doc = load_yaml(path.read_text(encoding="utf-8"), RuleFileLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise RuleError(path, mark.line + 1 if mark else None, None,
@@ -109,6 +96,15 @@ def _raw_spec(raw: dict) -> FieldSpec:
     return rule_field_spec(raw["key"], kind, values)
 
 
+def check_entry(model: type[BaseModel], path: Path, raw: dict, key: str, what: str = "tag") -> None:
+    """The keys and types of a rule or segment entry (`model`): the first problem as a RuleError
+    at the line of its node."""
+    problem = first_problem(model, raw)
+    if problem is not None:
+        message = f"unknown option(s) {list(problem.keys)}" if problem.kind == "unknown" else problem.message
+        raise RuleError(path, problem.line, key, message, what)
+
+
 def _parse_tag(path: Path, raw: Any, fields: dict[str, FieldSpec], rule_keys: dict[str, FieldSpec]) -> RuleTag:
     line = getattr(raw, "line", None)
     if not isinstance(raw, dict):
@@ -117,19 +113,9 @@ def _parse_tag(path: Path, raw: Any, fields: dict[str, FieldSpec], rule_keys: di
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         raise RuleError(path, line, None, f"key {key!r} must be lower-case letters, digits and _")
     p = ConditionParser(path, key, fields, {k: v for k, v in rule_keys.items() if k != key})
-    for req in ("name_zh", "name_en", "description", "value_type"):
-        if not raw.get(req):
-            raise p.fail(raw, f"missing {req}")
-    unknown = set(raw) - {"key", "name_zh", "name_en", "description", "owner", "value_type", "layer",
-                          "rule", "buckets", "points", "base", "sql", "values"}
-    if unknown:
-        raise p.fail(raw, f"unknown option(s) {sorted(unknown)}")
+    check_entry(RuleTagEntry, path, raw, key)
     value_type = raw["value_type"]
-    if value_type not in VALUE_TYPES:
-        raise p.fail(raw, f"value_type {value_type!r} is not one of {list(VALUE_TYPES)}")
     layer = raw.get("layer", "rule")
-    if layer not in LAYERS:
-        raise p.fail(raw, f"layer {layer!r} is not one of {list(LAYERS)}")
     forms = [f for f in ("rule", "buckets", "points", "sql") if f in raw]
     expected = {"boolean": "rule", "enum": "buckets", "number": "points"}[value_type]
     if len(forms) != 1 or forms[0] not in (expected, "sql"):

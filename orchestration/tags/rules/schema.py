@@ -7,7 +7,9 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, SkipValidation
 
 if TYPE_CHECKING:
     from orchestration.tags.rules.sql_form import SqlRule
@@ -136,3 +138,118 @@ class Segment:
                        owner=self.owner, value_type="boolean", path=self.path, line=self.line,
                        buckets=(Bucket("true", "是", self.condition), Bucket("false", "否", None)),
                        depends_on=self.depends_on, definition=self.definition, numeric_deps=self.numeric_deps)
+
+
+# ----------------------------------------------------------------------------- the files (pydantic)
+# What a rule file or a segment file may hold, for the checks of keys and types (missing,
+# unknown, the wrong type, a value not in a list) and for the JSON Schema editors read
+# (config/schema/). Conditions, buckets and points are described here for the schema but
+# checked by conditions.ConditionParser, whose messages say more than a union of models could.
+Key = Annotated[str, Field(pattern=KEY_PATTERN.pattern, description="lower-case letters, digits and _")]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, populate_by_name=True)
+
+
+class CompareCondition(_Closed):
+    """A field (a catalogue tag, a rule tag or a golden-record field) compared with a value."""
+
+    field_: str = Field(alias="field", description="the tag or field compared")
+    op: Literal[OPS]  # type: ignore[valid-type]
+    value: Any = Field(None, description="a value; a list for in / not_in; [low, high] for between; "
+                                         "none for is_null / is_not_null")
+
+
+class EventWindow(_Closed):
+    """How many events of a type a customer had in a window of days before the as-of date."""
+
+    type: Literal[EVENT_TYPES]  # type: ignore[valid-type]
+    min_count: Annotated[int, Field(ge=0)] | None = None
+    max_count: Annotated[int, Field(ge=0)] | None = None
+    from_days_ago: Annotated[int, Field(ge=0, le=MAX_WINDOW_DAYS)]
+    to_days_ago: Annotated[int, Field(ge=0, le=MAX_WINDOW_DAYS)]
+
+
+class EventCondition(_Closed):
+    event: EventWindow
+
+
+class AllCondition(_Closed):
+    all_: list["Condition"] = Field(alias="all", min_length=1)
+
+
+class AnyCondition(_Closed):
+    any_: list["Condition"] = Field(alias="any", min_length=1)
+
+
+class NotCondition(_Closed):
+    not_: "Condition" = Field(alias="not")
+
+
+Condition = Union[CompareCondition, EventCondition, AllCondition, AnyCondition, NotCondition]
+for _model in (AllCondition, AnyCondition, NotCondition):
+    _model.model_rebuild()
+
+
+class BucketEntry(_Closed):
+    """An enum tag's value, given to the customers its `when` holds for (in order), or to the
+    rest (`else: true`, the last bucket)."""
+
+    value: Key
+    label: str | None = None
+    when: SkipValidation[Condition] | None = None
+    else_: Literal[True] | None = Field(None, alias="else")
+
+
+class PointsEntry(_Closed):
+    """Points a number tag adds when `when` holds."""
+
+    when: SkipValidation[Condition]
+    points: SkipValidation[float]
+
+
+class RuleTagEntry(_Closed):
+    """One rule tag: a boolean (rule), an enum (buckets) or a number (points), or any of them in sql."""
+
+    key: Key
+    name_zh: Text
+    name_en: Text
+    description: Text
+    owner: str | None = None
+    value_type: Literal[VALUE_TYPES]  # type: ignore[valid-type]
+    layer: Literal[LAYERS] = "rule"  # type: ignore[valid-type]
+    rule: SkipValidation[Condition] | None = None
+    buckets: SkipValidation[list[BucketEntry]] | None = None
+    points: SkipValidation[list[PointsEntry]] | None = None
+    base: SkipValidation[float] | None = None
+    sql: str | None = Field(None, description="one SELECT over customers, events, orders; $as_of is the as-of date")
+    values: dict[str, str] | None = Field(None, description="an enum tag in sql: its values, {value: label}")
+
+
+class RuleTagList(_Closed):
+    tags: list[RuleTagEntry]
+
+
+class RuleTagFile(RootModel[Union[RuleTagEntry, RuleTagList, list[RuleTagEntry]]]):
+    """A rule file (config/rule_tags/*.yml): one tag, a list of tags, or a list under `tags:`."""
+
+
+class SegmentEntry(_Closed):
+    """One segment: an expression over tags (no event conditions)."""
+
+    key: Key
+    name_zh: Text
+    name_en: Text
+    description: Text
+    owner: str | None = None
+    rule: SkipValidation[Condition]
+
+
+class SegmentList(_Closed):
+    segments: list[SegmentEntry]
+
+
+class SegmentFile(RootModel[Union[SegmentEntry, SegmentList, list[SegmentEntry]]]):
+    """A segment file (config/segments/*.yml): one segment, a list, or a list under `segments:`."""

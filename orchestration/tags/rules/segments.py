@@ -10,8 +10,8 @@ from typing import Any
 
 from orchestration.tags.rules.compiling import ConditionSql
 from orchestration.tags.rules.conditions import ConditionParser
-from orchestration.tags.rules.loading import file_entries
-from orchestration.tags.rules.schema import KEY_PATTERN, FieldSpec, RuleError, Segment
+from orchestration.tags.rules.loading import check_entry, file_entries
+from orchestration.tags.rules.schema import KEY_PATTERN, FieldSpec, RuleError, Segment, SegmentEntry
 
 
 def load_segments(folder: Path, fields: dict[str, FieldSpec], rule_keys: dict[str, FieldSpec]
@@ -48,12 +48,9 @@ def _parse_segment(path: Path, raw: Any, fields: dict[str, FieldSpec], rule_keys
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         raise RuleError(path, line, None, f"key {key!r} must be lower-case letters, digits and _")
     p = ConditionParser(path, key, fields, dict(rule_keys), allow_events=False, what="segment")
-    for req in ("name_zh", "name_en", "description", "rule"):
-        if not raw.get(req):
-            raise p.fail(raw, f"missing {req}")
-    unknown = set(raw) - {"key", "name_zh", "name_en", "description", "owner", "rule"}
-    if unknown:
-        raise p.fail(raw, f"unknown option(s) {sorted(unknown)}")
+    check_entry(SegmentEntry, path, raw, key, "segment")
+    if not raw["rule"]:
+        raise p.fail(raw, "missing rule")
     condition = p.condition(raw["rule"])
     return Segment(key=key, name_zh=str(raw["name_zh"]), name_en=str(raw["name_en"]),
                    description=str(raw["description"]).strip(), owner=str(raw.get("owner") or "运营"),
