@@ -90,6 +90,7 @@ class Problem:
     line: int | None
     message: str
     kind: str = "other"  # missing | unknown | choice | type | other
+    detail: str = ""  # the message without the key's name: "'xml' is not one of [...]"
     keys: tuple[str, ...] = ()  # unknown: the unknown keys of the mapping at loc
     allowed: tuple[str, ...] = ()  # unknown: the keys it may have
 
@@ -150,24 +151,23 @@ _TYPE_WORDS = {
 }
 
 
-def describe(error: dict, model: type[BaseModel]) -> tuple[str, str]:
-    """(kind, sentence) for one pydantic error: kind is missing, unknown, choice, type or other."""
+def describe(error: dict, model: type[BaseModel]) -> tuple[str, str, str]:
+    """(kind, sentence, detail) for one pydantic error: kind is missing, unknown, choice, type
+    or other; the sentence names the key ("layer 'x' is not one of [...]"), the detail does not."""
     kind, value, field = error["type"], error.get("input"), error["loc"][-1] if error["loc"] else ""
-    if kind == "missing":
-        return "missing", f"missing {field}"
+    if kind == "missing" or (kind in _TYPE_WORDS and value is None) or kind == "string_too_short":
+        return "missing", f"missing {field}", "missing"  # absent, `name_zh:` with nothing after it, or ""
     if kind == "extra_forbidden":
-        return "unknown", f"unknown key {field!r}"
+        return "unknown", f"unknown key {field!r}", "unknown key"
     if kind in ("literal_error", "enum"):
         allowed = allowed_values(model, error["loc"])
-        return "choice", (f"{field} {value!r} is not one of {allowed}" if allowed
-                          else f"{field} {value!r}: {error['msg']}")
-    if kind in _TYPE_WORDS and value is None:  # `name_zh:` with nothing after it
-        return "missing", f"missing {field}"
+        detail = f"{value!r} is not one of {allowed}" if allowed else f"{value!r}: {error['msg']}"
+        return "choice", f"{field} {detail}", detail
     if kind in _TYPE_WORDS:
-        return "type", f"{field} must be {_TYPE_WORDS[kind]}, not {value!r}"
-    if kind == "string_too_short":
-        return "missing", f"missing {field}"
-    return "other", f"{field}: {error['msg'][0].lower()}{error['msg'][1:]} (got {value!r})"
+        detail = f"must be {_TYPE_WORDS[kind]}, not {value!r}"
+        return "type", f"{field} {detail}", detail
+    detail = f"{error['msg'][0].lower()}{error['msg'][1:]} (got {value!r})"
+    return "other", f"{field}: {detail}", detail
 
 
 def problems(exc: ValidationError, doc: Any, model: type[BaseModel], loc_prefix: tuple = ()
@@ -180,7 +180,7 @@ def problems(exc: ValidationError, doc: Any, model: type[BaseModel], loc_prefix:
     unknown: dict[tuple, list[str]] = {}
     for error in exc.errors():
         loc = tuple(error["loc"])
-        kind, text = describe(error, model)
+        kind, text, detail = describe(error, model)
         if kind == "unknown":
             if loc[:-1] not in unknown:
                 unknown[loc[:-1]] = []
@@ -188,13 +188,13 @@ def problems(exc: ValidationError, doc: Any, model: type[BaseModel], loc_prefix:
             unknown[loc[:-1]].append(str(loc[-1]))
             continue
         line = line_at(doc, loc)
-        out.append((0 if kind == "missing" else 2, Problem(loc_prefix + loc, line, text, kind)))
+        out.append((0 if kind == "missing" else 2, Problem(loc_prefix + loc, line, text, kind, detail)))
     result = []
     for rank, p in sorted(out, key=lambda pair: pair[0]):
         if rank == 1:
             keys, allowed = sorted(unknown[p.loc]), allowed_keys(model, p.loc)
             p = Problem(loc_prefix + p.loc, p.line, f"unknown key(s) {keys}; allowed: {allowed}", "unknown",
-                        tuple(keys), tuple(allowed))
+                        f"unknown key(s) {keys}; allowed: {allowed}", tuple(keys), tuple(allowed))
         result.append(p)
     return result
 
