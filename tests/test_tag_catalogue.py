@@ -64,17 +64,17 @@ def test_a_rule_version_changes_only_with_its_rule(tmp_path):
 
 @pytest.mark.parametrize("old, new, line, message", [
     # missing, wrong type, unknown key, a value not in the list (pydantic), and checks in code
-    ("name_en: Gender, ", "", 63, "tag 'gender': missing name_en"),
-    ("values: {M: 男, F: 女}", "values: [M, F]", 64, "tag 'gender': values must be a mapping, not ['M', 'F']"),
-    ("window_days: 365 ", "window_days: a year ", 18,
+    ("name_en: Gender, ", "", 64, "tag 'gender': missing name_en"),
+    ("values: {M: 男, F: 女}", "values: [M, F]", 65, "tag 'gender': values must be a mapping, not ['M', 'F']"),
+    ("window_days: 365 ", "window_days: a year ", 19,
      "parameters.rfm.window_days: must be a whole number, not 'a year'"),
-    ("decay: 0.9 ", "decai: 0.9 ", 23, "parameters.loyalty: unknown parameter(s) ['decai']; known: ['decay', "),
+    ("decay: 0.9 ", "decai: 0.9 ", 24, "parameters.loyalty: unknown parameter(s) ['decai']; known: ['decay', "),
     ("{key: gender, name_zh: 性别, name_en: Gender, layer: fact,", "{key: gender, name_zh: 性别, name_en: Gender, layer: facts,",
-     63, "tag 'gender': layer 'facts' is not one of ['fact', 'model', 'predictive', 'rule']"),
-    ("max_distribution_shift: 0.25", "max_distribution_shift: 2", 59,
+     64, "tag 'gender': layer 'facts' is not one of ['fact', 'model', 'predictive', 'rule']"),
+    ("max_distribution_shift: 0.25", "max_distribution_shift: 2", 60,
      "checks.max_distribution_shift: input should be less than or equal to 1 (got 2)"),
-    ("values: {M: 男, F: 女}", "values: {}", 63, "tag 'gender': an enum tag needs its values"),
-    ("silent_multiple: 3\n", "silent_multiple: 1\n", 28, "parameters.customer_state: customer_state multiples must"),
+    ("values: {M: 男, F: 女}", "values: {}", 64, "tag 'gender': an enum tag needs its values"),
+    ("silent_multiple: 3\n", "silent_multiple: 1\n", 29, "parameters.customer_state: customer_state multiples must"),
 ])
 def test_problems_name_the_file_and_line(tmp_path, old, new, line, message):
     text = DEFAULT_TAGS.read_text(encoding="utf-8")
