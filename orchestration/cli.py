@@ -9,6 +9,7 @@
     huaxiang tags list | show | validate | preview     the tags, rule tags (config/rule_tags)
     huaxiang segments list | show | validate | preview | export
                                                        segments (config/segments); see cli_tags.py
+    huaxiang config-schema [--check]                   the JSON Schemas of the config files (config/schema)
 
 Exit codes: 0 success; 1 the run failed or a blocking check failed (for tags and segments: a
 rule is broken); 2 bad input (a sources file, an unknown key, an option that cannot be used);
@@ -310,6 +311,21 @@ def sources_validate(sources_file: Path, landing: Path | None) -> None:
 
 main.add_command(tags)
 main.add_command(segments)
+
+
+@main.command("config-schema", help="Write the JSON Schemas of the config files (config/schema/) from their models.")
+@click.option("--check", is_flag=True, help="Only check; exit 1 when a schema file is out of date.")
+def config_schema(check: bool) -> None:
+    from orchestration.config_schema import SCHEMA_DIR, stale_files, write_schemas
+
+    if check:
+        stale = stale_files()
+        click.echo(f"{SCHEMA_DIR}: out of date: {', '.join(stale)}; run huaxiang config-schema" if stale
+                   else f"{SCHEMA_DIR}: the schemas are in sync")
+        sys.exit(1 if stale else 0)
+    changed = write_schemas()
+    click.echo(f"{SCHEMA_DIR}: wrote {', '.join(changed)}" if changed else f"{SCHEMA_DIR}: already in sync")
+
 
 if __name__ == "__main__":
     main()

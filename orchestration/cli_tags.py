@@ -186,7 +186,7 @@ def tags_list(layer: str | None, warehouse: Path | None, rule_tags_dir: Path | N
 @_rules_option
 def tags_show(key: str, warehouse: Path | None, rule_tags_dir: Path | None) -> None:
     from orchestration.tags.rule_engine import EVENTS_VIEW, ORDERS_VIEW, TAG_INPUTS, VALUES_TABLE
-    from orchestration.tags.rules import compile_rule_tag
+    from orchestration.tags.rules.compiling import compile_rule_tag
 
     settings = _settings(warehouse, rule_tags_dir)
     config = _config(settings)
@@ -206,7 +206,7 @@ def tags_show(key: str, warehouse: Path | None, rule_tags_dir: Path | None) -> N
         click.echo("  definition: " + json.dumps(json.loads(t.definition), ensure_ascii=False))
         sql, params = compile_rule_tag(t, date(2000, 1, 1), TAG_INPUTS, EVENTS_VIEW, VALUES_TABLE, ORDERS_VIEW)
         click.echo(f"  compiled SQL (parameters bound at run time; dates shown for as-of 2000-01-01):\n    {sql}\n"
-                   f"  parameters: {[str(p) for p in params]}")
+                   f"  parameters: { {name: str(p) for name, p in params.items()} }")
     else:
         _usage(f"no tag {key!r}: `huaxiang tags list` shows the tags (a broken rule file: `huaxiang tags validate`)")
     with _read_only(settings, required=False) as con:

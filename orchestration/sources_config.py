@@ -14,9 +14,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+
+from orchestration.config_files import LineLoader, dotted, first_problem, line_at, load_yaml
 
 # Canonical fields per kind of table. Every raw table of a kind has exactly these columns
 # (NULL where the source does not map them), so staging and the unions above it are uniform.
@@ -84,7 +87,67 @@ PRECISIONS: dict[str, tuple[str, ...]] = {"birth_date": ("day", "year")}
 
 
 class SourcesConfigError(ValueError):
-    """A sources file that cannot be used; the message names the file, source, table and key."""
+    """A sources file that cannot be used; the message names the file and line, source, table and key."""
+
+
+# ----------------------------------------------------------------------------- the file (pydantic)
+# Keys, types and allowed values of the sources file, checked before the code below builds
+# the configuration; also the JSON Schema editors read (config/schema/sources.schema.json).
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+class CsvModel(_Model):
+    """How a CSV export is written."""
+
+    model_config = ConfigDict(extra="allow")  # other keys have always been ignored
+    delimiter: str = Field(",", description="a single character")
+    encoding: str = Field("utf-8", description="a Python codec: utf-8, gb18030, ...")
+    header: bool = Field(True, description="the first line names the columns (required for CSV)")
+    quote: str = '"'
+
+
+class TableModel(_Model):
+    """One table of a source system: its files and how their columns map onto canonical fields."""
+
+    kind: Literal[tuple(sorted(CANONICAL_FIELDS))]  # type: ignore[valid-type]
+    path: str = Field(description="a file path or glob under landing_dir")
+    format: Literal[FORMATS]  # type: ignore[valid-type]
+    csv: CsvModel | None = None
+    columns: SkipValidation[dict[str, str | list[str]]] | None = Field(
+        None, description="canonical field: the export's column, or a list of columns joined with a space")
+    extra_columns: dict[str, str] | None = Field(None, description="new lower-case name: the export's column")
+    constants: dict[str, str] | None = Field(None, description="canonical field: a value for every row")
+    value_maps: dict[str, dict[str, str]] | None = Field(None, description="field: {value in the export: value}")
+    pii: list[str] | None = Field(None, description="mapped or extra columns that are personal data")
+    description: str = ""
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2 code; default: the source's")
+    precision: dict[str, Literal["day", "year"]] | None = Field(None, description="birth_date: day | year")
+
+
+class SourceModel(_Model):
+    """A source system."""
+
+    description: str = ""
+    priority: int | None = Field(None, description="lower wins when records of several sources disagree")
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2 code of its records (default CN)")
+    tables: dict[str, TableModel]
+
+
+class SourcesFile(_Model):
+    """config/sources.yml: the source systems huaxiang loads."""
+
+    model_config = ConfigDict(extra="allow")  # other top-level keys have always been ignored
+    version: int | None = None
+    landing_dir: str = Field(".", description="the folder of the landing files, relative to this file")
+    sources: dict[str, SourceModel]
+
+
+class _File(NamedTuple):
+    """The sources file being read: its path and its YAML (with lines) for the messages."""
+
+    path: Path
+    doc: Any
 
 
 @dataclass(frozen=True)
@@ -177,11 +240,13 @@ class SourcesConfig:
         raise KeyError(raw_table)
 
 
-def _err(path: Path, where: str, msg: str) -> SourcesConfigError:
-    return SourcesConfigError(f"{path}: {where}: {msg}")
+def _err(path: _File, where: str, msg: str) -> SourcesConfigError:
+    """`file:line: where: msg`, the line of the node `where` (sources.crm.tables.contacts.kind)."""
+    line = line_at(path.doc, tuple(where.split(".")))
+    return SourcesConfigError(f"{path.path}:{line}: {where}: {msg}" if line else f"{path.path}: {where}: {msg}")
 
 
-def _str_map(value: Any, path: Path, where: str) -> dict[str, str]:
+def _str_map(value: Any, path: _File, where: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -189,7 +254,7 @@ def _str_map(value: Any, path: Path, where: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
-def _column_map(value: Any, path: Path, where: str) -> dict[str, str | tuple[str, ...]]:
+def _column_map(value: Any, path: _File, where: str) -> dict[str, str | tuple[str, ...]]:
     """`columns:`: field -> the export's column, or a list of columns (joined with a space)."""
     if value is None:
         return {}
@@ -213,14 +278,14 @@ def _column_map(value: Any, path: Path, where: str) -> dict[str, str | tuple[str
     return out
 
 
-def _country(value: Any, path: Path, where: str) -> str:
+def _country(value: Any, path: _File, where: str) -> str:
     text = str(value).strip().upper() if value is not None else ""
     if not _COUNTRY.match(text):
         raise _err(path, where, f"{value!r} is not an ISO 3166-1 alpha-2 country code (CN, AU, US ...)")
     return text
 
 
-def _check_inside_landing(pattern: Any, path: Path, where: str) -> None:
+def _check_inside_landing(pattern: Any, path: _File, where: str) -> None:
     """A table's files are read from the landing folder and nowhere else: a path that climbs out
     (`../ground_truth/*.csv`, `../../etc/pass*`) or starts at the root would load files nobody
     meant to ingest into raw tables (and their rejects) that BI and stewards read."""
@@ -233,24 +298,14 @@ def _check_inside_landing(pattern: Any, path: Path, where: str) -> None:
         raise _err(path, where, f"{pattern!r} leaves landing_dir ('..'): paths are globs under landing_dir")
 
 
-def _parse_table(path: Path, source: str, name: str, spec: Any,
+def _parse_table(path: _File, source: str, name: str, spec: Any,
                  source_country: str = DEFAULT_COUNTRY) -> TableConfig:
     where = f"sources.{source}.tables.{name}"
     if not _NAME.match(name):
         raise _err(path, where, "a table name must be lower case letters, digits and _")
-    if not isinstance(spec, dict):
-        raise _err(path, where, "expected a mapping with kind, path, format and columns")
-    known = {"kind", "path", "format", "csv", "columns", "extra_columns", "constants",
-             "value_maps", "pii", "description", "country", "precision"}
-    unknown = sorted(set(spec) - known)
-    if unknown:
-        raise _err(path, where, f"unknown key(s) {unknown}; allowed: {sorted(known)}")
-    kind = spec.get("kind")
-    if kind not in CANONICAL_FIELDS:
-        raise _err(path, f"{where}.kind", f"{kind!r} is not one of {sorted(CANONICAL_FIELDS)}")
-    fmt = spec.get("format")
-    if fmt not in FORMATS:
-        raise _err(path, f"{where}.format", f"{fmt!r} is not one of {list(FORMATS)}")
+    # keys, types, kind and format: checked by TableModel
+    kind = spec["kind"]
+    fmt = spec["format"]
     if not spec.get("path"):
         raise _err(path, f"{where}.path", "missing: a file path or glob under landing_dir")
     _check_inside_landing(spec["path"], path, f"{where}.path")
@@ -323,29 +378,30 @@ def _parse_table(path: Path, source: str, name: str, spec: Any,
 
 def load_sources_config(path: str | Path, landing_dir: str | Path | None = None) -> SourcesConfig:
     """Parse and validate a sources file; `landing_dir` overrides the file's own."""
-    path = Path(path).resolve()
+    file_path = Path(path).resolve()
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(file_path.read_text(encoding="utf-8"), LineLoader)
     except FileNotFoundError:
-        raise SourcesConfigError(f"{path}: sources file not found") from None
+        raise SourcesConfigError(f"{file_path}: sources file not found") from None
     except yaml.YAMLError as exc:
-        raise SourcesConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise SourcesConfigError(f"{file_path}: not valid YAML: {exc}") from None
+    path = _File(file_path, doc)
     if not isinstance(doc, dict) or not isinstance(doc.get("sources"), dict):
         raise _err(path, "top level", "expected a mapping with a `sources:` mapping")
+    problem = first_problem(SourcesFile, doc)
+    if problem is not None:
+        where = dotted(problem.loc[:-1] if problem.kind == "missing" else problem.loc)
+        detail = f"missing {problem.loc[-1]}" if problem.kind == "missing" else problem.detail
+        raise SourcesConfigError(f"{file_path}:{problem.line}: {where}: {detail}")
     if landing_dir is None:
-        landing_dir = path.parent / str(doc.get("landing_dir", "."))
+        landing_dir = file_path.parent / str(doc.get("landing_dir", "."))
     sources: list[SourceConfig] = []
     for sname, sspec in doc["sources"].items():
         sname = str(sname)
         if not _NAME.match(sname) or "__" in sname:
             raise _err(path, f"sources.{sname}",
                        "a source name must be lower case letters, digits and single _")
-        if not isinstance(sspec, dict) or not isinstance(sspec.get("tables"), dict):
-            raise _err(path, f"sources.{sname}", "expected a mapping with a `tables:` mapping")
-        unknown = sorted(set(sspec) - {"description", "priority", "country", "tables"})
-        if unknown:
-            raise _err(path, f"sources.{sname}", f"unknown key(s) {unknown}; allowed: "
-                       "['country', 'description', 'priority', 'tables']")
+        # keys and types: checked by SourceModel
         country = (_country(sspec["country"], path, f"sources.{sname}.country")
                    if sspec.get("country") is not None else DEFAULT_COUNTRY)
         tables = tuple(_parse_table(path, sname, str(t), tspec, country)
@@ -363,4 +419,4 @@ def load_sources_config(path: str | Path, landing_dir: str | Path | None = None)
         ))
     if not sources:
         raise _err(path, "sources", "no source declared")
-    return SourcesConfig(path=path, landing_dir=Path(landing_dir).resolve(), sources=tuple(sources))
+    return SourcesConfig(path=file_path, landing_dir=Path(landing_dir).resolve(), sources=tuple(sources))

@@ -484,7 +484,7 @@ def test_churn_rules_of_any_window_equal_hand_written_sql(run, tmp_path, n, star
     from orchestration.tags.catalogue import load_tag_config
     from orchestration.tags.preview import preview_rule_tag
     from orchestration.tags.rule_engine import rule_fields
-    from orchestration.tags.rules import load_rule_tags
+    from orchestration.tags.rules.loading import load_rule_tags
 
     (tmp_path / "churn.yml").write_text(CHURN_RULE.format(key="churn_x", n=n, start=start, mid=mid, recent=recent),
                                         encoding="utf-8")

@@ -19,7 +19,8 @@ from orchestration.tags.rule_engine import (
     prepare_relations,
     rule_fields,
 )
-from orchestration.tags.rules import load_rule_tags, load_segments, rule_tag_specs
+from orchestration.tags.rules.loading import load_rule_tags, rule_tag_specs
+from orchestration.tags.rules.segments import load_segments
 
 AS_OF = date(2026, 6, 30)
 FIELDS = rule_fields(load_tag_config(DEFAULT_TAGS))

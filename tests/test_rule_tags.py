@@ -12,7 +12,8 @@ import pytest
 
 from orchestration.settings import DEFAULT_TAGS
 from orchestration.tags.catalogue import load_tag_config
-from orchestration.tags.rules import compile_rule_tag, fields_from_catalogue, load_rule_tags
+from orchestration.tags.rules.compiling import compile_rule_tag
+from orchestration.tags.rules.loading import fields_from_catalogue, load_rule_tags
 
 FIELDS = fields_from_catalogue(load_tag_config(DEFAULT_TAGS))
 AS_OF = date(2026, 6, 30)
@@ -124,7 +125,7 @@ def test_an_injection_in_a_value_is_bound_not_executed(tmp_path, con):
     tags, errors = load_rule_tags(tmp_path, FIELDS)
     assert errors == []
     sql, params = compile_rule_tag(tags[0], AS_OF, "facts", "events", "rule_values")
-    assert "drop table" not in sql and "杭州'); drop table facts; --" in params
+    assert "drop table" not in sql and "杭州'); drop table facts; --" in params.values()
     assert set(run(con, tags[0]).values()) == {"false"}
     assert con.execute("select count(*) from facts").fetchall() == [(4,)]
 
@@ -216,7 +217,7 @@ def test_rule_version_changes_with_the_rule(tmp_path):
 
 
 # ----------------------------------------------------------------------------- number tags, sql form
-def test_a_number_tag_sums_its_points_with_literals_bound_in_text_order(tmp_path, con):
+def test_a_number_tag_sums_its_points_with_named_literals(tmp_path, con):
     write(tmp_path, "score.yml", """\
         key: buyer_score
         name_zh: 购买评分
@@ -234,6 +235,11 @@ def test_a_number_tag_sums_its_points_with_literals_bound_in_text_order(tmp_path
     sql, params = compile_rule_tag(tags[0], AS_OF, "facts", "events", "rule_values")
     got = {c: (v, n) for c, v, n in con.execute(sql, params).fetchall()}
     assert got == {"c1": ("16.5", 16.5), "c2": ("1", 1.0), "c3": ("31", 31.0), "c4": ("6.5", 6.5)}
+    # named in the order of the text, the same names and text every time
+    assert params == {"p1": 1, "p2": 2, "p3": 10, "p4": "杭州", "p5": 5.5, "p6": 100, "p7": 1000, "p8": 20}
+    assert sql.index("$p1") < sql.index("$p2") < sql.index("$p8") and "?" not in sql
+    assert compile_rule_tag(load_rule_tags(tmp_path, FIELDS)[0][0], AS_OF, "facts", "events", "rule_values") \
+        == (sql, params)
 
 
 SQL_TAG = """\
@@ -329,7 +335,8 @@ def test_rule_tags_may_compare_other_rule_tags_by_their_type(tmp_path, con):
 
 # ----------------------------------------------------------------------------- segments
 def test_segments_are_tag_expressions_without_events(tmp_path):
-    from orchestration.tags.rules import load_segments, rule_field_spec
+    from orchestration.tags.rules.loading import rule_field_spec
+    from orchestration.tags.rules.segments import load_segments
 
     rule_specs = {"predicted_churn": rule_field_spec("predicted_churn", "boolean", ("true", "false"))}
     path = write(tmp_path, "segs.yml", """\
@@ -366,7 +373,8 @@ def test_segments_are_tag_expressions_without_events(tmp_path):
 def test_the_repository_rule_tags_and_segments_are_sound():
     from orchestration.settings import DEFAULT_RULE_TAGS, DEFAULT_SEGMENTS
     from orchestration.tags.rule_engine import rule_fields
-    from orchestration.tags.rules import load_segments, rule_tag_specs
+    from orchestration.tags.rules.loading import rule_tag_specs
+    from orchestration.tags.rules.segments import load_segments
 
     config = load_tag_config(DEFAULT_TAGS)
     tags, errors = load_rule_tags(DEFAULT_RULE_TAGS, rule_fields(config), {t.key for t in config.tags})
@@ -416,3 +424,39 @@ def test_hostile_rule_files_are_refused_with_the_file_and_line_and_the_others_bu
                for m in messages), messages
     assert any(m.startswith(f"{huge}: the file is ") and "a rule file holds at most 1,000,000" in m
                for m in messages), messages
+
+
+# ----------------------------------------------------------------------------- keys and types (pydantic)
+@pytest.mark.parametrize("change, line, message", [
+    (("name_en: x\n", ""), 1, "tag 'typed': missing name_en"),
+    (("name_en: x\n", "name_en:\n"), 3, "tag 'typed': missing name_en"),
+    (("name_en: x\n", "name_en: [x, y]\n"), 3, "tag 'typed': name_en must be text, not ['x', 'y']"),
+    (("owner: x\n", "owner: x\ncolour: red\nshape: round\n"), 1, "tag 'typed': unknown option(s) ['colour', 'shape']"),
+    (("value_type: boolean\n", "value_type: flag\n"), 6,
+     "tag 'typed': value_type 'flag' is not one of ['boolean', 'enum', 'number']"),
+    (("owner: x\n", "owner: x\nlayer: model\n"), 6, "tag 'typed': layer 'model' is not one of ['rule', 'predictive']"),
+])
+def test_keys_and_types_of_a_rule_tag_are_checked_with_file_and_line(tmp_path, change, line, message):
+    text = ("key: typed\nname_zh: x\nname_en: x\ndescription: x\nowner: x\nvalue_type: boolean\n"
+            "rule: {field: paid_orders_total, op: '>', value: 0}\n")
+    assert change[0] in text
+    path = write(tmp_path, "typed.yml", text.replace(change[0], change[1]))
+    tags, errors = load_rule_tags(tmp_path, FIELDS)
+    assert tags == [] and [str(e) for e in errors] == [f"{path}:{line}: {message}"]
+
+
+@pytest.mark.parametrize("change, line, message", [
+    (("    description: x\n", ""), 2, "segment 'typed': missing description"),
+    (("name_zh: x\n", "name_zh: {a: b}\n"), 3, "segment 'typed': name_zh must be text, not {'a': 'b'}"),
+    (("owner: x\n", "owners: x\n"), 2, "segment 'typed': unknown option(s) ['owners']"),
+    (("op: '>'", "op: '>>'"), 8, "segment 'typed': unknown operator '>>'"),
+])
+def test_keys_and_types_of_a_segment_are_checked_with_file_and_line(tmp_path, change, line, message):
+    from orchestration.tags.rules.segments import load_segments
+
+    text = ("segments:\n  - key: typed\n    name_zh: x\n    name_en: x\n    description: x\n    owner: x\n"
+            "    rule:\n      {field: paid_orders_total, op: '>', value: 0}\n")
+    assert change[0] in text
+    path = write(tmp_path, "typed.yml", text.replace(change[0], change[1]))
+    segments, errors = load_segments(tmp_path, FIELDS, {})
+    assert segments == [] and len(errors) == 1 and str(errors[0]).startswith(f"{path}:{line}: {message}")

@@ -189,7 +189,7 @@ def test_a_path_outside_the_landing_folder_is_refused(tmp_path, glob):
     path = write(tmp_path, shop_orders(glob))
     with pytest.raises(SourcesConfigError) as err:
         load_sources_config(path)
-    assert f"{path}: sources.shop.tables.orders.path:" in str(err.value)
+    assert f"{path}:7: sources.shop.tables.orders.path:" in str(err.value)  # the line of the path
     assert "landing_dir" in str(err.value)
 
 
@@ -205,3 +205,34 @@ def test_a_link_out_of_the_landing_folder_is_refused(tmp_path):
     cfg = load_sources_config(write(tmp_path, "landing_dir: landing\n" + shop_orders("shop/*.csv")))
     with pytest.raises(SourcesConfigError, match=r"shop/evil.csv links to .*secret.csv, outside the landing folder"):
         list_files(cfg.tables[0], cfg.landing_dir)
+
+
+@pytest.mark.parametrize("table, line, message", [
+    # missing, wrong type, unknown key, a value not in the list: keys and types (pydantic), with the line
+    ("kind: customers\n        format: csv\n        columns: {source_record_id: id}", 6,
+     "sources.src.tables.t: missing path"),
+    ("kind: customers\n        path: [a.csv, b.csv]\n        format: csv\n        columns: {source_record_id: id}", 7,
+     "sources.src.tables.t.path: must be text, not ['a.csv', 'b.csv']"),
+    ("kind: customers\n        path: a.csv\n        format: csv\n        columns: {source_record_id: id}\n"
+     "        colums: {mobile: m}", 6, "sources.src.tables.t: unknown key(s) ['colums']; allowed: ['columns', "),
+    ("kind: customers\n        path: a.csv\n        format: xlsx\n        columns: {source_record_id: id}", 8,
+     "sources.src.tables.t.format: 'xlsx' is not one of ['csv', 'jsonl', 'parquet']"),
+    ("kind: customers\n        path: a.csv\n        format: csv\n        csv: {header: maybe}\n"
+     "        columns: {source_record_id: id}", 9, "sources.src.tables.t.csv.header: must be true or false, not 'maybe'"),
+    # a check in code (a required field of the kind), with the line of the table
+    ("kind: orders\n        path: a.csv\n        format: csv\n        columns: {order_id: id}", 6,
+     "sources.src.tables.t: a orders table must map"),
+])
+def test_problems_name_the_file_and_line(tmp_path, table, line, message):
+    path = write(tmp_path, f"sources:\n  src:\n    priority: 1\n    tables:\n      t:\n        {table}\n")
+    with pytest.raises(SourcesConfigError) as err:
+        load_sources_config(path)
+    assert str(err.value).startswith(f"{path}:{line}: {message}"), str(err.value)
+
+
+def test_a_wrongly_typed_source_key_names_its_line(tmp_path):
+    path = write(tmp_path, "sources:\n  src:\n    priority: high\n    tables:\n      t: {kind: customers, path: a.csv, "
+                           "format: csv, columns: {source_record_id: id}}\n")
+    with pytest.raises(SourcesConfigError) as err:
+        load_sources_config(path)
+    assert str(err.value) == f"{path}:3: sources.src.priority: must be a whole number, not 'high'"

@@ -60,3 +60,27 @@ def test_a_rule_version_changes_only_with_its_rule(tmp_path):
         tmp_path, lambda d: d["parameters"]["rfm"].update(window_days=180))), DBT_PROJECT_DIR)
     moved = {k for k in base if base[k] != changed[k]}
     assert moved == {"rfm_segment", "rfm_r_score", "rfm_f_score", "rfm_m_score"}
+
+
+@pytest.mark.parametrize("old, new, line, message", [
+    # missing, wrong type, unknown key, a value not in the list (pydantic), and checks in code
+    ("name_en: Gender, ", "", 64, "tag 'gender': missing name_en"),
+    ("values: {M: 男, F: 女}", "values: [M, F]", 65, "tag 'gender': values must be a mapping, not ['M', 'F']"),
+    ("window_days: 365 ", "window_days: a year ", 19,
+     "parameters.rfm.window_days: must be a whole number, not 'a year'"),
+    ("decay: 0.9 ", "decai: 0.9 ", 24, "parameters.loyalty: unknown parameter(s) ['decai']; known: ['decay', "),
+    ("{key: gender, name_zh: 性别, name_en: Gender, layer: fact,", "{key: gender, name_zh: 性别, name_en: Gender, layer: facts,",
+     64, "tag 'gender': layer 'facts' is not one of ['fact', 'model', 'predictive', 'rule']"),
+    ("max_distribution_shift: 0.25", "max_distribution_shift: 2", 60,
+     "checks.max_distribution_shift: input should be less than or equal to 1 (got 2)"),
+    ("values: {M: 男, F: 女}", "values: {}", 64, "tag 'gender': an enum tag needs its values"),
+    ("silent_multiple: 3\n", "silent_multiple: 1\n", 29, "parameters.customer_state: customer_state multiples must"),
+])
+def test_problems_name_the_file_and_line(tmp_path, old, new, line, message):
+    text = DEFAULT_TAGS.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path = tmp_path / "tags.yml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(TagConfigError) as err:
+        load_tag_config(path)
+    assert str(err.value).startswith(f"{path}:{line}: {message}"), str(err.value)

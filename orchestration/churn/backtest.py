@@ -43,7 +43,8 @@ from orchestration.tags.catalogue import TagConfig
 from orchestration.tags.model_tags import facts_as_of
 from orchestration.tags.rule_engine import EVENTS_VIEW, ORDERS_VIEW, VALUES_TABLE, prepare_relations
 from orchestration.tags.rule_tags import load_rules
-from orchestration.tags.rules import RuleTag, compile_rule_tag
+from orchestration.tags.rules.compiling import compile_rule_tag
+from orchestration.tags.rules.schema import RuleTag
 from orchestration.warehouse import Connection, registered
 
 POPULATION = "_backtest_population"

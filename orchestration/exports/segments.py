@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 
-from orchestration.tags.rules import KEY_PATTERN
+from orchestration.tags.rules.schema import KEY_PATTERN
 from orchestration.warehouse import Connection, table_columns
 
 FORMATS = ("csv", "parquet")

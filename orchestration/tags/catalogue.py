@@ -10,11 +10,15 @@ import hashlib
 import inspect
 import json
 import re
-from dataclasses import asdict, dataclass, fields
+import typing
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from orchestration.config_files import LineLoader, Problem, dotted, first_problem, line_at, load_yaml
 
 from models import bgnbd, churn_classifier, clv, gamma_gamma, lifecycle, loyalty, rfm, scoring, state, value_class
 from models.churn_classifier import ChurnParams
@@ -46,7 +50,77 @@ FACT_TAG_SQL = ("int_customer_orders_as_of", "int_customer_order_facts",
 
 
 class TagConfigError(ValueError):
-    """A problem in the tag catalogue, with the file and the place in it."""
+    """A problem in the tag catalogue, with the file, the line and the place in it."""
+
+
+# ----------------------------------------------------------------------------- the file (pydantic)
+# Keys, types and allowed values of config/tags.yml, checked before the code below builds the
+# catalogue; also the JSON Schema editors read (config/schema/tags.schema.json). A model's
+# parameters are those of its dataclass (models/*.py), whose own checks stay there.
+Text = Annotated[str, Field(min_length=1)]
+
+
+def _params_model(name: str, cls: type) -> type[BaseModel]:
+    hints = typing.get_type_hints(cls)
+    spec = {f.name: (hints[f.name], f.default if f.default is not MISSING else f.default_factory())
+            for f in fields(cls)}
+    return create_model(f"{name}_parameters", __config__=ConfigDict(extra="forbid"),
+                        __doc__=f"Parameters of the {name} model ({cls.__module__}.{cls.__name__}).", **spec)
+
+
+ParametersModel = create_model(
+    "Parameters", __config__=ConfigDict(extra="forbid"), __doc__="Parameters of the models, by model.",
+    **{name: (_params_model(name, cls) | None, None) for name, (cls, _) in MODELS.items()})
+
+
+class TagEntry(BaseModel):
+    """One tag of the catalogue."""
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)  # other keys have always been ignored
+    key: str = Field(description="lower-case letters, digits and _")
+    name_zh: Text
+    name_en: Text
+    layer: Literal[LAYERS]  # type: ignore[valid-type]
+    value_type: Literal[VALUE_TYPES]  # type: ignore[valid-type]
+    source: Text = Field(json_schema_extra={"enum": [FACTS, *MODELS]},
+                         description="facts (a column of int_customer_fact_tags) or the model that computes it")
+    description: Text
+    owner: str | None = None
+    values: dict[str, str] | None = Field(None, description="enum tags: code: label")
+
+
+class ChecksModel(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    max_distribution_shift: float = Field(0.25, gt=0, le=1)
+
+
+class TagsFile(BaseModel):
+    """config/tags.yml: the tag catalogue."""
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+    default_owner: str | None = None
+    parameters: ParametersModel | None = None  # type: ignore[valid-type]
+    checks: ChecksModel | None = None
+    tags: list[TagEntry] | None = None
+
+
+def _problem_text(problem: Problem, doc: Any) -> str:
+    """`where: what` for a problem pydantic found, in the catalogue's words."""
+    loc = problem.loc
+    if problem.kind == "unknown" and loc == ("parameters",):
+        return f"parameters: unknown model(s) {list(problem.keys)}; known: {list(problem.allowed)}"
+    if problem.kind == "unknown" and loc[:1] == ("parameters",):
+        return f"{dotted(loc)}: unknown parameter(s) {list(problem.keys)}; known: {list(problem.allowed)}"
+    if loc[:1] == ("tags",) and len(loc) == 2:
+        return f"tag #{loc[1] + 1}: {problem.detail}"
+    if loc[:1] == ("tags",) and len(loc) >= 3:
+        raw = doc["tags"][loc[1]]
+        key = raw.get("key") if isinstance(raw, dict) else None
+        where = f"tag {key!r}" if isinstance(key, str) and KEY_PATTERN.match(key) else f"tag #{loc[1] + 1}"
+        return f"{where}: {problem.message}"
+    if problem.kind == "missing":
+        return f"{dotted(loc[:-1]) or 'top level'}: {problem.message}"
+    return f"{dotted(loc)}: {problem.detail}"
 
 
 @dataclass(frozen=True)
@@ -94,53 +168,45 @@ class TagConfig:
         return [t for t in self.tags if t.source == source]
 
 
-def _params(path: Path, name: str, cls: type, raw: Any):
-    raw = raw or {}
-    if not isinstance(raw, dict):
-        raise TagConfigError(f"{path}: parameters.{name} must be a mapping")
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise TagConfigError(f"{path}: parameters.{name}: unknown parameter(s) {unknown}; "
-                             f"known: {sorted(known)}")
+def _params(path: Path, doc: Any, name: str, cls: type, raw: Any):
     try:
-        return cls(**raw)
+        return cls(**(raw or {}))  # keys and types: checked by ParametersModel
     except (TypeError, ValueError) as exc:
-        raise TagConfigError(f"{path}: parameters.{name}: {exc}") from None
+        raise TagConfigError(f"{_at(path, doc, ('parameters', name))}: parameters.{name}: {exc}") from None
+
+
+def _at(path: Path, doc: Any, loc: tuple) -> str:
+    line = line_at(doc, loc)
+    return f"{path}:{line}" if line else f"{path}"
 
 
 def load_tag_config(path: Path) -> TagConfig:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = load_yaml(path.read_text(encoding="utf-8"), LineLoader) or {}
     except FileNotFoundError:
         raise TagConfigError(f"{path}: tag catalogue not found") from None
     except yaml.YAMLError as exc:
         raise TagConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise TagConfigError(f"{path}: expected a mapping with parameters, checks and tags")
+    for i, raw in enumerate(doc.get("tags") or [], start=1):  # before pydantic: its messages name the key
+        if isinstance(raw, dict) and not KEY_PATTERN.match(str(raw.get("key", ""))):
+            raise TagConfigError(f"{_at(path, doc, ('tags', i - 1))}: tag #{i}: key {str(raw.get('key', ''))!r} "
+                                 "must be lower-case letters, digits and _")
+    problem = first_problem(TagsFile, doc)
+    if problem is not None:
+        raise TagConfigError(f"{path}:{problem.line}: {_problem_text(problem, doc)}" if problem.line
+                             else f"{path}: {_problem_text(problem, doc)}")
     params = doc.get("parameters") or {}
-    unknown = sorted(set(params) - set(MODELS))
-    if unknown:
-        raise TagConfigError(f"{path}: parameters: unknown model(s) {unknown}; known: {sorted(MODELS)}")
     owner = str(doc.get("default_owner") or "data team")
     tags: list[TagDefinition] = []
     seen: set[str] = set()
     for i, raw in enumerate(doc.get("tags") or [], start=1):
-        where = f"{path}: tag #{i}"
-        if not isinstance(raw, dict):
-            raise TagConfigError(f"{where}: must be a mapping")
-        key = str(raw.get("key", ""))
-        if not KEY_PATTERN.match(key):
-            raise TagConfigError(f"{where}: key {key!r} must be lower-case letters, digits and _")
-        where = f"{path}: tag {key!r}"
+        key = str(raw["key"])
+        where = f"{_at(path, doc, ('tags', i - 1))}: tag {key!r}"
         if key in seen:
             raise TagConfigError(f"{where}: defined twice")
         seen.add(key)
-        for req in ("name_zh", "name_en", "layer", "value_type", "source", "description"):
-            if not raw.get(req):
-                raise TagConfigError(f"{where}: missing {req}")
-        if raw["layer"] not in LAYERS:
-            raise TagConfigError(f"{where}: layer {raw['layer']!r} is not one of {LAYERS}")
-        if raw["value_type"] not in VALUE_TYPES:
-            raise TagConfigError(f"{where}: value_type {raw['value_type']!r} is not one of {VALUE_TYPES}")
         if raw["source"] != FACTS and raw["source"] not in MODELS:
             raise TagConfigError(f"{where}: source {raw['source']!r} is neither {FACTS!r} nor a model "
                                  f"{sorted(MODELS)}")
@@ -153,12 +219,10 @@ def load_tag_config(path: Path) -> TagConfig:
             owner=str(raw.get("owner") or owner),
             values=tuple((str(k), str(v)) for k, v in values.items())))
     checks = doc.get("checks") or {}
-    shift = float(checks.get("max_distribution_shift", 0.25))
-    if not 0 < shift <= 1:
-        raise TagConfigError(f"{path}: checks.max_distribution_shift must be in (0, 1]")
+    shift = float(checks.get("max_distribution_shift", 0.25))  # in (0, 1]: checked by ChecksModel
     return TagConfig(
         path=path, tags=tuple(tags),
-        **{name: _params(path, name, cls, params.get(name)) for name, (cls, _) in MODELS.items()},
+        **{name: _params(path, doc, name, cls, params.get(name)) for name, (cls, _) in MODELS.items()},
         max_distribution_shift=shift)
 
 

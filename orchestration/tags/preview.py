@@ -19,7 +19,7 @@ from orchestration.tags.rule_engine import (
     membership_sql,
     prepare_relations,
 )
-from orchestration.tags.rules import RuleError, RuleTag, Segment
+from orchestration.tags.rules.schema import RuleError, RuleTag, Segment
 from orchestration.warehouse import Connection, table_exists
 
 SAMPLE_COLUMNS = ("name_masked", "mobile_masked")
@@ -59,7 +59,7 @@ def _require_inputs(con: Connection) -> None:
         raise PreviewError("the warehouse has no model_tags.tag_inputs yet: run `huaxiang run` once first")
 
 
-def _sample(con: Connection, where_sql: str, params: list, columns: list[str], n: int
+def _sample(con: Connection, where_sql: str, params: dict, columns: list[str], n: int
             ) -> pd.DataFrame:
     extra = "".join(f", {c}" for c in columns)
     return con.execute(
@@ -77,15 +77,15 @@ def preview_rule_tag(con: Connection, key: str, tags: list[RuleTag], sample: int
     n_customers = con.execute(f"select count(*) from {TAG_INPUTS}").fetchall()[0][0]
     tag = next(t for t in tags if t.key == key)
     dist = [(str(v), int(n)) for v, n in con.execute(
-        f"select coalesce(value, '(null)'), count(*) from {VALUES_TABLE} where tag_key = ? "
-        "group by 1 order by 2 desc, 1 limit 20", [key]).fetchall()]
+        f"select coalesce(value, '(null)'), count(*) from {VALUES_TABLE} where tag_key = $tag_key "
+        "group by 1 order by 2 desc, 1 limit 20", {"tag_key": key}).fetchall()]
     if tag.value_type == "boolean":
         matched = dict(dist).get("true", 0)
-        where = f"select customer_id, value from {VALUES_TABLE} where tag_key = ? and value = 'true'"
+        where = f"select customer_id, value from {VALUES_TABLE} where tag_key = $tag_key and value = 'true'"
     else:
         matched = sum(n for v, n in dist if v != "(null)")
-        where = f"select customer_id, value from {VALUES_TABLE} where tag_key = ? and value is not null"
-    rows = _sample(con, where, [key], ["v.value"], sample) if key in {t.key for t in evaluation.built} \
+        where = f"select customer_id, value from {VALUES_TABLE} where tag_key = $tag_key and value is not null"
+    rows = _sample(con, where, {"tag_key": key}, ["v.value"], sample) if key in {t.key for t in evaluation.built} \
         else pd.DataFrame()
     return Preview(key, as_of.isoformat(), int(n_customers), int(matched), dist, rows, evaluation.errors,
                    evaluation.sql.get(key, ""))

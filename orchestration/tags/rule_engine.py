@@ -1,6 +1,6 @@
 """Run rule tags and segments in the warehouse: the inputs they read, and their evaluation.
 
-Rules are parsed and compiled by `rules.py` (no database there). This module owns the
+Rules are parsed and compiled by the `rules` package (no database there). This module owns the
 relations a compiled rule reads, all in SQL so the work stays in the warehouse:
 
 * `model_tags.tag_inputs`: one row per customer known on the as-of date with every tag of the
@@ -25,15 +25,10 @@ from datetime import date
 
 
 from orchestration.tags.catalogue import FACTS, TagConfig
-from orchestration.tags.rules import (
-    FieldSpec,
-    RuleError,
-    RuleTag,
-    Segment,
-    compile_rule_tag,
-    fields_from_catalogue,
-    reasons_sql,
-)
+from orchestration.tags.rules.compiling import compile_rule_tag
+from orchestration.tags.rules.loading import fields_from_catalogue
+from orchestration.tags.rules.schema import FieldSpec, RuleError, RuleTag, Segment
+from orchestration.tags.rules.segments import reasons_sql
 from orchestration.warehouse import Connection, InterruptError, WarehouseError
 
 TAG_INPUTS = "model_tags.tag_inputs"
@@ -187,8 +182,8 @@ def evaluate_rule_tags(con: Connection, tags: list[RuleTag], as_of: date,
         timer = threading.Timer(time_limit, con.interrupt)
         timer.start()
         try:
-            con.execute(f"insert into {VALUES_TABLE} select customer_id, ?, value, numeric_value from ({sql}) as r",
-                        [tag.key, *params])
+            con.execute(f"insert into {VALUES_TABLE} select customer_id, $tag_key, value, numeric_value "
+                        f"from ({sql}) as r", {**params, "tag_key": tag.key})
             problem = _check_values(con, tag, facts)
         except InterruptError:
             problem = (f"the rule ran longer than {time_limit:g}s and was stopped "
@@ -198,7 +193,7 @@ def evaluate_rule_tags(con: Connection, tags: list[RuleTag], as_of: date,
         finally:
             timer.cancel()
         if problem:
-            con.execute(f"delete from {VALUES_TABLE} where tag_key = ?", [tag.key])
+            con.execute(f"delete from {VALUES_TABLE} where tag_key = $tag_key", {"tag_key": tag.key})
             failed.add(tag.key)
             errors.append(RuleError(tag.path, line, tag.key, problem))
         else:
@@ -209,7 +204,7 @@ def evaluate_rule_tags(con: Connection, tags: list[RuleTag], as_of: date,
 def _check_values(con: Connection, tag: RuleTag, facts: str) -> str | None:
     n, n_ids, n_facts = con.execute(
         f"select count(*), count(distinct customer_id), (select count(*) from {facts}) "
-        f"from {VALUES_TABLE} where tag_key = ?", [tag.key]).fetchall()[0]
+        f"from {VALUES_TABLE} where tag_key = $tag_key", {"tag_key": tag.key}).fetchall()[0]
     if n != n_ids:
         return f"the rule gives {n - n_ids} customer(s) more than one value; a SELECT must return each customer once"
     if n != n_facts:
@@ -217,21 +212,22 @@ def _check_values(con: Connection, tag: RuleTag, facts: str) -> str | None:
     allowed = [code for code, _ in tag.value_labels]
     if tag.value_type in ("enum", "boolean") and allowed:
         bad = con.execute(
-            f"select value, count(*) from {VALUES_TABLE} where tag_key = ? and value is not null "
-            f"and value not in (select unnest(?::varchar[])) group by 1 order by 2 desc limit 3",
-            [tag.key, allowed]).fetchall()
+            f"select value, count(*) from {VALUES_TABLE} where tag_key = $tag_key and value is not null "
+            f"and value not in (select unnest($allowed::varchar[])) group by 1 order by 2 desc limit 3",
+            {"tag_key": tag.key, "allowed": allowed}).fetchall()
         if bad:
             return (f"the rule gives value(s) {[v for v, _ in bad]} outside the declared values {allowed}")
     return None
 
 
 def membership_sql(segment: Segment, facts: str = TAG_INPUTS, rule_values: str = "model_tags.rule_tag_values"
-                   ) -> tuple[str, list]:
-    """SELECT customer_id, reasons of the members of `segment` on the as-of date of `facts`."""
+                   ) -> tuple[str, dict]:
+    """SELECT customer_id, reasons of the members of `segment` on the as-of date of `facts`, and
+    its named parameters (the reasons' $r1, $r2, ... and the membership rule's $p1, $p2, ...)."""
     # segments have no event conditions: the as-of date never enters their SQL
     compiled, params = compile_rule_tag(segment.as_rule_tag(), date.min, facts, "", rule_values)
     reasons, reason_params = reasons_sql(segment, facts, rule_values)
     sql = (f"select t.customer_id, {reasons} as reasons from {facts} as t "
            f"inner join ({compiled}) as r on r.customer_id = t.customer_id where r.value = 'true' "
            f"order by t.customer_id")
-    return sql, [*reason_params, *params]
+    return sql, {**reason_params, **params}

@@ -26,7 +26,8 @@ from orchestration.tags.rule_engine import (
     rule_fields,
     write_tag_inputs,
 )
-from orchestration.tags.rules import RuleError, RuleTag, load_rule_tags
+from orchestration.tags.rules.loading import load_rule_tags
+from orchestration.tags.rules.schema import RuleError, RuleTag
 from orchestration.warehouse import Connection, table_exists
 from orchestration.warehouse.tables import CUSTOMER_TAG_HISTORY, RULE_TAG_CATALOGUE, RULE_TAG_VALUES, TAG_INPUTS
 

@@ -20,7 +20,9 @@ from orchestration.tags.catalogue import TagConfig
 from orchestration.tags.model_tags import write_model_table
 from orchestration.tags.rule_engine import TAG_INPUTS, inputs_as_of, membership_sql, rule_fields
 from orchestration.tags.rule_tags import load_rules, where_defined
-from orchestration.tags.rules import RuleError, Segment, load_segments, rule_tag_specs
+from orchestration.tags.rules.loading import rule_tag_specs
+from orchestration.tags.rules.schema import RuleError, Segment
+from orchestration.tags.rules.segments import load_segments
 from orchestration.warehouse import Connection, WarehouseError, table_exists
 from orchestration.warehouse.tables import RULE_TAG_VALUES, SEGMENT_CATALOGUE, SEGMENT_MEMBERS, SEGMENT_MEMBERSHIP
 
@@ -53,11 +55,11 @@ def evaluate_segments(con: Connection, segments: list[Segment], built_rule_tags:
             continue
         sql, params = membership_sql(seg, facts, rule_values)
         try:
-            con.execute(f"insert into {MEMBERS_TEMP} select ?, customer_id, reasons from ({sql}) as m",
-                        [seg.key, *params])
+            con.execute(f"insert into {MEMBERS_TEMP} select $segment_key, customer_id, reasons from ({sql}) as m",
+                        {**params, "segment_key": seg.key})
             built.append(seg)
         except WarehouseError as exc:
-            con.execute(f"delete from {MEMBERS_TEMP} where segment_key = ?", [seg.key])
+            con.execute(f"delete from {MEMBERS_TEMP} where segment_key = $segment_key", {"segment_key": seg.key})
             errors.append(RuleError(seg.path, seg.line, seg.key, f"failed in the warehouse: {str(exc).splitlines()[0]}",
                                     "segment"))
     return built, errors
