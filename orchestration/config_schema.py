@@ -20,7 +20,7 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 def models() -> dict[str, type[BaseModel]]:
     """Schema name: the model of the file it describes."""
-    from orchestration.sources_config import SourcesFile
+    from orchestration.sources_schema import SourcesFile
     from orchestration.tags.catalogue import TagsFile
     from orchestration.tags.rules.schema import RuleTagFile, SegmentFile
 

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 import yaml
 
 from orchestration.settings import DEFAULT_TAGS
-from orchestration.sources_config import CANONICAL_FIELDS, SourcesConfig, TableConfig
+from orchestration.sources_config import SourcesConfig, TableConfig
+from orchestration.sources_schema import CANONICAL_FIELDS
 
 if TYPE_CHECKING:
     from orchestration.tags.catalogue import TagConfig

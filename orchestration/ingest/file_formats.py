@@ -34,7 +34,8 @@ from orchestration.ingest.readers import (
     read_csv_chunks,
     read_jsonl_chunks,
 )
-from orchestration.sources_config import TableConfig, field_length_limit
+from orchestration.sources_config import TableConfig
+from orchestration.sources_schema import field_length_limit
 from orchestration.warehouse import Connection, WarehouseError
 
 JSON_LINES_TABLE = "_huaxiang_json_lines"
