@@ -19,7 +19,8 @@ import pyarrow.compute as pc
 from . import identity as I
 from . import names as N
 from . import text as T
-from .behaviour import Events, Items, Orders, Profiles, Purchases, Referrals, Visits
+from .behaviour import Events, Items, Orders, Profiles, Purchases, Referrals
+from .browsing import Visits
 from .world import Persons, Timeline
 from .world_records import Accounts, Records, Stores
 

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from tqdm import tqdm
 
 from . import behaviour as B
+from . import browsing as BR
 from . import exports as X
 from . import exports_activity as XA
 from . import exports_contacts as XC
@@ -135,9 +136,9 @@ def build_universe(seed: int, customers: int, tl: W.Timeline, step: Callable[[st
     orders, items = B.make_orders(rng("orders"), profiles, purchases, records, stores)
     step("orders")
     referrals = B.make_referrals(rng("referrals"), records, customers, tl)
-    events = B.make_events(rng("events"), profiles, purchases, records, referrals, tl,
-                           per_member=B.EVENTS_PER_MEMBER * activity)
-    visits = B.make_store_visits(rng("visits"), profiles, purchases, orders, records, stores, tl)
+    events = BR.make_events(rng("events"), profiles, purchases, records, referrals, tl,
+                           per_member=BR.EVENTS_PER_MEMBER * activity)
+    visits = BR.make_store_visits(rng("visits"), profiles, purchases, orders, records, stores, tl)
     step("events")
     consent = WR.record_consent(rng("consent"), persons, records)
     referred_by = np.full(customers, -1, np.int64)
