@@ -8,8 +8,8 @@ import pandas as pd
 
 from models.clv import CLVParams, CLVResult, clv_scores
 from orchestration.warehouse import Connection
+from orchestration.warehouse.tables import ORDER_DAYS
 
-ORDER_DAYS = "intermediate.int_customer_order_days"
 
 
 def cutoff_features(con: Connection, at_days_ago: int, horizon: int, cutoff) -> pd.DataFrame:

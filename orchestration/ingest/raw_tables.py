@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from orchestration.ingest.readers import Chunk, Reject
 from orchestration.sources_config import TableConfig
-from orchestration.warehouse import Connection, read_frame, registered
+from orchestration.warehouse import Connection, insert_rows, read_frame
 
 LINEAGE_COLUMNS = ("_source_file", "_row_number", "_loaded_at", "_row_hash", "_unmapped")
 
@@ -157,13 +157,9 @@ def insert_batch(con: Connection, table: TableConfig, batch: pa.Table,
     params: list[object] = []
     exprs = [value_expr(table, c, available, params) for c in table.raw_columns]
     params.extend([rel_file, loaded_at])
-    with registered(con, "_huaxiang_batch", batch):
-        con.execute(
-            f"insert into raw.{quote_ident(table.raw_table)} "
-            f"select {', '.join(exprs)}, ?::varchar, _row_number, ?::timestamp, _row_hash, "
-            "_unmapped from _huaxiang_batch",
-            params,
-        )
+    insert_rows(con, f"raw.{quote_ident(table.raw_table)}", batch,
+                select=f"{', '.join(exprs)}, ?::varchar, _row_number, ?::timestamp, _row_hash, _unmapped",
+                params=params)
     return batch.num_rows
 
 
@@ -214,12 +210,8 @@ def insert_rejects(con: Connection, table: TableConfig, rel_file: str,
         "raw_text": pa.array([_cut(r.raw_text) for r in rejects], type=pa.string()),
         "reason": pa.array([r.reason for r in rejects], type=pa.string()),
     })
-    with registered(con, "_huaxiang_rejects", batch):
-        con.execute(
-            "insert into raw.rejects select ?, ?, ?, row_number, raw_text, reason, ? "
-            "from _huaxiang_rejects",
-            [table.source, table.name, rel_file, loaded_at],
-        )
+    insert_rows(con, "raw.rejects", batch, select="?, ?, ?, row_number, raw_text, reason, ?",
+                params=[table.source, table.name, rel_file, loaded_at])
 
 
 REASON_KIND_SQL = "split_part(split_part(reason, ':', 1), ' (', 1)"

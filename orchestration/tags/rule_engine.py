@@ -29,10 +29,10 @@ from orchestration.tags.rules.compiling import compile_rule_tag
 from orchestration.tags.rules.loading import fields_from_catalogue
 from orchestration.tags.rules.schema import FieldSpec, RuleError, RuleTag, Segment
 from orchestration.tags.rules.segments import reasons_sql
-from orchestration.warehouse import Connection, InterruptError, WarehouseError
+from orchestration.warehouse import Connection, InterruptError, WarehouseError, tables
 
-TAG_INPUTS = "model_tags.tag_inputs"
-FACT_TAGS = "intermediate.int_customer_fact_tags"
+TAG_INPUTS = str(tables.TAG_INPUTS)
+FACT_TAGS = str(tables.FACT_TAGS)
 EVENTS_VIEW = "_rule_events"
 ORDERS_VIEW = "_rule_orders"
 VALUES_TABLE = "_rule_values"
@@ -220,7 +220,7 @@ def _check_values(con: Connection, tag: RuleTag, facts: str) -> str | None:
     return None
 
 
-def membership_sql(segment: Segment, facts: str = TAG_INPUTS, rule_values: str = "model_tags.rule_tag_values"
+def membership_sql(segment: Segment, facts: str = TAG_INPUTS, rule_values: str = str(tables.RULE_TAG_VALUES)
                    ) -> tuple[str, dict]:
     """SELECT customer_id, reasons of the members of `segment` on the as-of date of `facts`, and
     its named parameters (the reasons' $r1, $r2, ... and the membership rule's $p1, $p2, ...)."""

@@ -10,10 +10,8 @@ from orchestration.warehouse.tables import Table
 
 
 def _parts(table: Table | str) -> tuple[str, str]:
-    if isinstance(table, Table):
-        return table.schema, table.name
-    schema, name = table.split(".")
-    return schema, name
+    t = table if isinstance(table, Table) else Table.parse(table)
+    return t.schema, t.name
 
 
 def table_exists(con: Connection, table: Table | str) -> bool:

@@ -56,11 +56,6 @@ def mart(name: str) -> Table:
     return Table(MARTS, name)
 
 
-# raw: written by ingestion (orchestration/ingest)
-REJECTS = raw("rejects")
-LOAD_LOG = raw("load_log")
-BUILD_STATE = raw("build_state")
-
 # intermediate: what the Python tag models read
 DATA_WINDOW = intermediate("int_data_window")
 FACT_TAGS = intermediate("int_customer_fact_tags")
@@ -88,4 +83,3 @@ FCT_CUSTOMER_EVENTS = mart("fct_customer_events")
 CUSTOMER_SOURCE_XREF = mart("customer_source_xref")
 CUSTOMER_TAG_HISTORY = mart("customer_tag_history")
 SEGMENT_MEMBERS = mart("segment_members")
-SEGMENT_DEFINITIONS = mart("segment_definitions")
