@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen --quiet --python $(PYTHON)
+	$(UV) sync --frozen --quiet --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml

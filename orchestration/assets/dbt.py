@@ -21,6 +21,7 @@ from dagster_dbt import (
 
 from orchestration.dbt_runtime import DBT_STEP, TAG_STORE_SELECTOR, TAG_STORE_STEP, dbt_vars
 from orchestration.incremental import (
+    PHASE_ONE_ARGS,
     REFERENCES_MODEL,
     BuildPlan,
     customer_side_fingerprint,
@@ -108,7 +109,8 @@ def _incremental_build(context: AssetExecutionContext, dbt: DbtCliResource, ware
             write_state(con, "project", code)
         return
     yield from _described(context, warehouse, dbt.cli(
-        ["build", *vars_, "--exclude", " ".join(plan.phase_one_exclude())], context=context).stream())
+        ["build", *vars_, *PHASE_ONE_ARGS, "--exclude", " ".join(plan.phase_one_exclude())],
+        context=context).stream())
     with warehouse.connect() as con:
         side = customer_side_fingerprint(con, plan, code, vars_, f"intermediate.{REFERENCES_MODEL}")
         unchanged = side == side_state
@@ -124,8 +126,9 @@ def _incremental_build(context: AssetExecutionContext, dbt: DbtCliResource, ware
                 yield Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
                              metadata={"skipped": "inputs unchanged since the last build: customer files, "
                                                   "customer references, code and vars"})
-    yield from _described(context, warehouse, dbt.cli(["build", *vars_, "--exclude", " ".join(exclude)],
-                                                       context=context).stream())
+    if not plan.phase_two_builds_nothing(unchanged):
+        yield from _described(context, warehouse, dbt.cli(["build", *vars_, "--exclude", " ".join(exclude)],
+                                                           context=context).stream())
     if not unchanged:
         with warehouse.connect() as con:
             write_state(con, "customer_side", side, "rebuilt")
