@@ -9,6 +9,13 @@ to whole days), the maximum-likelihood fit (the identical rows merged first), th
 and the expected purchases over 30 / 90 / 180 days for every customer; the Gamma-Gamma fit on
 the repeat buyers of the last data set. Prints the timings, the distinct rows the likelihood
 ran on and the recovered parameters; writes nothing.
+
+    .venv/bin/python bench/bgnbd_bench.py --customers 1000000 --vs-lifetimes
+
+adds `fit_bgnbd` beside lifetimes' `BetaGeoFitter` (the `bench` extra: `uv sync --extra bench`)
+on the same BG/NBD customers with continuous recency and age (no rounding, so hardly two rows
+alike and nothing to merge: the hard case for us), each timed on the same arrays, and the
+largest relative difference of the four parameters.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from models.bgnbd import (
     MODELS,
     expected_purchases,
     fit,
+    fit_bgnbd,
     p_alive,
     simulate_bgnbd,
     simulate_mbgnbd,
@@ -44,12 +52,38 @@ def timed(f, *args, **kwargs):
     return value, time.perf_counter() - start
 
 
+def vs_lifetimes(n: int, seed: int) -> None:
+    """fit_bgnbd and lifetimes' BetaGeoFitter on the same continuous data, one after the other."""
+    try:
+        from lifetimes import BetaGeoFitter
+    except ImportError:
+        sys.exit("--vs-lifetimes needs lifetimes: uv sync --frozen --extra bench")
+    rng = np.random.default_rng(seed)
+    T = rng.uniform(1.0, 1095.0, n)
+    sim = simulate_bgnbd(n, **TRUE, T=T, seed=int(rng.integers(1 << 31)))
+    x, recency = sim["frequency"].to_numpy(dtype=float), sim["recency"].to_numpy()
+    ours, t_ours = timed(fit_bgnbd, x, recency, T)
+    theirs = BetaGeoFitter()
+    _, t_theirs = timed(theirs.fit, x, recency, T)
+    diff = max(abs(ours.params[k] / float(theirs.params_[k]) - 1.0) for k in TRUE)
+    print(f"BG/NBD on {n:,} customers, continuous recency and age ({ours.n_distinct:,} distinct rows)")
+    print(f"  huaxiang fit_bgnbd          {t_ours:8.2f} s  " + " ".join(f"{k} {v:.4f}" for k, v in ours.params.items()))
+    print(f"  lifetimes BetaGeoFitter.fit {t_theirs:8.2f} s  " + " ".join(
+        f"{k} {float(theirs.params_[k]):.4f}" for k in TRUE))
+    print(f"  speed-up {t_theirs / t_ours:.1f}x; largest relative parameter difference {diff:.2e}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--horizons", type=int, nargs="+", default=[30, 90, 180])
+    parser.add_argument("--vs-lifetimes", action="store_true",
+                        help="also time lifetimes' BetaGeoFitter beside fit_bgnbd (continuous recency and age)")
     args = parser.parse_args()
+    if args.vs_lifetimes:
+        vs_lifetimes(args.customers, args.seed)
+        print()
     n = args.customers
     rng = np.random.default_rng(args.seed)
 

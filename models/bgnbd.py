@@ -239,9 +239,11 @@ def _compress(x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray, m: in
     frame = frame[frame["w"] > 0]
     rows = frame.groupby(["x", "tx", "T"], sort=False, observed=True)["w"].sum().reset_index()
     x, tx, T, w = (rows[c].to_numpy(dtype=float) for c in ("x", "tx", "T", "w"))
-    xu, ix = np.unique(x, return_inverse=True)
-    Tu, iT = np.unique(T, return_inverse=True)
-    txu, itx = np.unique(tx, return_inverse=True)
+    # distinct values by hashing, in order of appearance (np.unique sorted a million floats
+    # three times: a quarter of a fit with continuous recency; the order is immaterial here)
+    ix, xu = pd.factorize(x, sort=False)
+    iT, Tu = pd.factorize(T, sort=False)
+    itx, txu = pd.factorize(tx, sort=False)
     s = (x > 0) if m == 0 else np.ones(len(x), dtype=bool)
     return _Data(x=x, tx=tx, T=T, w=w, n=float(w.sum()), m=m,
                  xu=xu, wx=np.bincount(ix, weights=w, minlength=len(xu)),
@@ -276,8 +278,11 @@ def _loglik_and_grad(params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
         ratio = log_aT[d.s_iT] - log_atx[d.s_itx]
         rx = r + d.s_x
         D = np.log(a) - np.log(bx1, out=np.zeros_like(bx1), where=bx1 > 0)[d.s_ix] + rx * ratio
-        ll += d.s_w @ np.logaddexp(0.0, D)
-        ws = d.s_w * expit(D)
+        # softplus(D) and expit(D) from one exp: np.logaddexp alone cost a third of an
+        # evaluation on a million customers
+        e = np.exp(-np.abs(D))
+        ll += d.s_w @ (np.maximum(D, 0.0) + np.log1p(e))
+        ws = d.s_w * (np.where(D >= 0, 1.0, e) / (1.0 + e))
         g_r += ws @ ratio
         g_alpha += (ws * rx) @ ((1.0 / (alpha + d.Tu))[d.s_iT] - (1.0 / (alpha + d.txu))[d.s_itx])
         g_a += ws.sum() / a
@@ -285,10 +290,19 @@ def _loglik_and_grad(params: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
     return float(ll), np.array([g_r, g_alpha, g_a, g_b])
 
 
+START_SAMPLE = 20_000
+"""Distinct customers the start grid is scored on: 18 evaluations of the whole base were a
+third of a fit on a million customers with continuous recency, to choose a mere start."""
+
+
 def _start(d: _Data) -> np.ndarray:
     """A data-driven start: the best of a coarse grid of (r, a, b), each with the alpha that
     makes the Gamma mean rate r/alpha the repeat buyers' purchase rate (purchases per unit of
-    time between their first and last purchase)."""
+    time between their first and last purchase). Scored on an evenly spaced sample of the
+    distinct customers when there are more than START_SAMPLE (the same sample every time)."""
+    if len(d.x) > START_SAMPLE:
+        pick = np.linspace(0, len(d.x) - 1, START_SAMPLE).astype(np.int64)
+        d = _compress(d.x[pick], d.tx[pick], d.T[pick], d.w[pick], d.m)
     rep = d.x > 0
     if rep.any() and (d.w[rep] @ d.tx[rep]) > 0:
         rate = (d.w[rep] @ d.x[rep]) / (d.w[rep] @ d.tx[rep])
