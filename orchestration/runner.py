@@ -184,7 +184,7 @@ def _summarise_tags(outcome: RunOutcome, q) -> None:
     tags = {"as_of_date": str(head[0][0]), "customers": int(head[0][1]),
             "tags": int(q("select count(*) from marts.tag_definitions")[0][0]),
             "values": int(q("select count(*) from marts.customer_tags")[0][0]),
-            "snapshots": int(q("select count(distinct as_of_date) from marts.customer_tag_history")[0][0])}
+            "snapshots": int(q("select count(*) from marts.tag_snapshot_dates")[0][0])}
     run_as_of = q("select min(as_of_date) from intermediate.int_customer_fact_tags")
     if run_as_of and run_as_of[0][0] is not None:
         tags["run_as_of"] = str(run_as_of[0][0])

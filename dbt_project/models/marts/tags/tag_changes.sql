@@ -10,7 +10,7 @@ with history as (
         on catalogue.tag_key = h.tag_key and catalogue.tracks_changes
 ),
 
-{{ snapshot_changes('history', ref('customer_tag_history'), keys=['customer_id', 'tag_key'],
+{{ snapshot_changes('history', ref('tag_snapshot_dates'), keys=['customer_id', 'tag_key'],
                     value='value', carried=['value_label']) }}
 
 select * from changes
