@@ -269,7 +269,7 @@ def test_the_dbt_unit_tests_pass(store):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     passed = re.search(r"PASS=(\d+) ", done.stdout)
-    assert passed and int(passed.group(1)) >= 6 and "ERROR=0" in done.stdout, done.stdout[-2000:]
+    assert passed and int(passed.group(1)) >= 7 and "ERROR=0" in done.stdout, done.stdout[-2000:]
 
 
 def test_dates_run_out_of_order_give_the_same_history(store):

@@ -31,3 +31,34 @@ delete from {{ this }} where valid_to = valid_from
 select 1
 {%- endif -%}
 {%- endmacro %}
+
+{#- This run's snapshot date (the as-of date of int_customer_fact_tags) and the snapshot
+    dates just before and after it in tag_snapshot_dates: the dates whose comparisons a run
+    can change. A select of as_of_date. -#}
+{% macro run_date_and_neighbours() -%}
+    select dates.as_of_date
+    from {{ ref('tag_snapshot_dates') }} as dates
+    cross join (select min(as_of_date) as as_of_date from {{ ref('int_customer_fact_tags') }}) as run
+    where dates.as_of_date = run.as_of_date
+       or dates.as_of_date = (select max(d.as_of_date) from {{ ref('tag_snapshot_dates') }} as d
+                              where d.as_of_date < run.as_of_date)
+       or dates.as_of_date = (select min(d.as_of_date) from {{ ref('tag_snapshot_dates') }} as d
+                              where d.as_of_date > run.as_of_date)
+{%- endmacro %}
+
+{#- Pre-hook of tag_changes: remove the comparisons this run makes again, those of its date
+    with the snapshot before and of the snapshot after with its date (as_of_date is the later
+    date of a pair). Explicit, because a pair that now has no changes writes no row to
+    replace the old ones with. -#}
+{% macro delete_changes_of_this_run() -%}
+{%- if is_incremental() -%}
+delete from {{ this }}
+where as_of_date in (
+    select dates.as_of_date
+    from ({{ run_date_and_neighbours() }}) as dates
+    where dates.as_of_date >= (select min(as_of_date) from {{ ref('int_customer_fact_tags') }})
+)
+{%- else -%}
+select 1
+{%- endif -%}
+{%- endmacro %}
