@@ -60,16 +60,18 @@ class BuildPlan:
         the ~500 names the tests made)."""
         return sorted(set(self.all_names) - set(self.phase_one))
 
+    def _phase_two_left_out(self, skip_customer_side: bool) -> set[str]:
+        return set(self.phase_one) | (set(self.customer_side) if skip_customer_side else set())
+
     def phase_two_builds_nothing(self, skip_customer_side: bool) -> bool:
         """Every model is in phase one or left alone (a sources file without orders or events):
         no dbt command to start for phase two."""
-        excluded = set(self.phase_one) | (set(self.customer_side) if skip_customer_side else set())
-        return not set(self.all_names) - excluded
+        return not set(self.all_names) - self._phase_two_left_out(skip_customer_side)
 
     def phase_two_exclude(self, skip_customer_side: bool) -> list[str]:
         """Phase one, the customer side when it is left alone, and the tests that read only
         those: a test runs in phase two when it reads a model built there."""
-        excluded = set(self.phase_one) | (set(self.customer_side) if skip_customer_side else set())
+        excluded = self._phase_two_left_out(skip_customer_side)
         built = set(self.all_names) - excluded
         # named one by one: eager selection would also leave out the tests that read a model
         # built here together with one that is not

@@ -32,13 +32,19 @@ select 1
 {%- endif -%}
 {%- endmacro %}
 
-{#- This run's snapshot date (the as-of date of int_customer_fact_tags) and the snapshot
+{#- This run's snapshot date: the as-of date of int_customer_fact_tags (NULL without
+    customers), as a scalar subquery. -#}
+{% macro tag_run_date() -%}
+    (select min(as_of_date) from {{ ref('int_customer_fact_tags') }})
+{%- endmacro %}
+
+{#- This run's snapshot date (tag_run_date) and the snapshot
     dates just before and after it in tag_snapshot_dates: the dates whose comparisons a run
     can change. A select of as_of_date. -#}
 {% macro run_date_and_neighbours() -%}
     select dates.as_of_date
     from {{ ref('tag_snapshot_dates') }} as dates
-    cross join (select min(as_of_date) as as_of_date from {{ ref('int_customer_fact_tags') }}) as run
+    cross join (select {{ tag_run_date() }} as as_of_date) as run
     where dates.as_of_date = run.as_of_date
        or dates.as_of_date = (select max(d.as_of_date) from {{ ref('tag_snapshot_dates') }} as d
                               where d.as_of_date < run.as_of_date)
@@ -56,7 +62,7 @@ delete from {{ this }}
 where as_of_date in (
     select dates.as_of_date
     from ({{ run_date_and_neighbours() }}) as dates
-    where dates.as_of_date >= (select min(as_of_date) from {{ ref('int_customer_fact_tags') }})
+    where dates.as_of_date >= {{ tag_run_date() }}
 )
 {%- else -%}
 select 1

@@ -18,6 +18,6 @@ from {{ ref('customer_tag_history') }} as history
 inner join {{ source('model_tags', 'tag_catalogue') }} as catalogue
     on catalogue.tag_key = history.tag_key and catalogue.tracks_changes
 {%- if is_incremental() %}
-where history.as_of_date = (select min(as_of_date) from {{ ref('int_customer_fact_tags') }})
+where history.as_of_date = {{ tag_run_date() }}
 {%- endif %}
 group by history.as_of_date, history.tag_key, history.value, coalesce(history.value_label, history.value, '未知')

@@ -28,7 +28,18 @@ with snapshot as (
 ),
 
 run as (
-    select min(as_of_date) as as_of_date from {{ ref('int_customer_fact_tags') }}
+    select {{ tag_run_date() }} as as_of_date
+),
+
+-- this run's snapshot, as window rows: no stored interval reaching beyond the window
+snapshot_rows as (
+    select
+        s.customer_id, s.tag_key, {% for c in payload %}s.{{ c }}, {% endfor %}
+        s.as_of_date,
+        cast(null as date) as reaches_from,
+        0 as at_next_date,
+        cast(null as date) as reaches_to
+    from snapshot as s
 ),
 
 {%- if is_incremental() %}
@@ -80,13 +91,7 @@ window_rows as (
        and a.valid_from <= w.as_of_date
        and w.as_of_date < coalesce(a.valid_to, {{ open_end() }})
     union all
-    select
-        s.customer_id, s.tag_key, {% for c in payload %}s.{{ c }}, {% endfor %}
-        s.as_of_date,
-        cast(null as date) as reaches_from,
-        0 as at_next_date,
-        cast(null as date) as reaches_to
-    from snapshot as s
+    select * from snapshot_rows
 ),
 
 {%- else %}
@@ -97,21 +102,13 @@ window_dates as (
 ),
 
 window_rows as (
-    select
-        s.customer_id, s.tag_key, {% for c in payload %}s.{{ c }}, {% endfor %}
-        s.as_of_date,
-        cast(null as date) as reaches_from,
-        0 as at_next_date,
-        cast(null as date) as reaches_to
-    from snapshot as s
+    select * from snapshot_rows
     {%- if legacy %}
     union all
+    -- the same shape as snapshot_rows
     select
         h.customer_id, h.tag_key, {% for c in payload %}h.{{ c }}, {% endfor %}
-        h.as_of_date,
-        cast(null as date) as reaches_from,
-        0 as at_next_date,
-        cast(null as date) as reaches_to
+        h.as_of_date, cast(null as date), 0, cast(null as date)
     from {{ legacy }} as h
     where h.as_of_date is distinct from (select as_of_date from run)
     {%- endif %}
@@ -203,23 +200,15 @@ removed as (
         select 1 from merged as m
         where m.customer_id = a.customer_id and m.tag_key = a.tag_key and m.valid_from = a.valid_from
     )
+),
+
+written as (
+    select * from changed
+    union all
+    select * from removed
 )
 
-select
-    customer_id, tag_key, {% for c in payload %}{{ c }}, {% endfor %}valid_from, valid_to,
-    {{ run_stamp() }} as _built_at
-from changed
-union all
-select
-    customer_id, tag_key, {% for c in payload %}{{ c }}, {% endfor %}valid_from, valid_to,
-    {{ run_stamp() }} as _built_at
-from removed
-
-{%- else %}
-
-select
-    customer_id, tag_key, {% for c in payload %}{{ c }}, {% endfor %}valid_from, valid_to,
-    {{ run_stamp() }} as _built_at
-from merged
-
 {%- endif %}
+
+select *, {{ run_stamp() }} as _built_at
+from {{ 'written' if is_incremental() else 'merged' }}

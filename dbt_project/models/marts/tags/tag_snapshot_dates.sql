@@ -12,7 +12,7 @@
 
 select distinct cast(as_of_date as date) as as_of_date
 from (
-    select min(as_of_date) as as_of_date from {{ ref('int_customer_fact_tags') }}
+    select {{ tag_run_date() }} as as_of_date
     {%- if legacy %}
     union all
     select distinct as_of_date from {{ legacy }}
