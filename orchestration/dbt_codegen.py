@@ -50,21 +50,21 @@ KIND_DESCRIPTIONS = {
 }
 
 _LINEAGE_DOCS = [
-    {"name": "_source_file", "description": "Landing file the row came from, relative to the landing folder.",
-     "data_tests": ["not_null"]},
-    {"name": "_row_number", "description": "Line (CSV, JSON Lines) or row (Parquet) number in that file, 1-based.",
-     "data_tests": ["not_null"]},
-    {"name": "_row_hash", "description": "md5 of the raw row text: equal hashes in one table are exact duplicates.",
-     "data_tests": ["not_null"]},
+    {"name": "_source_file", "description": "Landing file the row came from, relative to the landing folder."},
+    {"name": "_row_number", "description": "Line (CSV, JSON Lines) or row (Parquet) number in that file, 1-based."},
+    {"name": "_row_hash", "description": "md5 of the raw row text: equal hashes in one table are exact duplicates."},
     {"name": "_loaded_at", "description": "When the loader read the file (UTC)."},
 ]
+
+_NOT_NULL = ["_source_file", "_row_number", "_row_hash"]
+"""Columns of every staging model that are never NULL (one not_null_columns test, one scan);
+customer tables add `country`."""
 
 _KIND_COLUMNS: dict[str, list[dict]] = {
     "customers": [
         {"name": "record_key", "description": "`source_system:source_record_id`, the record's id across the project."},
         {"name": "country", "description": "ISO 3166-1 alpha-2 country of the source (the sources file's `country`, "
-                                           "default CN): the rules phones are read by.",
-         "data_tests": ["not_null"]},
+                                           "default CN): the rules phones are read by."},
         {"name": "mobile", "description": "Mobile number in E.164: +86… when `mobile_status` is `mobile` (a CN source), "
                                           "+<country code>… as written when it is `international` (another country).",
          "meta": {"pii": True}},
@@ -170,6 +170,8 @@ def _models_doc(tables: list[TableConfig]) -> dict:
                 "beside its parsed value. Rows are judged (kept or rejected, with a reason) in "
                 "the intermediate *_validated models."),
             "data_tests": [
+                {"not_null_columns": {"arguments": {
+                    "columns": _NOT_NULL + (["country"] if t.kind == "customers" else [])}}},
                 {"row_count_matches": {"arguments": {
                     "compare_to": f"source('{t.source}', '{t.name}')"}}},
                 {"unique_combination_of_columns": {"arguments": {

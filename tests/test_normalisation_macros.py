@@ -129,6 +129,10 @@ def results(tmp_path_factory):
     union all
     select 'birth_year', v, cast({{{{ parse_birth_year('v') }}}} as varchar), cast({{{{ parse_birth_date('v') }}}} as varchar)
     from (values ('1990'), ('1985-03-12'), ('不详'), ('9999-12-31'), ('1899-12-31'), ('0001-01-01'), ('2101')) t(v)
+    union all
+    select 'not_null_columns', column_name, cast(null_values as varchar), null from ({{{{ test_not_null_columns(
+        model="(select * from (values (1, null, 'x'), (null, null, 'y'), (3, 4, 'z')) t(a, b, c))",
+        columns=['a', 'b', 'c']) }}}}) generic_test
     """
     rows = dbt_show(sql, wh)
     out: dict[tuple[str, str], tuple] = {}
@@ -204,3 +208,9 @@ def test_a_birth_date_outside_1900_2100_is_no_birth_date(results, raw):
 def test_control_and_invisible_characters_are_removed(results, key, expected):
     assert results[("invisible", key)][0] == expected
     assert "\u202e" not in (results[("invisible", key)][1] or "")
+
+
+def test_not_null_columns_names_each_column_with_nulls_and_counts_them(results):
+    """The generic test behind every model's not-null columns (one scan for all of them)."""
+    got = {v: a for (kind, v), (a, _b) in results.items() if kind == "not_null_columns"}
+    assert got == {"a": "1", "b": "2"}

@@ -12,7 +12,7 @@
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set column = none -%}
-    {%- set row_tests = ['not_null', 'unique', 'accepted_values', 'relationships', 'expression_is_true',
+    {%- set row_tests = ['not_null', 'not_null_columns', 'unique', 'accepted_values', 'relationships', 'expression_is_true',
                          'unique_combination_of_columns', 'every_customer_has_every_tag',
                          'non_negative', 'positive'] -%}
     {%- if execute and model is defined and model.get('attached_node') and graph is defined -%}
