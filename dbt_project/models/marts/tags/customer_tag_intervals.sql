@@ -5,10 +5,12 @@
     snapshot), customer_tags (the newest) and tag_changes read it with tag_snapshot_dates.
 
     A daily run writes only the values that changed since the snapshot before (new intervals,
-    and the closed ends of the old ones), not every tag of every customer again. Any date may
-    be run, in any order: the run's snapshot is merged with the snapshots before and after
-    it (the window), so a re-run replaces its date and a backfill splits the intervals that
-    span it; intervals that a merge removes are written empty and dropped by the post-hook.
+    and the closed ends of the old ones), not every tag of every customer again: its date
+    follows every stored snapshot, so it meets only the intervals still open, in one join
+    (`appends`). Any other date may be run too, in any order: the run's snapshot is merged
+    with the snapshots before and after it (the window), so a re-run replaces its date and a
+    backfill splits the intervals that span it; intervals that a merge removes are written
+    empty and dropped by the post-hook. Both ways give the same intervals (dbt unit tests).
     Never rebuilt by --full-refresh: the history is the one thing a rerun cannot recreate
     when the sources no longer hold the past. -#}
 {{ config(
@@ -44,16 +46,72 @@ snapshot_rows as (
 
 {%- if is_incremental() %}
 
--- this run's date and the snapshot dates on either side of it: the only ones whose
--- intervals a run can change
+-- the daily run: a date after every stored snapshot that no stored interval reaches (a
+-- re-run of the newest date may find intervals that end or start on it: the window then)
+mode as (
+    select coalesce(
+        run.as_of_date >= (select max(as_of_date) from {{ ref('tag_snapshot_dates') }})
+        and not exists (
+            select 1 from {{ this }} as stored
+            where stored.valid_from >= run.as_of_date or stored.valid_to >= run.as_of_date
+        ), false) as appends
+    from run
+),
+
+-- appending: the open intervals whose value the snapshot changes or no longer has end on
+-- the run's date; the snapshot's changed and new values start there
+open_intervals as (
+    select stored.*
+    from {{ this }} as stored
+    cross join mode
+    where mode.appends and stored.valid_to is null
+),
+
+appended_snapshot as (
+    select s.*
+    from snapshot as s
+    cross join mode
+    where mode.appends
+),
+
+closed as (
+    select
+        o.customer_id, o.tag_key, {% for c in payload %}o.{{ c }}, {% endfor %}
+        o.valid_from,
+        run.as_of_date as valid_to
+    from open_intervals as o
+    cross join run
+    left join appended_snapshot as s on s.customer_id = o.customer_id and s.tag_key = o.tag_key
+    where s.customer_id is null
+    {%- for c in payload %}
+       or o.{{ c }} is distinct from s.{{ c }}
+    {%- endfor %}
+),
+
+opened as (
+    select
+        s.customer_id, s.tag_key, {% for c in payload %}s.{{ c }}, {% endfor %}
+        s.as_of_date as valid_from,
+        cast(null as date) as valid_to
+    from appended_snapshot as s
+    left join open_intervals as o on o.customer_id = s.customer_id and o.tag_key = s.tag_key
+    where o.customer_id is null
+    {%- for c in payload %}
+       or o.{{ c }} is distinct from s.{{ c }}
+    {%- endfor %}
+),
+
+-- any other run: this run's date and the snapshot dates on either side of it, the only
+-- ones whose intervals it can change
 bounds as (
     select
         run.as_of_date,
         max(case when dates.as_of_date < run.as_of_date then dates.as_of_date end) as prev_date,
         min(case when dates.as_of_date > run.as_of_date then dates.as_of_date end) as next_date
     from run
+    cross join mode
     cross join {{ ref('tag_snapshot_dates') }} as dates
-    where run.as_of_date is not null
+    where run.as_of_date is not null and not mode.appends
     group by run.as_of_date
 ),
 
@@ -91,7 +149,8 @@ window_rows as (
        and a.valid_from <= w.as_of_date
        and w.as_of_date < coalesce(a.valid_to, {{ open_end() }})
     union all
-    select * from snapshot_rows
+    -- (bounds is empty when the run appends: so are affected and window_rows)
+    select snapshot_rows.* from snapshot_rows cross join bounds
 ),
 
 {%- else %}
@@ -203,6 +262,10 @@ removed as (
 ),
 
 written as (
+    select * from closed
+    union all
+    select * from opened
+    union all
     select * from changed
     union all
     select * from removed
