@@ -57,15 +57,39 @@ from orchestration.settings import Settings  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- memory
-class TreeMemory:
-    """Peak resident memory of this process and all its descendants, sampled from /proc."""
+class PeakSampler:
+    """The peak of `sample()` while the `with` block runs, sampled in a thread every
+    `interval` seconds (and once more at the end)."""
 
-    def __init__(self, interval: float = 0.2) -> None:
+    def __init__(self, interval: float) -> None:
         self.interval, self.peak, self._stop = interval, 0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    @staticmethod
-    def _tree_rss() -> int:
+    def sample(self) -> int:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.sample())
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.sample())
+
+
+class TreeMemory(PeakSampler):
+    """Peak resident memory of this process and all its descendants, sampled from /proc."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        super().__init__(interval)
+
+    def sample(self) -> int:
         children: dict[int, list[int]] = {}
         rss: dict[int, int] = {}
         for entry in os.scandir("/proc"):
@@ -86,19 +110,30 @@ class TreeMemory:
             todo += children.get(pid, [])
         return total
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._tree_rss())
-            self._stop.wait(self.interval)
 
-    def __enter__(self) -> "TreeMemory":
-        self._thread.start()
-        return self
+class DiskPeak(PeakSampler):
+    """Peak bytes on disk under some folders (the warehouse and its WAL, DuckDB's spill, the
+    outputs), sampled once a second; folders named in `skip` (the landing links) are left out."""
 
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self._tree_rss())
+    def __init__(self, roots: list[Path], skip: tuple[str, ...] = ("landing",), interval: float = 1.0) -> None:
+        super().__init__(interval)
+        self.roots, self.skip = roots, skip
+
+    def sample(self) -> int:
+        total = 0
+        for root in self.roots:
+            for folder, dirs, files in os.walk(root):
+                dirs[:] = [d for d in dirs if d not in self.skip]
+                for name in files:
+                    try:
+                        total += os.lstat(os.path.join(folder, name)).st_blocks * 512
+                    except OSError:  # a spill file or a dbt artefact removed meanwhile
+                        pass
+        return total
+
+
+def tree_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 
 # ----------------------------------------------------------------------------- stages
@@ -142,7 +177,7 @@ def dbt_timings(target: Path, since: float) -> pd.DataFrame:
             uid = r["unique_id"]
             rows.append({"invocation": invocation, "node": uid, "kind": uid.split(".")[0],
                          "path": "/" + paths.get(uid, ""), "seconds": float(r.get("execution_time") or 0)})
-    return pd.DataFrame(rows, columns=["invocation", "node", "kind", "path", "seconds"])
+    return pd.DataFrame(rows, columns=["invocation", "node", "kind", "path", "seconds"]).astype({"seconds": float})
 
 
 # ----------------------------------------------------------------------------- floors
@@ -305,13 +340,18 @@ def ensure_delivery(folder: Path, days: int) -> tuple[Path, dict[str, int]]:
 
 
 def link_tree(source: Path, target: Path) -> None:
-    """Mirror `source`'s files into `target` as symbolic links (no copy of gigabytes)."""
+    """Mirror `source`'s files into `target` as hard links (no copy of gigabytes; a copy only
+    across file systems). Not symbolic links: the loader refuses a landing file that links
+    outside the landing folder, as it would a user's."""
     for path in sorted(source.rglob("*")):
         if path.is_file():
             link = target / path.relative_to(source)
             link.parent.mkdir(parents=True, exist_ok=True)
             link.unlink(missing_ok=True)
-            link.symlink_to(path.resolve())
+            try:
+                os.link(path, link)
+            except OSError:
+                shutil.copy2(path, link)
 
 
 def markdown(rows: list[tuple], head: tuple) -> str:
@@ -321,17 +361,19 @@ def markdown(rows: list[tuple], head: tuple) -> str:
 
 
 def measured_run(settings: Settings, job_name: str = EVERYTHING_JOB):
-    """One run of a job on the warehouse: outcome, seconds, peak memory, steps (with their
-    stage) and dbt node timings."""
+    """One run of a job on the warehouse: outcome, seconds, peak memory and disk, steps (with
+    their stage) and dbt node timings."""
     started_at = time.time()
-    with TreeMemory() as memory:
+    roots = [settings.warehouse.parent] + ([settings.duckdb_temp_dir] if settings.duckdb_temp_dir else [])
+    with TreeMemory() as memory, DiskPeak(roots) as disk:
         started = time.perf_counter()
         outcome = run_job(settings, log_level="WARNING", job_name=job_name)
         seconds = time.perf_counter() - started
     print(outcome.render())
     steps = pd.DataFrame(outcome.steps)
     steps["stage"] = steps["step"].map(stage_of)
-    return outcome, seconds, memory, steps, dbt_timings(settings.work_dir / "dbt_target", started_at)
+    return outcome, seconds, {"memory": memory.peak, "disk": disk.peak}, steps, dbt_timings(
+        settings.work_dir / "dbt_target", started_at)
 
 
 def main() -> int:
@@ -344,7 +386,14 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=REPO / "bench" / "data")
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "work")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
-    parser.add_argument("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB")
+    parser.add_argument("--memory-budget", default=None,
+                        help="memory of the run's whole process tree, e.g. 8GB (HUAXIANG_MEMORY_BUDGET; default "
+                             "three quarters of the machine's)")
+    parser.add_argument("--spill-limit", default=None,
+                        help="the most DuckDB may spill (HUAXIANG_SPILL_LIMIT; default four times the budget)")
+    parser.add_argument("--memory-limit", default=None,
+                        help="one DuckDB memory limit for both processes instead of the budget's shares "
+                             "(HUAXIANG_DUCKDB_MEMORY_LIMIT), e.g. 8GB")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--temp-dir", type=Path, default=None,
                         help="where DuckDB spills past the memory limit (default: beside the warehouse)")
@@ -362,11 +411,13 @@ def main() -> int:
     landing = work / "landing"
     link_tree(folder / "landing", landing)
     settings = Settings(landing_dir=landing, warehouse=work / "warehouse.duckdb",
+                        memory_budget=args.memory_budget, spill_limit=args.spill_limit,
                         duckdb_memory_limit=args.memory_limit, duckdb_threads=args.threads,
                         duckdb_temp_dir=args.temp_dir.resolve() if args.temp_dir else None,
                         identity_truth=folder / "ground_truth" / "records.csv")
 
-    outcome, total, memory, steps, dbt = measured_run(settings)
+    landing_bytes = tree_bytes(folder / "landing")
+    outcome, total, peaks, steps, dbt = measured_run(settings)
     stages = steps.groupby("stage", sort=False)["seconds"].sum()
     models = dbt[dbt["kind"] == "model"].copy()
     models["group"] = models["path"].map(lambda p: next((g for g, m in DBT_GROUPS if m(p)), "other"))
@@ -378,7 +429,7 @@ def main() -> int:
     # a run that failed before the marts leaves nothing to compare with: keep its stage times
     built = has_tables(settings.warehouse, [("marts", "fct_orders"), ("model_tags", "rfm"),
                                             ("intermediate", "int_identity_records")])
-    floor = floors(settings, folder / "landing", args.memory_limit, args.threads, passes) if built else {}
+    floor = floors(settings, folder / "landing", settings.budget.dbt_duckdb_limit, args.threads, passes) if built else {}
     model_time = dict(zip(models["node"].str.split(".").str[-1], models["seconds"]))
     step_time = dict(zip(steps["step"], steps["seconds"]))
     ours = {"ingestion of orders": step_time.get("raw__oms__orders", float("nan")),
@@ -391,7 +442,7 @@ def main() -> int:
     if delivery is not None and built:
         link_tree(delivery, landing)
         # what the daily schedule runs: everything but the weekly churn training
-        inc_outcome, inc_total, inc_memory, inc_steps, inc_dbt = measured_run(settings, DAILY_REFRESH_JOB)
+        inc_outcome, inc_total, inc_peaks, inc_steps, inc_dbt = measured_run(settings, DAILY_REFRESH_JOB)
         inc_models = inc_dbt[inc_dbt["kind"] == "model"]
         new_rows = sum(held.values())
         all_rows = sum(counts.get(k, 0) for k in ("orders", "order lines", "events"))
@@ -399,7 +450,8 @@ def main() -> int:
             "days": args.delivery_days, "new_rows": new_rows, "new_files": held,
             "share_of_fact_rows": round(new_rows / all_rows, 5) if all_rows else None,
             "success": inc_outcome.success, "seconds": round(inc_total, 1),
-            "share_of_full_refresh": round(inc_total / total, 3), "peak_memory_bytes": inc_memory.peak,
+            "share_of_full_refresh": round(inc_total / total, 3), "peak_memory_bytes": inc_peaks["memory"],
+            "peak_disk_bytes": inc_peaks["disk"],
             "stages": {k: round(v, 2) for k, v in inc_steps.groupby("stage", sort=False)["seconds"].sum().items()},
             "steps": inc_outcome.steps,
             "dbt_models_seconds": round(float(inc_models["seconds"].sum()), 2),
@@ -411,8 +463,10 @@ def main() -> int:
 
     result = {
         "customers": args.customers, "seed": args.seed, "activity": args.activity, "rows": counts, "generated_seconds": generated,
-        "memory_limit": args.memory_limit, "threads": args.threads, "success": outcome.success,
-        "full_refresh_seconds": round(total, 1), "peak_memory_bytes": memory.peak,
+        "memory_limit": args.memory_limit, "memory_budget": settings.budget.describe(), "threads": args.threads,
+        "success": outcome.success, "full_refresh_seconds": round(total, 1), "peak_memory_bytes": peaks["memory"],
+        "landing_bytes": landing_bytes, "peak_disk_bytes": peaks["disk"],
+        "peak_disk_per_landing": round(peaks["disk"] / landing_bytes, 2) if landing_bytes else None,
         "stages": {k: round(v, 2) for k, v in stages.items()},
         "steps": outcome.steps, "dbt_groups": {f"{i}: {g}": round(v, 2) for (i, g), v in by_group.items()},
         "dbt_tests": {k: round(v, 2) for k, v in tests.items()},
@@ -431,8 +485,11 @@ def main() -> int:
 
     print(f"\nhuaxiang benchmark: {args.customers:,} customers, activity {args.activity:g} "
           f"({', '.join(f'{v:,} {k}' for k, v in counts.items())})")
+    print(f"{settings.budget.describe()}")
     print(f"full build {'OK' if outcome.success else 'FAILED'} in {total:.1f} s; "
-          f"peak memory of the process tree {memory.peak / 2**30:.2f} GiB\n")
+          f"peak memory of the process tree {peaks['memory'] / 2**30:.2f} GiB; peak disk (warehouse, spill, "
+          f"outputs) {peaks['disk'] / 2**30:.2f} GiB = {result['peak_disk_per_landing']}x the landing data "
+          f"({landing_bytes / 2**30:.2f} GiB)\n")
     if incremental:
         inc_stages = incremental["stages"]
         print(markdown([(k, f"{v:.1f}", f"{inc_stages.get(k, 0):.1f}") for k, v in stages.items()]
@@ -442,7 +499,8 @@ def main() -> int:
               f"{incremental['days']} more day(s), {incremental['new_rows']:,} new rows "
               f"({incremental['share_of_fact_rows']:.2%} of orders, lines and events) in "
               f"{incremental['seconds']:.1f} s = {incremental['share_of_full_refresh']:.1%} of the full build; "
-              f"peak memory {incremental['peak_memory_bytes'] / 2**30:.2f} GiB")
+              f"peak memory {incremental['peak_memory_bytes'] / 2**30:.2f} GiB, "
+              f"peak disk {incremental['peak_disk_bytes'] / 2**30:.2f} GiB")
     else:
         print(markdown([(k, f"{v:.1f}") for k, v in stages.items()], ("stage", "seconds")))
     print("\n" + markdown([(f"{i}: {g}", f"{v:.1f}") for (i, g), v in by_group.items()]

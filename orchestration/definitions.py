@@ -42,9 +42,10 @@ from orchestration.tags.catalogue import load_tag_config
 def build_definitions(settings: Settings) -> Definitions:
     config = load_sources_config(settings.sources_file, settings.landing_dir)
     project_dir = prepare_dbt_project(config, settings.dbt_project_dir, settings.work_dir)
+    budget = settings.budget
     profiles_dir = write_profile(settings.work_dir / "dbt_profile", settings.warehouse,
-                                 memory_limit=settings.duckdb_memory_limit, duckdb_threads=settings.duckdb_threads,
-                                 temp_directory=settings.duckdb_temp_dir)
+                                 memory_limit=budget.dbt_duckdb_limit, duckdb_threads=settings.duckdb_threads,
+                                 temp_directory=settings.duckdb_temp_dir, spill_limit=budget.spill_limit)
     as_of = settings.as_of.isoformat() if settings.as_of else None
     target = use_target_dir(settings.work_dir / "dbt_target")
     prune_build_folders(target)
@@ -67,7 +68,8 @@ def build_definitions(settings: Settings) -> Definitions:
         resources={
             "warehouse": DuckDBWarehouse(
                 path=str(settings.warehouse),
-                memory_limit=settings.duckdb_memory_limit,
+                memory_limit=budget.steps_duckdb_limit,
+                spill_limit=budget.spill_limit,
                 threads=settings.duckdb_threads,
                 temp_directory=str(settings.duckdb_temp_dir) if settings.duckdb_temp_dir else None,
             ),

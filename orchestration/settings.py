@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from orchestration.warehouse.budget import ResourceBudget
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_SOURCES = REPO_ROOT / "config" / "sources.yml"
@@ -46,7 +48,9 @@ class Settings:
     landing_dir: Path | None = None  # None: the sources file's own landing_dir
     as_of: date | None = None  # None: the end of the loaded data
     dbt_project_dir: Path = DBT_PROJECT_DIR
-    duckdb_memory_limit: str | None = None
+    memory_budget: str | None = None  # the run's process tree (dbt + Dagster); None: 3/4 of the machine's memory
+    spill_limit: str | None = None  # most DuckDB may spill; None: four times the memory budget
+    duckdb_memory_limit: str | None = None  # one DuckDB limit for both processes instead of the budget's shares
     duckdb_threads: int | None = None
     duckdb_temp_dir: Path | None = None  # None: DuckDB's default (<warehouse>.tmp): where it spills past the limit
     identity_truth: Path | None = None  # None: ground_truth/records.csv beside the landing folder, if any
@@ -62,6 +66,11 @@ class Settings:
     def models(self) -> Path:
         """Where trained models are kept between runs (the weekly training, the daily scoring)."""
         return self.models_dir or self.warehouse.parent / "models"
+
+    @property
+    def budget(self) -> ResourceBudget:
+        """The memory budget and spill bound of a run, and each DuckDB's share (warehouse/budget.py)."""
+        return ResourceBudget.resolve(self.memory_budget, self.spill_limit, self.duckdb_memory_limit)
 
     @property
     def work_dir(self) -> Path:
@@ -84,6 +93,8 @@ class Settings:
             landing_dir=Path(env["HUAXIANG_LANDING_DIR"]).resolve()
             if env.get("HUAXIANG_LANDING_DIR") else None,
             as_of=date.fromisoformat(as_of) if as_of else None,
+            memory_budget=env.get("HUAXIANG_MEMORY_BUDGET") or None,
+            spill_limit=env.get("HUAXIANG_SPILL_LIMIT") or None,
             duckdb_memory_limit=env.get("HUAXIANG_DUCKDB_MEMORY_LIMIT") or None,
             duckdb_threads=int(threads) if threads else None,
             duckdb_temp_dir=Path(env["HUAXIANG_DUCKDB_TEMP_DIR"]).resolve()

@@ -13,10 +13,15 @@ from orchestration.sources_config import load_sources_config
 
 
 @pytest.fixture(scope="module")
-def defs(tmp_path_factory):
+def settings(tmp_path_factory) -> Settings:
     root = tmp_path_factory.mktemp("defs")
     write_mini_landing(root / "landing")
-    return build_definitions(Settings(landing_dir=root / "landing", warehouse=root / "w.duckdb"))
+    return Settings(landing_dir=root / "landing", warehouse=root / "w.duckdb", memory_budget="4GB", spill_limit="10GB")
+
+
+@pytest.fixture(scope="module")
+def defs(settings):
+    return build_definitions(settings)
 
 
 def test_graph_has_ingest_staging_and_marts(defs):
@@ -101,6 +106,47 @@ def test_the_dbt_profile_and_the_resource_carry_the_duckdb_settings(tmp_path, mo
         temp, threads = con.execute("select current_setting('temp_directory'), "
                                     "current_setting('threads')").fetchall()[0]
     assert temp == str(settings.duckdb_temp_dir) and int(threads) == 1
+
+
+def test_one_memory_budget_is_shared_between_dbt_and_the_python_steps(defs, settings):
+    """HUAXIANG_MEMORY_BUDGET=4GB for the run: dbt's DuckDB gets it less 1 GB for the two
+    interpreters, the Python steps' DuckDB half (the rest is their data frames'), and both
+    spill at most HUAXIANG_SPILL_LIMIT."""
+    import yaml
+
+    resource = defs.resources["warehouse"]
+    profiles = settings.work_dir / "dbt_profile" / "profiles.yml"
+    options = yaml.safe_load(profiles.read_text())["huaxiang"]["outputs"]["duckdb"]["config_options"]
+    assert options["memory_limit"] == "2861MiB"            # 4e9 - 1e9 bytes
+    assert resource.memory_limit == "1907MiB"              # 4e9 / 2 bytes
+    assert options["max_temp_directory_size"] == resource.spill_limit == "9536MiB"
+    with resource.connect() as con:
+        limit, spill = con.execute("select current_setting('memory_limit'), "
+                                   "current_setting('max_temp_directory_size')").fetchall()[0]
+    assert limit == "1.8 GiB" and spill == "9.3 GiB"
+
+
+@pytest.mark.parametrize("budget, spill, fixed, dbt, steps, spill_text", [
+    (None, None, "1GB", "1GB", "1GB", None),                 # HUAXIANG_DUCKDB_MEMORY_LIMIT: one limit, no budget
+    ("2GiB", None, None, "1536MiB", "1024MiB", "8192MiB"),   # a small budget keeps a quarter for the interpreters
+    ("16GB", "100GB", None, "14234MiB", "7629MiB", "95367MiB"),   # 16e9 - 1 GiB
+])
+def test_the_budget_derives_each_limit(budget, spill, fixed, dbt, steps, spill_text):
+    from orchestration.warehouse.budget import ResourceBudget
+
+    b = ResourceBudget.resolve(budget, spill, fixed)
+    assert (b.dbt_duckdb_limit, b.steps_duckdb_limit) == (dbt, steps)
+    if spill_text:
+        assert b.spill_limit == spill_text
+
+
+def test_a_budget_that_is_not_a_size_names_the_setting():
+    from orchestration.warehouse.budget import BudgetError, ResourceBudget
+
+    with pytest.raises(BudgetError, match="HUAXIANG_MEMORY_BUDGET='eight gigs' is not a size"):
+        ResourceBudget.resolve("eight gigs", None)
+    with pytest.raises(BudgetError, match="less than 512MB"):
+        ResourceBudget.resolve("300MB", None)
 
 
 def test_the_landing_sensor_starts_from_what_the_warehouse_has_loaded(tmp_path, default_sources):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 def write_profile(profiles_dir: Path, warehouse: Path, threads: int = 2,
                   memory_limit: str | None = None, duckdb_threads: int | None = None,
-                  temp_directory: Path | None = None) -> Path:
-    """A dbt profile pointing at the configured warehouse file, with the same DuckDB settings
-    (memory limit, threads, spill directory) as the Python steps."""
+                  temp_directory: Path | None = None, spill_limit: str | None = None) -> Path:
+    """A dbt profile pointing at the configured warehouse file, with dbt's share of the memory
+    budget and the same DuckDB settings (threads, spill directory and bound) as the Python steps."""
     profiles_dir.mkdir(parents=True, exist_ok=True)
     content = (
         "# Written by huaxiang for this warehouse; regenerated on every load of the definitions.\n"
@@ -26,7 +26,8 @@ def write_profile(profiles_dir: Path, warehouse: Path, threads: int = 2,
     # cursor, and DuckDB refuses to set temp_directory again once it has spilled there
     # ("Cannot switch temporary directory after the current one has been used")
     options = {"memory_limit": memory_limit, "threads": duckdb_threads,
-               "temp_directory": str(temp_directory) if temp_directory else None}
+               "temp_directory": str(temp_directory) if temp_directory else None,
+               "max_temp_directory_size": spill_limit}
     if any(v is not None for v in options.values()):
         content += "      config_options:\n" + "".join(
             f"        {k}: {json.dumps(v)}\n" for k, v in options.items() if v is not None)

@@ -28,6 +28,7 @@ class DuckDBWarehouse(ConfigurableResource):
     memory_limit: str | None = None
     threads: int | None = None
     temp_directory: str | None = None  # where DuckDB spills when a query needs more than memory_limit
+    spill_limit: str | None = None  # the most it may spill there (max_temp_directory_size)
     lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # how long a step waits for a reader (a notebook, a BI tool) to let go
     run_lock_wait_seconds: float = RUN_LOCK_WAIT_SECONDS  # how long a run waits for another run on this warehouse
     _holds_run_lock: bool = PrivateAttr(default=False)
@@ -57,6 +58,8 @@ class DuckDBWarehouse(ConfigurableResource):
             config["threads"] = str(self.threads)
         if self.temp_directory:
             config["temp_directory"] = self.temp_directory
+        if self.spill_limit:
+            config["max_temp_directory_size"] = self.spill_limit
         return config
 
     @contextmanager

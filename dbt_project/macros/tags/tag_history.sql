@@ -15,6 +15,12 @@
     {{ return(['value', 'value_label', 'numeric_value', 'rule_version', 'inputs']) }}
 {%- endmacro %}
 
+{#- A condition: the tag values (tag_value_columns) of rows `left` and `right` differ, NULL
+    equal to NULL. After an outer join, test the missing side's key first. -#}
+{% macro tag_values_differ(left, right) -%}
+    ({%- for c in tag_value_columns() %}{{ left }}.{{ c }} is distinct from {{ right }}.{{ c }}{{ ' or ' if not loop.last }}{% endfor -%})
+{%- endmacro %}
+
 {#- An interval's open end as a date that follows every snapshot (valid_to is NULL while the
     value holds at the newest snapshot). -#}
 {% macro open_end() -%}

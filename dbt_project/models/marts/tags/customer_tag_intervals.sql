@@ -82,10 +82,7 @@ closed as (
     from open_intervals as o
     cross join run
     left join appended_snapshot as s on s.customer_id = o.customer_id and s.tag_key = o.tag_key
-    where s.customer_id is null
-    {%- for c in payload %}
-       or o.{{ c }} is distinct from s.{{ c }}
-    {%- endfor %}
+    where s.customer_id is null or {{ tag_values_differ('o', 's') }}
 ),
 
 opened as (
@@ -95,10 +92,7 @@ opened as (
         cast(null as date) as valid_to
     from appended_snapshot as s
     left join open_intervals as o on o.customer_id = s.customer_id and o.tag_key = s.tag_key
-    where o.customer_id is null
-    {%- for c in payload %}
-       or o.{{ c }} is distinct from s.{{ c }}
-    {%- endfor %}
+    where o.customer_id is null or {{ tag_values_differ('o', 's') }}
 ),
 
 -- any other run: this run's date and the snapshot dates on either side of it, the only
@@ -243,9 +237,7 @@ changed as (
         select 1 from affected as a
         where a.customer_id = m.customer_id and a.tag_key = m.tag_key and a.valid_from = m.valid_from
           and not (a.valid_to is distinct from m.valid_to)
-          {%- for c in payload %}
-          and not (a.{{ c }} is distinct from m.{{ c }})
-          {%- endfor %}
+          and not {{ tag_values_differ('a', 'm') }}
     )
 ),
 

@@ -1,0 +1,120 @@
+"""One memory budget for the whole run, and a bound on DuckDB's spill.
+
+A run is two processes that each open the warehouse: the Dagster process (ingestion and the
+Python steps: model tags, rules, segments, exports) and dbt's. Left to itself DuckDB lets each
+of them take 80 % of the machine's memory, so the two together may ask for 160 %; and it
+spills past its limit into a temporary folder until the disk is nearly full (a 3M-customer
+run once filled 42 GB that way, and the warehouse had no room left to grow).
+
+So the operator sets one number, the memory the run's process tree may use
+(`HUAXIANG_MEMORY_BUDGET`, default three quarters of the machine's memory or of the
+container's limit), and the DuckDB limit of each process is derived from it:
+
+* dbt's DuckDB gets the budget less a reserve for the two Python interpreters (dbt's own and
+  the waiting Dagster process: about 1 GB together). The two processes never run queries at
+  the same time: the Dagster process waits for dbt, and has closed its connections.
+* the Python steps' DuckDB gets half the budget: the other half is for the data frames those
+  steps hold (the model tags read a row per customer into pandas).
+
+The spill bound (`HUAXIANG_SPILL_LIMIT`, DuckDB's `max_temp_directory_size`) defaults to four
+times the memory budget: a query that needs more than that fails, naming the setting, instead
+of filling the disk. DuckDB keeps its own bound too (90 % of the free space).
+
+`HUAXIANG_DUCKDB_MEMORY_LIMIT` still sets both DuckDB limits to one value, for whoever needs
+to; the budget is then not applied.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+GIB = 2**30
+INTERPRETER_RESERVE = GIB
+"""Resident memory of the two Python processes outside DuckDB (imports, dbt's manifest,
+Dagster's event log), measured at about 0.4 GB and 0.3 GB on the demo; kept at 1 GB."""
+MINIMUM_DUCKDB = 256 * 2**20
+DEFAULT_SHARE_OF_MACHINE = 0.75
+SPILL_PER_MEMORY = 4
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?\s*$", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+class BudgetError(ValueError):
+    pass
+
+
+def parse_size(text: str, setting: str) -> int:
+    """'8GB', '8 GiB', '512MB', '1.5GB' -> bytes (DuckDB's units: GB = 10^9, GiB = 2^30)."""
+    m = _SIZE.match(text or "")
+    if not m:
+        raise BudgetError(f"{setting}={text!r} is not a size: write it as DuckDB does, e.g. 8GB, 512MB or 6GiB")
+    return int(float(m.group(1)) * _UNITS[(m.group(2) or "b").lower()])
+
+
+def machine_memory() -> int:
+    """Physical memory, or the container's memory limit when it is lower (cgroup v2 / v1)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < total:
+            total = int(text)
+    return total
+
+
+def _duckdb_size(n: int) -> str:
+    """Bytes as DuckDB reads them, in whole MiB (stable text: it is part of the dbt profile)."""
+    return f"{max(n // 2**20, 1)}MiB"
+
+
+@dataclass(frozen=True)
+class ResourceBudget:
+    """What the run's process tree may use, and each DuckDB's share of it."""
+
+    memory: int
+    spill: int
+    fixed_duckdb_limit: str | None = None  # HUAXIANG_DUCKDB_MEMORY_LIMIT: one limit for both
+
+    @classmethod
+    def resolve(cls, memory_budget: str | None, spill_limit: str | None,
+                duckdb_memory_limit: str | None = None) -> "ResourceBudget":
+        memory = (parse_size(memory_budget, "HUAXIANG_MEMORY_BUDGET") if memory_budget
+                  else int(machine_memory() * DEFAULT_SHARE_OF_MACHINE) // 2**20 * 2**20)
+        if memory < 2 * MINIMUM_DUCKDB:
+            raise BudgetError(f"HUAXIANG_MEMORY_BUDGET={memory_budget!r} is less than 512MB: DuckDB "
+                              "and the Python steps cannot run in that")
+        spill = parse_size(spill_limit, "HUAXIANG_SPILL_LIMIT") if spill_limit else SPILL_PER_MEMORY * memory
+        return cls(memory=memory, spill=spill, fixed_duckdb_limit=duckdb_memory_limit)
+
+    @property
+    def dbt_duckdb_limit(self) -> str:
+        """dbt's DuckDB: the budget less the interpreters' reserve (a quarter of a small budget)."""
+        if self.fixed_duckdb_limit:
+            return self.fixed_duckdb_limit
+        reserve = min(INTERPRETER_RESERVE, self.memory // 4)
+        return _duckdb_size(max(self.memory - reserve, MINIMUM_DUCKDB))
+
+    @property
+    def steps_duckdb_limit(self) -> str:
+        """The Python steps' DuckDB: half the budget, the other half for their data frames."""
+        if self.fixed_duckdb_limit:
+            return self.fixed_duckdb_limit
+        return _duckdb_size(max(self.memory // 2, MINIMUM_DUCKDB))
+
+    @property
+    def spill_limit(self) -> str:
+        return _duckdb_size(self.spill)
+
+    def describe(self) -> str:
+        if self.fixed_duckdb_limit:
+            return (f"DuckDB memory limit {self.fixed_duckdb_limit} in each process "
+                    f"(HUAXIANG_DUCKDB_MEMORY_LIMIT; no budget applied), spill up to {self.spill_limit}")
+        return (f"memory budget {self.memory / GIB:.1f} GiB for the run (dbt's DuckDB {self.dbt_duckdb_limit}, "
+                f"the Python steps' DuckDB {self.steps_duckdb_limit}), spill up to {self.spill_limit}")
