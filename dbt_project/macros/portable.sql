@@ -47,6 +47,19 @@
     md5(cast({{ expr }} as {{ type_text() }}))
 {%- endmacro %}
 
+{#- A 64-bit hash of several columns, to compare wide rows within one query by a narrow key
+    (never stored, never compared across engines: md5_text is for that). Spark's xxhash64
+    skips NULL arguments, so each column's is-null flag goes in beside it. -#}
+{% macro comparison_hash(columns) -%}
+    {{ return(adapter.dispatch('comparison_hash', 'huaxiang')(columns)) }}
+{%- endmacro %}
+{% macro default__comparison_hash(columns) -%}
+    xxhash64({% for c in columns %}{{ c }}, {{ c }} is null{{ ', ' if not loop.last }}{% endfor %})
+{%- endmacro %}
+{% macro duckdb__comparison_hash(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
 {#- 64-bit floating point (dbt.type_float() is 32-bit FLOAT on DuckDB: amounts would lose cents). -#}
 {% macro type_double() -%}
 {{ return(adapter.dispatch('type_double')()) }}

@@ -74,15 +74,39 @@ appended_snapshot as (
     where mode.appends
 ),
 
+-- the two sides met by (customer, tag) and a hash of the values: narrow rows, so that the
+-- join of every open interval with every snapshot value fits in memory at millions of
+-- customers; the values themselves are fetched for the differences only
+snapshot_hashes as (
+    select customer_id, tag_key, {{ comparison_hash(payload) }} as values_hash
+    from appended_snapshot
+),
+
+open_hashes as (
+    select customer_id, tag_key, {{ comparison_hash(payload) }} as values_hash
+    from open_intervals
+),
+
+differences as (
+    select
+        coalesce(s.customer_id, o.customer_id) as customer_id,
+        coalesce(s.tag_key, o.tag_key) as tag_key,
+        o.customer_id is not null as closes,
+        s.customer_id is not null as opens
+    from snapshot_hashes as s
+    full outer join open_hashes as o on o.customer_id = s.customer_id and o.tag_key = s.tag_key
+    where s.customer_id is null or o.customer_id is null or s.values_hash <> o.values_hash
+),
+
 closed as (
     select
         o.customer_id, o.tag_key, {% for c in payload %}o.{{ c }}, {% endfor %}
         o.valid_from,
         run.as_of_date as valid_to
     from open_intervals as o
+    inner join differences as d on d.customer_id = o.customer_id and d.tag_key = o.tag_key
     cross join run
-    left join appended_snapshot as s on s.customer_id = o.customer_id and s.tag_key = o.tag_key
-    where s.customer_id is null or {{ tag_values_differ('o', 's') }}
+    where d.closes
 ),
 
 opened as (
@@ -91,8 +115,8 @@ opened as (
         s.as_of_date as valid_from,
         cast(null as date) as valid_to
     from appended_snapshot as s
-    left join open_intervals as o on o.customer_id = s.customer_id and o.tag_key = s.tag_key
-    where o.customer_id is null or {{ tag_values_differ('o', 's') }}
+    inner join differences as d on d.customer_id = s.customer_id and d.tag_key = s.tag_key
+    where d.opens
 ),
 
 -- any other run: this run's date and the snapshot dates on either side of it, the only
