@@ -62,15 +62,20 @@ class PeakSampler:
     `interval` seconds (and once more at the end)."""
 
     def __init__(self, interval: float) -> None:
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self.interval, self.peak, self.peak_at, self._stop = interval, 0, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> int:
         raise NotImplementedError
 
+    def _record(self) -> None:
+        value = self.sample()
+        if value > self.peak:
+            self.peak, self.peak_at = value, time.time()
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.sample())
+            self._record()
             self._stop.wait(self.interval)
 
     def __enter__(self):
@@ -80,7 +85,7 @@ class PeakSampler:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self.sample())
+        self._record()
 
 
 class TreeMemory(PeakSampler):
@@ -372,8 +377,14 @@ def measured_run(settings: Settings, job_name: str = EVERYTHING_JOB):
     print(outcome.render())
     steps = pd.DataFrame(outcome.steps)
     steps["stage"] = steps["step"].map(stage_of)
-    return outcome, seconds, {"memory": memory.peak, "disk": disk.peak}, steps, dbt_timings(
-        settings.work_dir / "dbt_target", started_at)
+    def step_at(moment: float) -> str:
+        """The step running when a peak was sampled (the last started, if steps overlap)."""
+        running = [s["step"] for s in outcome.steps if s["start"] <= moment <= s["start"] + s["seconds"]]
+        return running[-1] if running else "between steps"
+
+    peaks = {"memory": memory.peak, "memory_step": step_at(memory.peak_at),
+             "disk": disk.peak, "disk_step": step_at(disk.peak_at)}
+    return outcome, seconds, peaks, steps, dbt_timings(settings.work_dir / "dbt_target", started_at)
 
 
 def main() -> int:
@@ -452,6 +463,7 @@ def main() -> int:
             "success": inc_outcome.success, "seconds": round(inc_total, 1),
             "share_of_full_refresh": round(inc_total / total, 3), "peak_memory_bytes": inc_peaks["memory"],
             "peak_disk_bytes": inc_peaks["disk"],
+            "peak_memory_step": inc_peaks["memory_step"], "peak_disk_step": inc_peaks["disk_step"],
             "stages": {k: round(v, 2) for k, v in inc_steps.groupby("stage", sort=False)["seconds"].sum().items()},
             "steps": inc_outcome.steps,
             "dbt_models_seconds": round(float(inc_models["seconds"].sum()), 2),
@@ -465,6 +477,7 @@ def main() -> int:
         "customers": args.customers, "seed": args.seed, "activity": args.activity, "rows": counts, "generated_seconds": generated,
         "memory_limit": args.memory_limit, "memory_budget": settings.budget.describe(), "threads": args.threads,
         "success": outcome.success, "full_refresh_seconds": round(total, 1), "peak_memory_bytes": peaks["memory"],
+        "peak_memory_step": peaks["memory_step"], "peak_disk_step": peaks["disk_step"],
         "landing_bytes": landing_bytes, "peak_disk_bytes": peaks["disk"],
         "peak_disk_per_landing": round(peaks["disk"] / landing_bytes, 2) if landing_bytes else None,
         "stages": {k: round(v, 2) for k, v in stages.items()},
@@ -487,9 +500,9 @@ def main() -> int:
           f"({', '.join(f'{v:,} {k}' for k, v in counts.items())})")
     print(f"{settings.budget.describe()}")
     print(f"full build {'OK' if outcome.success else 'FAILED'} in {total:.1f} s; "
-          f"peak memory of the process tree {peaks['memory'] / 2**30:.2f} GiB; peak disk (warehouse, spill, "
-          f"outputs) {peaks['disk'] / 2**30:.2f} GiB = {result['peak_disk_per_landing']}x the landing data "
-          f"({landing_bytes / 2**30:.2f} GiB)\n")
+          f"peak memory of the process tree {peaks['memory'] / 2**30:.2f} GiB (in {peaks['memory_step']}); "
+          f"peak disk (warehouse, spill, outputs) {peaks['disk'] / 2**30:.2f} GiB (in {peaks['disk_step']}) = "
+          f"{result['peak_disk_per_landing']}x the landing data ({landing_bytes / 2**30:.2f} GiB)\n")
     if incremental:
         inc_stages = incremental["stages"]
         print(markdown([(k, f"{v:.1f}", f"{inc_stages.get(k, 0):.1f}") for k, v in stages.items()]
@@ -499,8 +512,8 @@ def main() -> int:
               f"{incremental['days']} more day(s), {incremental['new_rows']:,} new rows "
               f"({incremental['share_of_fact_rows']:.2%} of orders, lines and events) in "
               f"{incremental['seconds']:.1f} s = {incremental['share_of_full_refresh']:.1%} of the full build; "
-              f"peak memory {incremental['peak_memory_bytes'] / 2**30:.2f} GiB, "
-              f"peak disk {incremental['peak_disk_bytes'] / 2**30:.2f} GiB")
+              f"peak memory {incremental['peak_memory_bytes'] / 2**30:.2f} GiB (in {incremental['peak_memory_step']}), "
+              f"peak disk {incremental['peak_disk_bytes'] / 2**30:.2f} GiB (in {incremental['peak_disk_step']})")
     else:
         print(markdown([(k, f"{v:.1f}") for k, v in stages.items()], ("stage", "seconds")))
     print("\n" + markdown([(f"{i}: {g}", f"{v:.1f}") for (i, g), v in by_group.items()]
