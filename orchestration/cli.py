@@ -108,15 +108,19 @@ def _settings(sources: Path | None, warehouse: Path | None, landing: Path | None
 def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_of, truth: Path | None,
         verbose: bool, full_refresh: bool, wait_for_lock: float) -> None:
     from orchestration.warehouse import WarehouseBusy
-    from orchestration.runner import full_refresh_config, run_job
+    from orchestration.warehouse.budget import BudgetError
 
     settings = _settings(sources, warehouse, landing, as_of.date() if as_of else None)
     settings = settings.with_overrides(identity_truth=truth)
     try:
+        # (importing the runner loads orchestration.definitions, which builds the Dagster
+        # definitions from the environment: a bad setting there is an input error too)
+        from orchestration.runner import full_refresh_config, run_job
+
         outcome = run_job(settings, run_config=full_refresh_config() if full_refresh else None,
                           log_level="DEBUG" if verbose else "ERROR", wait_for_lock=wait_for_lock,
                           say=lambda m: click.echo(m, err=True), progress=not verbose)
-    except SourcesConfigError as exc:
+    except (SourcesConfigError, BudgetError) as exc:
         _fail_input(str(exc))
     except WarehouseBusy as exc:
         click.echo(f"error: {exc}", err=True)

@@ -51,3 +51,18 @@ def test_sources_validate_shows_joined_columns_and_files_missing_one(tmp_path):
     assert "nz__people                   customers    jsonl    NZ" in result.output
     missing = [line for line in result.output.splitlines() if line.strip().startswith("!")]
     assert len(missing) == 1 and "au/people_old.csv has no column(s) ['street_number'" in missing[0]
+
+
+def test_a_memory_budget_that_is_not_a_size_exits_2_naming_the_setting(tmp_path):
+    """In a process of its own: the Dagster definitions are built from the environment when
+    the runner is first imported, which this test process has done already."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HUAXIANG_MEMORY_BUDGET": "eight gigs"}
+    done = subprocess.run([sys.executable, "-m", "orchestration.cli", "run", "--warehouse", str(tmp_path / "w.duckdb")],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "HUAXIANG_MEMORY_BUDGET='eight gigs' is not a size" in done.stderr
+    assert "Traceback" not in done.stderr
