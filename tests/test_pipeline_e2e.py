@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -963,3 +964,14 @@ def test_every_column_of_the_bi_copy_is_described_in_dbt(run):
                if not (table == "marts.customer_360" and column in rule_tags)
                and not (documented.get(table, {}).get(column, {}).get("description") or "").strip()]
     assert not missing, f"{len(missing)} BI column(s) without a description in their dbt .yml: {missing}"
+
+
+def test_the_dbt_file_logs_hold_no_debug_lines(run):
+    """dbt's file log of each build is written at info (DBT_LOG_LEVEL_FILE, dbt_runtime.py):
+    every node's start and result, not every statement dbt sent."""
+    if os.environ.get("DBT_LOG_LEVEL_FILE", "info") != "info":
+        pytest.skip("DBT_LOG_LEVEL_FILE is set in this environment")
+    logs = sorted((run["settings"].work_dir / "dbt_target").glob("huaxiang_dbt*/dbt.log"))
+    assert len(logs) >= 2
+    levels = {json.loads(line)["info"]["level"] for log in logs for line in log.read_text(encoding="utf-8").splitlines()}
+    assert "info" in levels and "debug" not in levels, levels
