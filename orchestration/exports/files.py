@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,9 +39,7 @@ def remove_stale_temporaries(folder: Path, *names: str) -> list[Path]:
         if pid != os.getpid() and process_alive(pid, None):
             continue
         if path.is_dir():
-            for f in path.iterdir():
-                f.unlink()
-            path.rmdir()
+            shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
         removed.append(path)
@@ -49,20 +48,29 @@ def remove_stale_temporaries(folder: Path, *names: str) -> list[Path]:
 
 @contextmanager
 def database_written_whole(con: Connection, target: Path, alias: str, mode: int | None = None,
-                           also_clean: tuple[str, ...] = ()) -> Iterator[None]:
+                           also_clean: tuple[str, ...] = (), start_from: Path | None = None) -> Iterator[None]:
     """Attach a new temporary DuckDB file as `alias` on `con` for the caller to fill; on success
     detach it and rename it over `target` (with `mode`, if given); on failure detach and remove
-    it (and the temporaries of `also_clean`, the names of the caller's side files)."""
+    it (and the temporaries of `also_clean`, the names of the caller's side files).
+
+    `start_from`: the temporary file starts as a copy of that file (the previous `target`, for
+    a caller that updates rather than rewrites); a reader holding `target` open is not
+    disturbed, it keeps the old file until it reopens."""
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
     names = (target.stem, *also_clean)
     remove_stale_temporaries(folder, *names)
     tmp = folder / f".{target.stem}.{os.getpid()}.tmp.duckdb"
-    con.execute(f"attach {sql_literal(tmp)} as {alias} (read_only false)")
+    attached = False
     try:
+        if start_from is not None:
+            shutil.copyfile(start_from, tmp)
+        con.execute(f"attach {sql_literal(tmp)} as {alias} (read_only false)")
+        attached = True
         yield
     except BaseException:
-        con.execute(f"detach {alias}")
+        if attached:
+            con.execute(f"detach {alias}")
         remove_stale_temporaries(folder, *names)
         raise
     con.execute(f"detach {alias}")
