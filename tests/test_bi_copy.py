@@ -135,3 +135,13 @@ def test_a_parquet_part_that_does_not_match_its_run_is_written_again(warehouse, 
     Path(str(stale) + ".x").replace(stale)
     export(warehouse, folder)
     assert_copy_equals_warehouse(warehouse, folder)
+
+
+def test_a_table_whose_columns_changed_is_written_whole(warehouse, tmp_path):
+    folder = tmp_path / "bi"
+    export(warehouse, folder)
+    warehouse.execute("alter table marts.fct_orders add column channel varchar default 'app'")
+    result = export(warehouse, folder)
+    assert result.updated and result.rows_written["fct_orders"] == 1000
+    columns = duckdb.sql(f"select * from read_parquet('{folder}/parquet/fct_orders/*.parquet') limit 1").columns
+    assert columns == ["order_line_id", "net_amount", "_built_at", "channel"]

@@ -77,9 +77,9 @@ def copy_stamped(con: Connection, select: str, target: str, columns: list[str], 
     wanted = _stamp_summary(con, source, columns)
     if reuse and _columns(con, target) == columns:
         have = _stamp_summary(con, target, columns)
-    else:
+    else:  # first copy, or the table's columns changed: its old Parquet files are of no use either
         con.execute(f"create or replace table {target} as select * from {source} limit 0")
-        have = {}
+        have, parquet_previous = {}, None
     changed = sorted(s for s, n in have.items() if wanted.get(s) != n)
     if changed:
         con.execute(f"delete from {target} where {STAMP} in ({_in_list(changed)})")
