@@ -164,11 +164,9 @@ def _updatable(con: Connection, database: Path, max_free_share: float = 0.5) -> 
     except WarehouseError:
         return False
     try:
-        has_info = con.execute(
-            "select count(*) from information_schema.columns where table_catalog = 'bi_previous' "
-            "and table_name = ? and column_name = 'rows_written'", [INFO_TABLE]).fetchall()[0][0]
+        has_info = "rows_written" in table_columns(con, f"main.{INFO_TABLE}", catalog="bi_previous")
         ((used, free),) = con.execute("select used_blocks, free_blocks from pragma_database_size() "
                                       "where database_name = 'bi_previous'").fetchall()
     finally:
         con.execute("detach bi_previous")
-    return bool(has_info) and free <= max_free_share * (used + free)
+    return has_info and free <= max_free_share * (used + free)

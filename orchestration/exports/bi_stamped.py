@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from orchestration.warehouse import Connection
+from orchestration.warehouse import Connection, table_columns
 
 STAMP = "_built_at"
 STAMPED_TABLES = ("marts.fct_orders", "marts.fct_customer_events")
@@ -43,8 +43,6 @@ STAMPED_TABLES = ("marts.fct_orders", "marts.fct_customer_events")
 class StampedCopy:
     rows: int  # rows in the copy
     rows_written: int  # rows this copy inserted (the rest were already there)
-    stamps_written: int
-    stamps_kept: int
 
 
 def _literal(stamp: datetime) -> str:
@@ -75,7 +73,8 @@ def copy_stamped(con: Connection, select: str, target: str, columns: list[str], 
         raise ValueError(f"{target}: a stamped table needs its {STAMP} column in the BI copy")
     source = f"({select}) as source"
     wanted = _stamp_summary(con, source, columns)
-    if reuse and _columns(con, target) == columns:
+    catalog, schema, table = target.split(".")
+    if reuse and table_columns(con, f"{schema}.{table}", catalog=catalog) == columns:
         have = _stamp_summary(con, target, columns)
     else:  # first copy, or the table's columns changed: its old Parquet files are of no use either
         con.execute(f"create or replace table {target} as select * from {source} limit 0")
@@ -100,19 +99,11 @@ def copy_stamped(con: Connection, select: str, target: str, columns: list[str], 
             _link_or_copy(previous, out)
         else:
             con.sql(f"select * from {target} where {STAMP} = {_literal(stamp)}").write_parquet(str(out))
-    return StampedCopy(rows=sum(n for n, _ in wanted.values()), rows_written=sum(wanted[s][0] for s in to_write),
-                       stamps_written=len(to_write), stamps_kept=len(wanted) - len(to_write))
+    return StampedCopy(rows=sum(n for n, _ in wanted.values()), rows_written=sum(wanted[s][0] for s in to_write))
 
 
 def _parquet_rows(con: Connection, path: Path) -> int:
     return con.execute("select sum(num_rows) from parquet_file_metadata(?)", [str(path)]).fetchall()[0][0]
-
-
-def _columns(con: Connection, target: str) -> list[str]:
-    catalog, schema, table = target.split(".")
-    return [c for (c,) in con.execute(
-        "select column_name from information_schema.columns where table_catalog = ? and table_schema = ? "
-        "and table_name = ? order by ordinal_position", [catalog, schema, table]).fetchall()]
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

@@ -21,9 +21,12 @@ def table_exists(con: Connection, table: Table | str) -> bool:
                             "and table_name = $name", {"schema": schema, "name": name}).fetchall()[0][0])
 
 
-def table_columns(con: Connection, table: Table | str) -> list[str]:
-    """The columns of `table` in their order; [] when it does not exist."""
+def table_columns(con: Connection, table: Table | str, catalog: str | None = None) -> list[str]:
+    """The columns of `table` in their order; [] when it does not exist. `catalog`: in that
+    attached database only (an export's copy beside the warehouse)."""
     schema, name = _parts(table)
+    in_catalog = " and table_catalog = $catalog" if catalog else ""
     return [r[0] for r in con.execute("select column_name from information_schema.columns where table_schema = $schema "
-                                      "and table_name = $name order by ordinal_position",
-                                      {"schema": schema, "name": name}).fetchall()]
+                                      f"and table_name = $name{in_catalog} order by ordinal_position",
+                                      {"schema": schema, "name": name, **({"catalog": catalog} if catalog else {})}
+                                      ).fetchall()]
