@@ -265,7 +265,7 @@ def run_ours(cfg: Config) -> dict:
     build = run_measured(argv, cfg.logs / "dbt_identity_build.log", cwd=DBT_PROJECT)
     nodes = dbt_node_summary(cfg)
     code = {"before_parse": code_before, "after_build": code_fingerprint()}
-    if code["before_parse"] != code["after_build"]:
+    if code["before_parse"]["identity_code_sha256"] != code["after_build"]["identity_code_sha256"]:
         say("the identity code changed while dbt ran: the measured version is uncertain")
     if build.returncode != 0:
         say(f"dbt build exited {build.returncode}: failures {nodes['failures']} (see {build.log})")

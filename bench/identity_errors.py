@@ -109,6 +109,61 @@ def by_sources(con: duckdb.DuckDBPyConnection) -> list[dict]:
             for s, tp, m, pp, w in rows]
 
 
+# the fields a matcher could link two records by when they hold the same value (names by their
+# key, so a typo or a traditional character still counts as the same name: a generous bound)
+EVIDENCE = ("mobile", "email", "id_number", "wechat_unionid", "landline", "name_key", "legal_name_key",
+            "birth_date", "address_key", "xref_record_key", "account_key")
+
+
+def evidence_ceiling(con: duckdb.DuckDBPyConnection) -> dict:
+    """The recall no matcher can beat on this data: two records of one person are *reachable*
+    when a chain of that person's records joins them, each step sharing one value of a field in
+    EVIDENCE (a source cross-reference counts as shared with the record it names). A true pair
+    not reachable shares nothing with its twin, not even through a third record (a service-desk
+    contact known by a landline nobody else wrote and a form of address): every matcher misses it.
+    Optimistic on purpose: one shared birth date or city flat counts as a link."""
+    have = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'intermediate' and table_name = 'int_identity_records'").fetchall()}
+    fields = [f for f in EVIDENCE if f in have]
+    if not fields:
+        return {}
+    values = " union all ".join(
+        f"select r.person_id, '{f}' as field, cast(i.{f} as varchar) as v, r.record_key "
+        f"from _rec r join intermediate.int_identity_records i using (record_key) where i.{f} is not null"
+        for f in fields if f != "xref_record_key")
+    xref = ("union all select r.person_id, 'xref', i.xref_record_key, r.record_key from _rec r "
+            "join intermediate.int_identity_records i using (record_key) where i.xref_record_key is not null "
+            "union all select person_id, 'xref', record_key, record_key from _rec") if "xref_record_key" in fields else ""
+    edges = con.execute(f"""
+        with v as ({values} {xref})
+        select record_key, min(record_key) over (partition by person_id, field, v) from v""").fetchall()
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    con.execute("create or replace temp table _reach (record_key varchar, component varchar)")
+    keys = [r[0] for r in con.execute("select record_key from _rec").fetchall()]
+    con.execute("insert into _reach select unnest(?), unnest(?)", [keys, [find(k) for k in keys]])
+    reachable, missed_unreachable = con.execute("""
+        select count(*) filter (where ra.component = rb.component),
+               count(*) filter (where not t.found and ra.component <> rb.component)
+        from _true t join _reach ra on ra.record_key = t.key_a join _reach rb on rb.record_key = t.key_b""").fetchone()
+    true_pairs = con.execute("select count(*) from _true").fetchone()[0]
+    return {"fields": fields, "reachable_pairs": reachable, "missed_unreachable": missed_unreachable,
+            "recall_ceiling": reachable / true_pairs if true_pairs else 1.0}
+
+
 def examples(con: duckdb.DuckDBPyConnection, cls: str, kind: str, k: int) -> list[dict]:
     """Up to k missed (kind 'missed') or over-merged ('over_merged') pairs touching a class,
     with what the staged records hold (a reference-only record shows only its key)."""
@@ -157,10 +212,16 @@ def main() -> None:
     tot = totals(con)
     classes = by_class(con)
     sources = by_sources(con)
+    ceiling = evidence_ceiling(con)
     print(f"identity vs {truth}: {tot['records']:,} records, {tot['true_pairs']:,} true pairs, "
           f"{tot['predicted_pairs']:,} predicted pairs")
     print(f"  precision {tot['precision']:.4f} ({tot['over_merged']:,} over-merged pairs), "
-          f"recall {tot['recall']:.4f} ({tot['missed']:,} missed pairs)\n")
+          f"recall {tot['recall']:.4f} ({tot['missed']:,} missed pairs)")
+    if ceiling:
+        print(f"  recall ceiling {ceiling['recall_ceiling']:.4f}: {tot['true_pairs'] - ceiling['reachable_pairs']:,} "
+              f"true pairs share no value of any field, even through the person's other records "
+              f"({ceiling['missed_unreachable']:,} of the missed pairs; no matcher can find them)")
+    print()
     print("by dirt class (a pair counts when either record has it; 'only': the pair has that class and no other)")
     head = (f"  {'class':<24} {'true pairs':>10} {'missed':>7} {'only':>6} {'recall':>7}   "
             f"{'pred pairs':>10} {'over-merged':>11} {'only':>6} {'precision':>9}")
@@ -193,7 +254,8 @@ def main() -> None:
                               f"dirt {','.join(rec['dirt']) or '-'}: {rest}")
     if args.json:
         args.json.write_text(json.dumps({"truth": str(truth), "totals": tot, "by_class": classes,
-                                         "by_sources": sources, "examples": shown},
+                                         "by_sources": sources, "ceiling": ceiling,
+                                         "examples": shown},
                                         ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
         print(f"\nwrote {args.json}")
 

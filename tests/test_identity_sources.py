@@ -55,6 +55,14 @@ sources:
         path: desk.csv
         format: csv
         columns: {source_record_id: 工单号, full_name: 称呼, phone: 电话, birth_date: 出生, city: 城市}
+  app:
+    priority: 4
+    tables:
+      members:
+        kind: customers
+        path: app.csv
+        format: csv
+        columns: {source_record_id: uid, nickname: 昵称, mobile: 手机, city: 城市}
 """
 
 CRM = ["id,name,mobile,gender,birthday,city,address",
@@ -78,13 +86,17 @@ DESK = (["工单号,称呼,电话,出生,城市",
          "T4,曹女士,13522223333,1987-01-01,杭州",
          "T5,曹女士,13544445555,1987-01-01,杭州"]     # two women born "1987" in a year-only source
         + [f"T{i},用户{5000 + i},1390000{i:04d},{1960 + i % 30}-01-01,杭州" for i in range(6, 30)]
-        + ["T30,袁先生,0-13500001111,,杭州"])                 # a trunk 0 before the mobile
+        + ["T30,袁先生,0-13500001111,,杭州",                  # a trunk 0 before the mobile
+           "T31,简单,13602871139,,杭州"])                      # a screen name shaped like a legal name
+# 简单 ('simple'): a screen name many people pick; shaped like a legal name (简 is a family name)
+APP = (["uid,昵称,手机,城市"]
+       + [f"A{i},简单,1391234{i:04d},{city}" for i, city in enumerate(["北京", "上海", "广州", "深圳", "成都", "武汉"])])
 
 
 def write_cn(root: Path) -> Path:
     landing = root / "landing"
     landing.mkdir(parents=True)
-    for name, lines in (("crm.csv", CRM), ("shop.csv", SHOP), ("desk.csv", DESK)):
+    for name, lines in (("crm.csv", CRM), ("shop.csv", SHOP), ("desk.csv", DESK), ("app.csv", APP)):
         (landing / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     (root / "sources.yml").write_text(CN_SOURCES, encoding="utf-8")
     return root / "sources.yml"
@@ -230,6 +242,19 @@ def test_an_honorific_or_a_screen_name_does_not_demote_the_owners_mobile(cn):
     assert keys == {"+8613811472258": True, "+8613935084461": True}
 
 
+def test_a_name_the_data_uses_as_a_screen_name_is_not_a_legal_name(cn):
+    """简单 has a family name's shape, but six app members use it as their nickname and no name
+    column holds it elsewhere: on the desk it is a screen name, and 张伟's mobile stays his."""
+    judged = dict(query(cn, "select name_ref, is_screen_name from intermediate.int_identity_name_keys "
+                            "where name_ref in ('简单', '张伟', '王小明')"))
+    assert judged == {"简单": True, "张伟": False, "王小明": False}
+    assert query(cn, "select legal_name_key from intermediate.int_identity_records "
+                     "where record_key = 'desk:T31'") == [(None,)]
+    ids = customer_of(cn)
+    assert ids["desk:T31"] == ids["crm:C3"]
+    assert len({ids[f"app:A{i}"] for i in range(6)}) == 6          # six people, one screen name
+
+
 def test_one_odd_gender_does_not_demote_a_phone(cn):
     ids = customer_of(cn)
     assert ids["crm:C3"] == ids["shop:S3"]                          # 张伟 M and 张/伟 F, one mobile
@@ -240,7 +265,7 @@ def test_year_only_birth_dates_are_compared_as_years(cn):
     rows = query(cn, "select source_system, count(*), count(birth_date), count(birth_year) "
                      "from intermediate.int_identity_records group by 1 order by 1")
     by_source = {s: (n, dates, years) for s, n, dates, years in rows}
-    assert by_source["desk"][1] == 0 and by_source["desk"][2] == by_source["desk"][0] - 2   # T3, T30 have none
+    assert by_source["desk"][1] == 0 and by_source["desk"][2] == by_source["desk"][0] - 3   # T3, T30, T31 have none
     assert by_source["crm"][1] == 6
     ids = customer_of(cn)
     assert ids["desk:T4"] != ids["desk:T5"]                         # two 曹女士 born "1987-01-01"

@@ -22,13 +22,24 @@ keys as (
     select record_key, 'same_email', 6, 'email', email from records where email is not null
 ),
 
+-- most identifiers are on one record only: the distinct counts below (a group-by each) run
+-- over the shared ones, and a lone record's figures are its own fields
+sizes as (
+    select identifier_type, key_value, count(*) as n_records, min(record_key) as hub_record_key
+    from keys
+    group by identifier_type, key_value
+),
+
 -- a legal name that is another legal name's given name alone (龙强 beside 戴龙强, as people
 -- sign up with their given name) is that person's, not a second person on the identifier
 keyed as (
-    select keys.*, records.legal_name_key, records.family_key, records.given_key, records.wechat_unionid,
-           records.gender, records.birth_year
+    select keys.identifier_type, keys.key_value, records.record_key, records.legal_name_key, records.family_key,
+           records.given_key, records.wechat_unionid, records.gender, records.birth_year
     from keys
+    inner join sizes
+        on sizes.identifier_type = keys.identifier_type and sizes.key_value = keys.key_value
     inner join records on records.record_key = keys.record_key
+    where sizes.n_records > 1
 ),
 
 named as (
@@ -48,29 +59,51 @@ given_name_aliases as (
     group by alias.identifier_type, alias.key_value
 ),
 
-stats as (
+shared_stats as (
     select
         keyed.identifier_type,
         keyed.key_value,
-        count(*) as n_records,
         count(distinct keyed.legal_name_key) - coalesce(min(given_name_aliases.n_aliases), 0) as n_names,
         count(distinct keyed.wechat_unionid) as n_wechat_accounts,
         count(distinct keyed.gender) as n_genders,
         count(distinct case when keyed.legal_name_key is not null then keyed.gender end) as n_genders_named,
-        max(keyed.birth_year) - min(keyed.birth_year) as birth_year_spread,
-        min(keyed.record_key) as hub_record_key
+        max(keyed.birth_year) - min(keyed.birth_year) as birth_year_spread
     from keyed
     left join given_name_aliases
         on given_name_aliases.identifier_type = keyed.identifier_type and given_name_aliases.key_value = keyed.key_value
     group by keyed.identifier_type, keyed.key_value
+),
+
+stats as (
+    select
+        keys.*,
+        sizes.n_records,
+        sizes.hub_record_key,
+        case when sizes.n_records > 1 then shared_stats.n_names
+             when records.legal_name_key is not null then 1 else 0 end as n_names,
+        case when sizes.n_records > 1 then shared_stats.n_wechat_accounts
+             when records.wechat_unionid is not null then 1 else 0 end as n_wechat_accounts,
+        case when sizes.n_records > 1 then shared_stats.n_genders
+             when records.gender is not null then 1 else 0 end as n_genders,
+        case when sizes.n_records > 1 then shared_stats.n_genders_named
+             when records.gender is not null and records.legal_name_key is not null then 1 else 0 end
+            as n_genders_named,
+        case when sizes.n_records > 1 then shared_stats.birth_year_spread
+             when records.birth_year is not null then 0 end as birth_year_spread
+    from keys
+    inner join sizes
+        on sizes.identifier_type = keys.identifier_type and sizes.key_value = keys.key_value
+    inner join records on records.record_key = keys.record_key
+    left join shared_stats
+        on shared_stats.identifier_type = keys.identifier_type and shared_stats.key_value = keys.key_value
 )
 
 select
-    keys.record_key,
-    keys.rule,
-    keys.rule_rank,
-    keys.identifier_type,
-    keys.key_value,
+    stats.record_key,
+    stats.rule,
+    stats.rule_rank,
+    stats.identifier_type,
+    stats.key_value,
     stats.n_records,
     stats.n_names,
     stats.n_wechat_accounts,
@@ -93,6 +126,4 @@ select
         and stats.n_wechat_accounts <= 1
         and not {{ gender_conflict }}
         and coalesce(stats.birth_year_spread, 0) <= 1 as is_person_key
-from keys
-inner join stats
-    on stats.identifier_type = keys.identifier_type and stats.key_value = keys.key_value
+from stats

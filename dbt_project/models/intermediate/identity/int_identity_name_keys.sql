@@ -45,6 +45,30 @@ surnames as (
     select surname, pinyin, is_compound from {{ ref('name_cn_surnames') }}
 ),
 
+-- how the data uses a name: people pick screen names from a common stock (简单, 安然, 向日葵),
+-- and one written far more often in a nickname column than in a name column is a screen name
+-- in a name column too (a service desk's 客户称呼), however much it looks like a legal name; a
+-- legal name is written in name columns more often than as anyone's nickname
+usage as (
+    select
+        name_text,
+        sum(case when is_nickname then 1 else 0 end) as n_as_nickname,
+        sum(case when is_nickname then 0 else 1 end) as n_as_name
+    from (
+        select full_name as name_text, false as is_nickname from validated where full_name is not null
+        union all
+        select nickname, true from validated where nickname is not null
+    ) as uses
+    group by name_text
+),
+
+screen_names as (
+    select name_text as name_ref
+    from usage
+    where n_as_nickname >= {{ var('identity_screen_name_min_nicknames') }}
+        and n_as_nickname >= {{ var('identity_screen_name_nickname_ratio') }} * n_as_name
+),
+
 -- two name columns as exports fill them: the whole name typed into one of them ('张泽国' as
 -- family name, 'Cai Danna' as given name) is a name in one field, and hanzi parts the wrong
 -- way round (family '亮彬', given '袁') are turned back when only the given part is a family name
@@ -222,8 +246,9 @@ latin_parts as (
             else token_1
         end as given_pinyin
     from latin
-)
+),
 
+judged as (
 select
     name_ref,
     'hanzi' as script,
@@ -265,3 +290,19 @@ select
         and given_pinyin is not null and family_pinyin is not null and length(given_pinyin) >= 2
         and length(family_pinyin) >= 2 as looks_like_latin_person
 from latin_parts
+)
+
+select
+    judged.name_ref,
+    judged.script,
+    judged.name_kind,
+    judged.name_hanzi,
+    judged.family_pinyin,
+    judged.given_pinyin,
+    judged.name_key,
+    judged.looks_like_person,
+    judged.looks_like_latin_person,
+    -- never a legal name, however it looks; still evidence when two records agree on it
+    screen_names.name_ref is not null as is_screen_name
+from judged
+left join screen_names on screen_names.name_ref = judged.name_ref

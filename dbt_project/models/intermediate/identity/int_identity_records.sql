@@ -94,7 +94,7 @@ birth_precision as (
 {%- set priorities = huaxiang_source_priorities() %}
 {#- a legal name: one that looks like a person's; where the source's country writes names in
     latin script, two words need not hold a Chinese family name ('Michaela Neumann') -#}
-{%- set legal_full = "(full_n.looks_like_person or (coalesce(r.country, 'CN') <> 'CN' and full_n.looks_like_latin_person))" %}
+{%- set legal_full = "(not full_n.is_screen_name and (full_n.looks_like_person or (coalesce(r.country, 'CN') <> 'CN' and full_n.looks_like_latin_person)))" %}
 {%- set legal_split = "(split_n.looks_like_person or (coalesce(r.country, 'CN') <> 'CN' and split_n.looks_like_latin_person))" %}
 chosen as (
     select
