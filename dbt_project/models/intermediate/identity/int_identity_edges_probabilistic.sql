@@ -14,8 +14,14 @@
     independent, would otherwise add them up into a person. Pairs a steward said cannot link are dropped. -#}
 {%- set comparisons = identity_comparisons() -%}
 
+-- only the pairs that can pass the test of personal agreement below (this is that test with
+-- the latin-script condition left open): the others need no score, and scoring joins each
+-- pair to its two records
 with pairs as (
     select * from {{ ref('int_identity_candidate_pairs') }}
+    where (g_name is null or g_name > 0 or g_id_number = 1 or g_email = 1)
+        and (g_name >= 2 or g_id_number = 1 or g_email = 1
+             or (g_birth >= 2 and (g_address >= 1 or g_postcode = 1 or g_mobile = 1)))
 ),
 
 name_frequency as (
