@@ -45,10 +45,7 @@ surnames as (
     select surname, pinyin, is_compound from {{ ref('name_cn_surnames') }}
 ),
 
--- how the data uses a name: people pick screen names from a common stock (简单, 安然, 向日葵),
--- and one written far more often in a nickname column than in a name column is a screen name
--- in a name column too (a service desk's 客户称呼), however much it looks like a legal name; a
--- legal name is written in name columns more often than as anyone's nickname
+-- how often each name is written in a nickname column and in a name column (see screen_names)
 usage as (
     select
         name_text,
@@ -62,12 +59,6 @@ usage as (
     group by name_text
 ),
 
-screen_names as (
-    select name_text as name_ref
-    from usage
-    where n_as_nickname >= {{ var('identity_screen_name_min_nicknames') }}
-        and n_as_nickname >= {{ var('identity_screen_name_nickname_ratio') }} * n_as_name
-),
 
 -- two name columns as exports fill them: the whole name typed into one of them ('张泽国' as
 -- family name, 'Cai Danna' as given name) is a name in one field, and hanzi parts the wrong
@@ -290,6 +281,53 @@ select
         and given_pinyin is not null and family_pinyin is not null and length(given_pinyin) >= 2
         and length(family_pinyin) >= 2 as looks_like_latin_person
 from latin_parts
+),
+
+-- People pick screen names from a common stock (简单, 安然, 向日葵), and one of them written far
+-- more often in nickname columns than a legal name is, is a screen name in a name column too
+-- (a service desk's 客户称呼), however much it looks like a legal name. "Than a legal name is":
+-- real names are nicknames too (an app where people sign up with their own name), so the
+-- yardstick is the data's own: p0, the share of the uses of person-shaped names that are in
+-- nickname columns. A name is a screen name when its nickname uses exceed n * p0 by at least
+-- identity_screen_name_min_z standard deviations (n its uses, binomial), and number at least
+-- identity_screen_name_min_nicknames; a common real name's uses stay near its share p0, however
+-- many. p0 is measured per script (names in pinyin are nicknames far more often than names in
+-- hanzi, and a common pinyin name is not a screen name for that) and without the name itself.
+-- Where every other such name is a nickname (p0 = 1), or there is none, nothing is told apart.
+usage_shape as (
+    select usage.*, judged.script, judged.name_kind = 'person' or judged.looks_like_person as is_person_shaped
+    from usage
+    inner join judged on judged.name_ref = usage.name_text
+),
+
+script_uses as (
+    select script, sum(n_as_nickname) as n_nickname, sum(n_as_nickname) + sum(n_as_name) as n_uses
+    from usage_shape
+    where is_person_shaped
+    group by script
+),
+
+-- p0 leaves the name itself out: it is the yardstick of the other names
+nickname_share as (
+    select
+        usage_shape.name_text,
+        usage_shape.n_as_nickname as x,
+        usage_shape.n_as_nickname + usage_shape.n_as_name as n,
+        cast(script_uses.n_nickname - case when usage_shape.is_person_shaped then usage_shape.n_as_nickname else 0 end
+             as double)
+            / nullif(script_uses.n_uses
+                     - case when usage_shape.is_person_shaped then usage_shape.n_as_nickname + usage_shape.n_as_name
+                            else 0 end, 0) as p0
+    from usage_shape
+    inner join script_uses on script_uses.script = usage_shape.script
+    where usage_shape.n_as_nickname >= {{ var('identity_screen_name_min_nicknames') }}
+),
+
+screen_names as (
+    select name_text as name_ref
+    from nickname_share
+    where p0 < 1
+        and x - n * p0 >= {{ var('identity_screen_name_min_z') }} * sqrt(n * p0 * (1 - p0))
 )
 
 select
