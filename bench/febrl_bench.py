@@ -59,6 +59,7 @@ from pathlib import Path
 
 import duckdb
 import yaml
+from union_find import components
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -342,22 +343,10 @@ def huaxiang_blocking_recall(con: duckdb.DuckDBPyConnection, truth: Path) -> dic
     con.execute(f"create or replace temp table true_pairs as {true_pairs_sql(truth)}")
     edges = con.execute(
         "select record_key_a, record_key_b from w.intermediate.int_identity_edges_deterministic").fetchall()
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+    component = components(edges)
     con.execute("create or replace temp table det_component (record_key varchar, component varchar)")
-    if parent:
-        con.executemany("insert into det_component values (?, ?)", [(k, find(k)) for k in parent])
+    if component:
+        con.executemany("insert into det_component values (?, ?)", list(component.items()))
     row = con.execute("""
         select count(*),
                count(*) filter (where c.record_key_a is not null),

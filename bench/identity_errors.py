@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+from union_find import components
 
 CONTEXT = ["full_name", "family_name", "given_name", "nickname", "gender", "birth_date", "birth_year",
            "mobile", "phone", "email", "city", "address"]
@@ -138,23 +139,10 @@ def evidence_ceiling(con: duckdb.DuckDBPyConnection) -> dict:
     edges = con.execute(f"""
         with v as ({values} {xref})
         select record_key, min(record_key) over (partition by person_id, field, v) from v""").fetchall()
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        root = x
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while parent.get(x, x) != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+    component = components(edges)
     con.execute("create or replace temp table _reach (record_key varchar, component varchar)")
     keys = [r[0] for r in con.execute("select record_key from _rec").fetchall()]
-    con.execute("insert into _reach select unnest(?), unnest(?)", [keys, [find(k) for k in keys]])
+    con.execute("insert into _reach select unnest(?), unnest(?)", [keys, [component.get(k, k) for k in keys]])
     reachable, missed_unreachable = con.execute("""
         select count(*) filter (where ra.component = rb.component),
                count(*) filter (where not t.found and ra.component <> rb.component)
