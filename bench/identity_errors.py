@@ -36,6 +36,10 @@ def load(con: duckdb.DuckDBPyConnection, truth: Path) -> None:
     """Temp tables: _rec (one row per evaluated record), _true / _pred (pairs), _labels."""
     src = f"read_csv('{truth.as_posix()}', header = true, all_varchar = true)"
     cols = {r[0] for r in con.execute(f"describe select * from {src}").fetchall()}
+    missing = sorted({"source_system", "source_record_id", "person_id"} - cols)
+    if missing:
+        sys.exit(f"{truth}: ground truth needs the columns source_system, source_record_id and person_id; "
+                 f"missing {', '.join(missing)} (it has {', '.join(sorted(cols))})")
     weak = "coalesce(try_cast(t.weak as boolean), false)" if "weak" in cols else "false"
     dirt = "coalesce(t.dirt, '')" if "dirt" in cols else "''"
     con.execute(f"""
