@@ -43,7 +43,9 @@ where {{ column_name }} < {{ min_value }} or {{ column_name }} > {{ max_value }}
 {% endtest %}
 
 {#- Every customer of the model carries every tag of the catalogue exactly once (per as-of
-    date): the tag store is complete, and the SQL and the catalogue agree. -#}
+    date): the tag store is complete, and the SQL and the catalogue agree. Equal counts of
+    rows and of distinct tag keys also mean no tag twice and no NULL tag key: a uniqueness
+    test of (as_of_date, customer_id, tag_key) beside it adds nothing. -#}
 {% test every_customer_has_every_tag(model, catalogue) %}
 with expected as (select count(*) as n from {{ catalogue }}),
 per_customer as (
