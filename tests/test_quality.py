@@ -58,6 +58,20 @@ def test_a_lost_expectation_is_an_error_not_a_pass(default_sources, monkeypatch)
     assert any("ran" in e and "missing" in e for e in result.errors)
 
 
+def test_the_batch_holds_the_columns_the_suite_reads(default_sources):
+    """The sample fetched for GE and the batch given to it hold only the columns an expectation
+    names (a range on amount__number reads amount): the others were hashed and trimmed for
+    nothing. The verdict is the one the whole frame gives."""
+    table = load_sources_config(default_sources).table("oms__orders")
+    columns = quality.expectation_columns(table)
+    assert {"_row_number", "_row_hash", "order_id", "ordered_at", "amount", "status"} <= set(columns)
+    assert "amount__number" not in columns and "channel" not in columns and "store_id" not in columns
+    whole = validate_frame(orders_frame(bad=20), table)
+    narrow = validate_frame(orders_frame(bad=20)[columns], table)
+    assert (whole.success, whole.failures, whole.errors, whole.expectations_run) == (
+        narrow.success, narrow.failures, narrow.errors, narrow.expectations_run)
+
+
 def test_an_expectation_that_raises_is_an_error(default_sources):
     table = load_sources_config(default_sources).table("oms__orders")
     frame = orders_frame().drop(columns=["status"])  # the suite names a column that is not there

@@ -65,3 +65,15 @@
 {{ return(adapter.dispatch('type_double')()) }}
 {%- endmacro %}
 {% macro default__type_double() %}double{% endmacro %}
+
+{#- Written between `name as` and the CTE's query: compute the CTE where it is read instead of
+    storing it first. DuckDB stores a CTE read more than once, every column of every row, even
+    when each reader needs a few columns or a few rows: the staged events at 1M customers
+    (35.6M rows) took 39 s to store before int_events_validated read them three times (the
+    query 46 s; 21 s read in place, the same rows). Spark computes a CTE where it is read
+    anyway: nothing there. -#}
+{% macro cte_not_stored() -%}
+    {{ return(adapter.dispatch('cte_not_stored', 'huaxiang')()) }}
+{%- endmacro %}
+{% macro default__cte_not_stored() %}{% endmacro %}
+{% macro duckdb__cte_not_stored() %}not materialized{% endmacro %}

@@ -24,11 +24,11 @@ from orchestration.ingest.loader import (
     reconcile,
     reject_reason_counts,
 )
-from orchestration.ingest.quality import validate_frame
+from orchestration.ingest.quality import expectation_columns, validate_frame
 from orchestration.ingest.raw_tables import loaded_rows
+from orchestration.sources_config import SourcesConfig, TableConfig
 from orchestration.warehouse import tables
 from orchestration.warehouse.resource import WAREHOUSE_POOL, DuckDBWarehouse
-from orchestration.sources_config import SourcesConfig, TableConfig
 
 GE_SAMPLE_ROWS = 200_000
 """Rows of the batch the suite looks at: the expectations are shares, a sample shows them."""
@@ -62,7 +62,7 @@ def build_raw_asset(table: TableConfig, landing_dir: Path) -> AssetsDefinition:
             report = load_table(con, table, landing_dir)
             balance = reconcile(con, table)
             reasons = reject_reason_counts(con, table)
-            frame = loaded_rows(con, table, report.loaded_files, GE_SAMPLE_ROWS)
+            frame = loaded_rows(con, table, report.loaded_files, GE_SAMPLE_ROWS, expectation_columns(table))
         totals = report.totals()
         for f in report.files:
             if f.status != "unchanged":

@@ -314,13 +314,16 @@ def reject_reason_counts(con: Connection, table: TableConfig,
     return {r: int(n) for r, n in rows}
 
 
-def loaded_rows(con: Connection, table: TableConfig, files: list[str], limit: int) -> pd.DataFrame:
+def loaded_rows(con: Connection, table: TableConfig, files: list[str], limit: int,
+                columns: list[str] | None = None) -> pd.DataFrame:
     """The rows of `files` (all the table's rows when none: every file was unchanged), in file
-    order, at most `limit`: the sample the Great Expectations suite reads."""
+    order, at most `limit`: the sample the Great Expectations suite reads, with only the
+    `columns` it reads when given (default: every raw column, _row_number and _row_hash)."""
     where, params = "", {}
     if files:
         where = "where _source_file in (" + ", ".join(f"$f{i}" for i in range(len(files))) + ")"
         params = {f"f{i}": f for i, f in enumerate(files)}
-    cols = ", ".join(quote_ident(c) for c in table.raw_columns + ["_row_number", "_row_hash"])
+    every = table.raw_columns + ["_row_number", "_row_hash"]
+    cols = ", ".join(quote_ident(c) for c in every if columns is None or c in columns)
     return read_frame(con, f"select {cols} from raw.{quote_ident(table.raw_table)} {where} "
                            f"order by _source_file, _row_number limit {int(limit)}", params)

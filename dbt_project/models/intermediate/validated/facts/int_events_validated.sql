@@ -1,7 +1,7 @@
 {#- Every staged behaviour event, judged. An event needs a type, a parseable time no later
     than the end of the loaded data, and a member or a device to belong to. Incremental
     (configured for the folder in dbt_project.yml): see macros/incremental.sql. -#}
-with staged as (
+with staged as {{ cte_not_stored() }} (
     {{ union_staged('events') }}
 ),
 

@@ -2,7 +2,7 @@
     and a unit price that are non-negative numbers. Incremental (configured for the folder in
     dbt_project.yml): see macros/incremental.sql; the lines of a re-judged order are re-judged
     with it. -#}
-with staged as (
+with staged as {{ cte_not_stored() }} (
     {{ union_staged('order_items') }}
 ),
 

@@ -3,7 +3,7 @@
     twice with different content keeps the later row. Orders whose customer reference matches
     no customer record are kept: identity resolution counts them. Incremental (configured
     for the folder in dbt_project.yml): see macros/incremental.sql. -#}
-with staged as (
+with staged as {{ cte_not_stored() }} (
     {{ union_staged('orders') }}
 ),
 
