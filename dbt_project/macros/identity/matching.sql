@@ -184,3 +184,17 @@
 {% macro identity_name_count_band(n_records) -%}
     cast(floor(ln(greatest({{ n_records }} - 1, 1)) / ln(2.0) + 1e-9) as integer)
 {%- endmacro %}
+
+{#- The test of personal agreement a probabilistic link must also pass, on the comparison levels
+    `g_*` of relation `p` ('' for unqualified columns): the name, the id number or the e-mail, a
+    similar name with the birth date (or, where `both_latin` holds, a similar spelling being a
+    typo, with the address or the postcode), or the birth date with the flat, the postcode or
+    the phone; and two different legal names never without an id number or an e-mail.
+    With both_latin 'true' it is the superset int_identity_edges_probabilistic scores. -#}
+{% macro identity_personal_agreement(p, both_latin) -%}
+    ({{ p }}g_name is null or {{ p }}g_name > 0 or {{ p }}g_id_number = 1 or {{ p }}g_email = 1)
+    and ({{ p }}g_name >= 3 or {{ p }}g_id_number = 1 or {{ p }}g_email = 1
+         or ({{ p }}g_name = 2 and {{ p }}g_birth >= 2)
+         or ({{ p }}g_name = 2 and {{ both_latin }} and ({{ p }}g_address >= 1 or {{ p }}g_postcode = 1))
+         or ({{ p }}g_birth >= 2 and ({{ p }}g_address >= 1 or {{ p }}g_postcode = 1 or {{ p }}g_mobile = 1)))
+{%- endmacro %}

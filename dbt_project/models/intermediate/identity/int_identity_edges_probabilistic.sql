@@ -14,14 +14,12 @@
     independent, would otherwise add them up into a person. Pairs a steward said cannot link are dropped. -#}
 {%- set comparisons = identity_comparisons() -%}
 
--- only the pairs that can pass the test of personal agreement below (this is that test with
--- the latin-script condition left open): the others need no score, and scoring joins each
--- pair to its two records
+-- only the pairs that can pass the test of personal agreement below (the same test with the
+-- latin-script condition left open): the others need no score, and scoring joins each pair to
+-- its two records
 with pairs as (
     select * from {{ ref('int_identity_candidate_pairs') }}
-    where (g_name is null or g_name > 0 or g_id_number = 1 or g_email = 1)
-        and (g_name >= 2 or g_id_number = 1 or g_email = 1
-             or (g_birth >= 2 and (g_address >= 1 or g_postcode = 1 or g_mobile = 1)))
+    where {{ identity_personal_agreement('', 'true') }}
 ),
 
 name_frequency as (
@@ -109,9 +107,5 @@ left join cannot on cannot.record_key_a = scored.record_key_a and cannot.record_
 where cannot.record_key_a is null
     -- two different legal names are two people (a couple sharing a flat, a phone and nearly a
     -- birthday), unless an id number or an e-mail says otherwise
-    and (scored.g_name is null or scored.g_name > 0 or scored.g_id_number = 1 or scored.g_email = 1)
-    and (scored.g_name >= 3 or scored.g_id_number = 1 or scored.g_email = 1
-         or (scored.g_name = 2 and scored.g_birth >= 2)
-         or (scored.g_name = 2 and scored.both_latin and (scored.g_address >= 1 or scored.g_postcode = 1))
-         or (scored.g_birth >= 2 and (scored.g_address >= 1 or scored.g_postcode = 1 or scored.g_mobile = 1)))
+    and {{ identity_personal_agreement('scored.', 'scored.both_latin') }}
     and 1.0 / (1.0 + pow(2.0, -least(scored.match_weight, 60.0))) >= {{ var('identity_match_probability') }}

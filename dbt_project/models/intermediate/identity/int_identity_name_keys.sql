@@ -59,7 +59,6 @@ usage as (
     group by name_text
 ),
 
-
 -- two name columns as exports fill them: the whole name typed into one of them ('张泽国' as
 -- family name, 'Cai Danna' as given name) is a name in one field, and hanzi parts the wrong
 -- way round (family '亮彬', given '袁') are turned back when only the given part is a family name
