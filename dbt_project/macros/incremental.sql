@@ -83,12 +83,8 @@ where not exists (
     {%- set query -%}
         select count(*) from (
             select distinct _source_file, _loaded_at from {{ this }}
-            except (
-                {%- for relation in staged_relations(kind) %}
-                select distinct _source_file, _loaded_at from {{ relation }}
-                {%- if not loop.last %} union{% endif %}
-                {%- endfor %}
-            )
+            except
+            select distinct _source_file, _loaded_at from {{ staged_narrow(kind, ['_source_file', '_loaded_at']) }} as staged_files
         ) as changed_files
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0] == 0) }}
