@@ -40,6 +40,17 @@ session_patterns as (
     group by session{% for c in comparisons %}, g_{{ c.name }}{% endfor %}
 ),
 
+{#- the log-probability of each session's vector among non-matches does not change from round
+    to round (u is fixed): summed once here, not in every round's query (whose planning cost
+    grows with its expressions); the same sum, so the same double -#}
+session_vectors as (
+    select
+        session_patterns.*,
+        (0 {{ identity_session_log_probability('u', 'u_row', sessions, 'session_patterns.session') }}) as log_u
+    from session_patterns
+    cross join u_row
+),
+
 p0 as (
     {%- for session in sessions %}
     select
@@ -61,12 +72,10 @@ e{{ i }} as (
     select
         sp.session{% for c in comparisons %}, sp.g_{{ c.name }}{% endfor %}, sp.n_pairs,
         1.0 / (1.0 + (1.0 - p.match_share) / p.match_share * exp(least(700.0, greatest(-700.0,
-            (0 {{ identity_session_log_probability('u', 'u_row', sessions, 'sp.session') }})
-            - (0 {{ identity_session_log_probability('m', 'p', sessions, 'sp.session') }})
+            sp.log_u - (0 {{ identity_session_log_probability('m', 'p', sessions, 'sp.session') }})
         )))) as match_posterior
-    from session_patterns as sp
+    from session_vectors as sp
     inner join p{{ i - 1 }} as p on p.session = sp.session
-    cross join u_row
 ),
 
 p{{ i }} as (
@@ -167,6 +176,20 @@ m_used as (
 m_row as (
     {{ identity_pivot_levels('m_used', 'm_probability', 'm') }}
 ),
+
+{#- with m and u fixed, each vector's likelihood ratio is the same in every round of the
+    prior's EM: computed once (the same expression, so the same double) -#}
+pattern_ratios as (
+    select
+        patterns.n_pairs,
+        exp(least(700.0, greatest(-700.0,
+            (0 {{ identity_log_probability('u', 'u_row') }})
+            - (0 {{ identity_log_probability('m', 'm_row') }})
+        ))) as likelihood_ratio
+    from patterns
+    cross join u_row
+    cross join m_row
+),
 {#- The prior by expectation-maximisation over every candidate pair, m and u fixed: the
     expected number of matching pairs among the candidates (the sum of their posteriors),
     divided by the share of true pairs the blocking is assumed to find
@@ -181,15 +204,10 @@ prior_{{ i }} as (
         / {{ var('identity_candidate_recall') }} / max(counts.n_record_pairs))) as probability
     from (
         select
-            patterns.n_pairs,
-            1.0 / (1.0 + (1.0 - p.probability) / p.probability * exp(least(700.0, greatest(-700.0,
-                (0 {{ identity_log_probability('u', 'u_row') }})
-                - (0 {{ identity_log_probability('m', 'm_row') }})
-            )))) as match_posterior
-        from patterns
+            r.n_pairs,
+            1.0 / (1.0 + (1.0 - p.probability) / p.probability * r.likelihood_ratio) as match_posterior
+        from pattern_ratios as r
         cross join prior_{{ i - 1 }} as p
-        cross join u_row
-        cross join m_row
     ) as e
     cross join counts
 ),
