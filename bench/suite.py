@@ -50,8 +50,8 @@ sys.path.insert(0, str(REPO))
 
 from datagen import generate  # noqa: E402
 from datagen.holdout import hold_out_last_days  # noqa: E402
-from orchestration.dbt_runtime import DBT_STEP, TAG_STORE_STEP  # noqa: E402
 from orchestration.automation import DAILY_REFRESH_JOB, EVERYTHING_JOB  # noqa: E402
+from orchestration.dbt_runtime import DBT_STEP, TAG_STORE_STEP  # noqa: E402
 from orchestration.runner import run_job  # noqa: E402
 from orchestration.settings import Settings  # noqa: E402
 
@@ -72,6 +72,10 @@ class PeakSampler:
         value = self.sample()
         if value > self.peak:
             self.peak, self.peak_at = value, time.time()
+            self.on_peak()
+
+    def on_peak(self) -> None:
+        """Called when a sample sets a new peak (the sample's details are still at hand)."""
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -89,10 +93,17 @@ class PeakSampler:
 
 
 class TreeMemory(PeakSampler):
-    """Peak resident memory of this process and all its descendants, sampled from /proc."""
+    """Peak resident memory of this process and all its descendants, sampled from /proc, and
+    what each process of the tree held at that peak (this one runs Dagster and the Python
+    steps; dbt's is a child): which of them a memory budget has to be taken from."""
 
     def __init__(self, interval: float = 0.2) -> None:
         super().__init__(interval)
+        self._last: list[tuple[str, int]] = []
+        self.peak_processes: list[tuple[str, int]] = []
+
+    def on_peak(self) -> None:
+        self.peak_processes = self._last
 
     def sample(self) -> int:
         children: dict[int, list[int]] = {}
@@ -108,12 +119,26 @@ class TreeMemory(PeakSampler):
             pid = int(entry.name)
             children.setdefault(int(fields[1]), []).append(pid)
             rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-        total, todo = 0, [os.getpid()]
+        total, todo, parts = 0, [os.getpid()], []
         while todo:
             pid = todo.pop()
             total += rss.get(pid, 0)
+            parts.append((pid, rss.get(pid, 0)))
             todo += children.get(pid, [])
+        self._last = [(_process_label(pid), n) for pid, n in sorted(parts, key=lambda p: -p[1]) if n]
         return total
+
+
+def _process_label(pid: int) -> str:
+    """'suite (Dagster, Python steps)' for this process, else the start of its command line."""
+    if pid == os.getpid():
+        return "suite (Dagster, Python steps)"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            argv = [a.decode(errors="replace") for a in fh.read().split(b"\0") if a]
+    except OSError:
+        return str(pid)
+    return " ".join(os.path.basename(a) if i < 2 else a for i, a in enumerate(argv[:4]))[:80]
 
 
 class DiskPeak(PeakSampler):
@@ -359,6 +384,10 @@ def link_tree(source: Path, target: Path) -> None:
                 shutil.copy2(path, link)
 
 
+def _processes(parts: list[dict]) -> str:
+    return ", ".join(f"{p['process']} {p['bytes'] / 2**30:.2f} GiB" for p in parts[:3])
+
+
 def markdown(rows: list[tuple], head: tuple) -> str:
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -383,6 +412,7 @@ def measured_run(settings: Settings, job_name: str = EVERYTHING_JOB):
         return running[-1] if running else "between steps"
 
     peaks = {"memory": memory.peak, "memory_step": step_at(memory.peak_at),
+             "memory_processes": [{"process": name, "bytes": n} for name, n in memory.peak_processes],
              "disk": disk.peak, "disk_step": step_at(disk.peak_at)}
     return outcome, seconds, peaks, steps, dbt_timings(settings.work_dir / "dbt_target", started_at)
 
@@ -463,7 +493,8 @@ def main() -> int:
             "success": inc_outcome.success, "seconds": round(inc_total, 1),
             "share_of_full_refresh": round(inc_total / total, 3), "peak_memory_bytes": inc_peaks["memory"],
             "peak_disk_bytes": inc_peaks["disk"],
-            "peak_memory_step": inc_peaks["memory_step"], "peak_disk_step": inc_peaks["disk_step"],
+            "peak_memory_step": inc_peaks["memory_step"], "peak_memory_processes": inc_peaks["memory_processes"],
+            "peak_disk_step": inc_peaks["disk_step"],
             "stages": {k: round(v, 2) for k, v in inc_steps.groupby("stage", sort=False)["seconds"].sum().items()},
             "steps": inc_outcome.steps,
             "dbt_models_seconds": round(float(inc_models["seconds"].sum()), 2),
@@ -477,7 +508,8 @@ def main() -> int:
         "customers": args.customers, "seed": args.seed, "activity": args.activity, "rows": counts, "generated_seconds": generated,
         "memory_limit": args.memory_limit, "memory_budget": settings.budget.describe(), "threads": args.threads,
         "success": outcome.success, "full_refresh_seconds": round(total, 1), "peak_memory_bytes": peaks["memory"],
-        "peak_memory_step": peaks["memory_step"], "peak_disk_step": peaks["disk_step"],
+        "peak_memory_step": peaks["memory_step"], "peak_memory_processes": peaks["memory_processes"],
+        "peak_disk_step": peaks["disk_step"],
         "landing_bytes": landing_bytes, "peak_disk_bytes": peaks["disk"],
         "peak_disk_per_landing": round(peaks["disk"] / landing_bytes, 2) if landing_bytes else None,
         "stages": {k: round(v, 2) for k, v in stages.items()},
@@ -502,7 +534,8 @@ def main() -> int:
     print(f"full build {'OK' if outcome.success else 'FAILED'} in {total:.1f} s; "
           f"peak memory of the process tree {peaks['memory'] / 2**30:.2f} GiB (in {peaks['memory_step']}); "
           f"peak disk (warehouse, spill, outputs) {peaks['disk'] / 2**30:.2f} GiB (in {peaks['disk_step']}) = "
-          f"{result['peak_disk_per_landing']}x the landing data ({landing_bytes / 2**30:.2f} GiB)\n")
+          f"{result['peak_disk_per_landing']}x the landing data ({landing_bytes / 2**30:.2f} GiB); "
+          f"at the memory peak: {_processes(peaks['memory_processes'])}\n")
     if incremental:
         inc_stages = incremental["stages"]
         print(markdown([(k, f"{v:.1f}", f"{inc_stages.get(k, 0):.1f}") for k, v in stages.items()]
@@ -513,7 +546,8 @@ def main() -> int:
               f"({incremental['share_of_fact_rows']:.2%} of orders, lines and events) in "
               f"{incremental['seconds']:.1f} s = {incremental['share_of_full_refresh']:.1%} of the full build; "
               f"peak memory {incremental['peak_memory_bytes'] / 2**30:.2f} GiB (in {incremental['peak_memory_step']}), "
-              f"peak disk {incremental['peak_disk_bytes'] / 2**30:.2f} GiB (in {incremental['peak_disk_step']})")
+              f"peak disk {incremental['peak_disk_bytes'] / 2**30:.2f} GiB (in {incremental['peak_disk_step']}); "
+              f"at the memory peak: {_processes(incremental['peak_memory_processes'])}")
     else:
         print(markdown([(k, f"{v:.1f}") for k, v in stages.items()], ("stage", "seconds")))
     print("\n" + markdown([(f"{i}: {g}", f"{v:.1f}") for (i, g), v in by_group.items()]
