@@ -29,6 +29,7 @@ from orchestration.incremental import (
     read_state,
     write_state,
 )
+from orchestration.warehouse.budget import release_freed_memory
 from orchestration.warehouse.resource import WAREHOUSE_POOL, DuckDBWarehouse
 
 
@@ -159,6 +160,7 @@ def build_dbt_assets(manifest: Path, default_as_of: str | None = None,
         def _dbt(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse,
                  config: DbtBuildConfig):
             as_of = config.as_of_date or default_as_of
+            release_freed_memory()  # dbt's DuckDB takes most of the budget: hand back what the steps freed
             whole = set(context.selected_asset_keys) == set(context.assets_def.keys)
             if plan is not None and whole:
                 yield from _incremental_build(context, dbt, warehouse, plan, dbt_vars(as_of), code,
