@@ -99,11 +99,12 @@ class TreeMemory(PeakSampler):
 
     def __init__(self, interval: float = 0.2) -> None:
         super().__init__(interval)
-        self._last: list[tuple[str, int]] = []
+        self._last: list[tuple[int, int]] = []
         self.peak_processes: list[tuple[str, int]] = []
 
     def on_peak(self) -> None:
-        self.peak_processes = self._last
+        # named here, not in every sample: only a peak's processes are reported
+        self.peak_processes = [(_process_label(pid), n) for pid, n in self._last]
 
     def sample(self) -> int:
         children: dict[int, list[int]] = {}
@@ -125,7 +126,7 @@ class TreeMemory(PeakSampler):
             total += rss.get(pid, 0)
             parts.append((pid, rss.get(pid, 0)))
             todo += children.get(pid, [])
-        self._last = [(_process_label(pid), n) for pid, n in sorted(parts, key=lambda p: -p[1]) if n]
+        self._last = [(pid, n) for pid, n in sorted(parts, key=lambda p: -p[1]) if n]
         return total
 
 

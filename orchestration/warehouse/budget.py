@@ -17,7 +17,7 @@ container's limit), and the DuckDB limit of each process is derived from it:
   2026-12-07) that was 2.0 to 2.2 GiB with the 1 GB reserve of before: dbt's process 0.5 to
   0.7 GiB above its DuckDB limit, the Dagster process 1.1 to 1.3 GiB, and the tree peaked at
   8.0 (full build) and 8.5 GiB (daily run). With this reserve and release_freed_memory()
-  before each dbt command: dbt's process 5.75 / 5.93 GiB against its 5.2 GiB limit, the
+  at the start of each dbt step: dbt's process 5.75 / 5.93 GiB against its 5.2 GiB limit, the
   Dagster process 0.61 / 0.65 GiB, the tree 6.38 / 6.60 GiB, and both runs were faster.
   The two processes never run queries at the same time: the Dagster process waits for dbt,
   and has closed its connections.
@@ -43,9 +43,8 @@ from pathlib import Path
 
 GIB = 2**30
 OUTSIDE_DUCKDB_SHARE = 0.30
-"""The share of the budget kept outside dbt's DuckDB limit (see above): 27-30 % was measured
-outside it at 1M customers before the Dagster process handed back its freed memory, 17 % after;
-on the demo the two interpreters hold about 0.7 GB."""
+"""The share of the budget kept outside dbt's DuckDB limit (measured above: 27-30 % of it at
+1M customers before the Dagster process handed back its freed memory, 16-19 % after)."""
 MINIMUM_DUCKDB = 256 * 2**20
 DEFAULT_SHARE_OF_MACHINE = 0.75
 SPILL_PER_MEMORY = 4
@@ -132,7 +131,7 @@ class ResourceBudget:
 
 
 def release_freed_memory() -> None:
-    """Hand the memory the Python steps freed back to the system before dbt's process starts.
+    """Hand the memory the Python steps freed back to the system before a dbt step starts dbt.
 
     Freed objects stay resident in this process otherwise: glibc keeps freed heap pages and
     Arrow's allocator its freed buffers until they are needed again, and this process only
