@@ -38,6 +38,13 @@ TEST_WORKERS ?= auto
 test: setup
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile --durations=30 $(TEST_ARGS)
 
+# The dbt project on Spark (local mode, Java 17) against DuckDB, table for table (docs/spark.md):
+# installs the 'spark' extra (pyspark, dbt-spark) first. About 10 minutes.
+.PHONY: test-spark
+test-spark: setup
+	$(UV) sync --frozen --quiet --python $(PYTHON) --extra spark
+	HUAXIANG_TEST_SPARK=1 $(BIN)/pytest tests/spark $(TEST_ARGS)
+
 # the crash suite with a kill in each of the five phases (make test kills in one): ~8 minutes
 test-faults: setup
 	HUAXIANG_FAULT_PHASES=all $(BIN)/pytest tests/test_fault_injection.py $(TEST_ARGS)

@@ -26,10 +26,10 @@ where _source_file in (
     shorter new version), leave the model. `relations`: where the current rows come from. -#}
 {% macro drop_rows_of_stale_files(relations) -%}
 {%- if relations | length == 0 %}
-delete from {{ this }}
+{{ delete_rows(this) }}
 {%- else %}
-delete from {{ this }}
-where not exists (
+{%- set condition -%}
+not exists (
     select 1 from (
         {%- for relation in relations %}
         select distinct _source_file, _loaded_at from {{ relation }}
@@ -39,6 +39,8 @@ where not exists (
     where current_files._source_file = {{ this }}._source_file
       and current_files._loaded_at = {{ this }}._loaded_at
 )
+{%- endset %}
+{{ delete_rows(this, condition) }}
 {%- endif %}
 {%- endmacro %}
 
@@ -168,8 +170,7 @@ scope as (
 {% macro delete_rebuilt_orders() -%}
 {%- if is_incremental() -%}
     {%- set watermark = facts_watermark() -%}
-delete from {{ this }}
-    {%- if watermark %} where order_id in ({{ rejudged_orders(watermark) }}){% endif %}
+{{ delete_rows(this, 'order_id in (' ~ rejudged_orders(watermark) ~ ')' if watermark else none) }}
 {%- else -%}
 select 1
 {%- endif -%}
@@ -178,14 +179,14 @@ select 1
 {% macro delete_rebuilt_events() -%}
 {%- if is_incremental() -%}
     {%- set watermark = facts_watermark() -%}
-delete from {{ this }}
-    {%- if watermark %}
-where exists (
+    {%- set condition -%}
+exists (
     select 1 from {{ ref('int_events_validated') }} as judged
     where judged._validated_at > {{ watermark }}
       and judged._source_file = {{ this }}._source_file and judged._row_number = {{ this }}._row_number
 )
-    {%- endif %}
+    {%- endset %}
+{{ delete_rows(this, condition if watermark else none) }}
 {%- else -%}
 select 1
 {%- endif -%}

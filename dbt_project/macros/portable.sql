@@ -35,6 +35,19 @@
     regexp_matches({{ expr }}, {{ pattern }})
 {%- endmacro %}
 
+{#- A string literal holding `text` as it is. Spark reads a backslash in a literal as an escape
+    ('\x{41}' is 'x{41}'; a regular expression loses its escapes silently), DuckDB as a
+    backslash: Spark's gets each one doubled. Both read '' as one quote. -#}
+{% macro text_literal(text) -%}
+    {{ return(adapter.dispatch('text_literal', 'huaxiang')(text)) }}
+{%- endmacro %}
+{% macro default__text_literal(text) -%}
+    '{{ text | replace("\\", "\\\\") | replace("'", "''") }}'
+{%- endmacro %}
+{% macro duckdb__text_literal(text) -%}
+    '{{ text | replace("'", "''") }}'
+{%- endmacro %}
+
 {#- The text type. -#}
 {% macro type_text() -%}
     {{ return(adapter.dispatch('type_text', 'huaxiang')()) }}

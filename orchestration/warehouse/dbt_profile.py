@@ -31,10 +31,60 @@ def write_profile(profiles_dir: Path, warehouse: Path, threads: int = 2,
     if any(v is not None for v in options.values()):
         content += "      config_options:\n" + "".join(
             f"        {k}: {json.dumps(v)}\n" for k, v in options.items() if v is not None)
-    path = profiles_dir / "profiles.yml"
+    _write_if_changed(profiles_dir / "profiles.yml", content)
+    return profiles_dir
+
+
+def _write_if_changed(path: Path, content: str) -> None:
+    """Write then rename: another process loading the definitions may be reading it."""
     if not path.exists() or path.read_text() != content:
-        # write then rename: another process loading the definitions may be reading it
         tmp = path.with_name(f".profiles.{os.getpid()}.yml")
         tmp.write_text(content)
         tmp.replace(path)
+
+
+# Spark settings every huaxiang build on Spark needs, whatever the cluster:
+SPARK_SQL_SETTINGS = {
+    # local_timezone conversions (macros/normalise/timestamps.sql) read instants in the session's
+    # zone; UTC makes a TIMESTAMP_NTZ hold the same wall-clock time as DuckDB's TIMESTAMP
+    "spark.sql.session.timeZone": "UTC",
+    # the identity model's unrolled EM (int_identity_match_weights) needs more than the
+    # analyser's default 100 passes to resolve ("Max iterations (100) reached")
+    "spark.sql.analyzer.maxIterations": "1000",
+    "spark.sql.optimizer.maxIterations": "1000",
+}
+
+
+def write_spark_profile(profiles_dir: Path, spark_dir: Path, threads: int = 1, cores: int = 2,
+                        driver_memory: str = "4g") -> Path:
+    """A dbt profile for Spark in local mode, in this process's session (dbt-spark `session`):
+    tables as Parquet folders under `spark_dir`/warehouse, the table catalogue in an embedded
+    Derby metastore under `spark_dir`/metastore_db (one Spark process at a time may open it),
+    Derby's log beside it rather than in the working directory.
+
+    A cluster is reached with dbt-spark's `thrift` or `http` method instead, in a profile its
+    administrators write: it needs SPARK_SQL_SETTINGS as server-side parameters (docs/spark.md)."""
+    profiles_dir.mkdir(parents=True, exist_ok=True)
+    spark_dir = spark_dir.resolve()
+    params = {
+        "spark.master": f"local[{cores}]",
+        "spark.driver.memory": driver_memory,
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
+        "spark.sql.warehouse.dir": str(spark_dir / "warehouse"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL":
+            f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true",
+        "spark.sql.catalogImplementation": "hive",
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": str(max(2, cores)),
+        **SPARK_SQL_SETTINGS,
+    }
+    content = (
+        "# Written by huaxiang for Spark in local mode; regenerated on every build.\n"
+        "huaxiang:\n  target: spark\n  outputs:\n    spark:\n      type: spark\n      method: session\n"
+        f"      host: NA\n      schema: default\n      threads: {threads}\n"
+        "      server_side_parameters:\n"
+        + "".join(f"        {json.dumps(k)}: {json.dumps(v)}\n" for k, v in params.items())
+    )
+    _write_if_changed(profiles_dir / "profiles.yml", content)
     return profiles_dir
+

@@ -27,5 +27,5 @@
     carriage return (white space, collapsed), DEL and C1 controls, zero-width spaces and joiners,
     direction marks, embeddings, overrides and isolates, the byte-order mark. -#}
 {% macro invisible_characters_pattern() -%}
-    '[\x{0000}-\x{0008}\x{000B}\x{000C}\x{000E}-\x{001F}\x{007F}-\x{009F}\x{200B}-\x{200F}\x{202A}-\x{202E}\x{2060}-\x{2069}\x{FEFF}]'
+    {{ text_literal('[\\x{0000}-\\x{0008}\\x{000B}\\x{000C}\\x{000E}-\\x{001F}\\x{007F}-\\x{009F}\\x{200B}-\\x{200F}\\x{202A}-\\x{202E}\\x{2060}-\\x{2069}\\x{FEFF}]') }}
 {%- endmacro %}

@@ -34,6 +34,40 @@
     end
 {%- endmacro %}
 
+{#- Spark: the same formats in Spark's patterns. Single letters for month, day, hour, minute
+    and second read one or two digits, as DuckDB's %m, %d, %H, %M and %S do ('MM' would drop
+    "1996/5/18" silently); 'SSSSSS' reads one to six digits of a fraction. Spark's TIMESTAMP is
+    an instant shown in the session's zone, so the result is a TIMESTAMP_NTZ (a wall-clock
+    time, as DuckDB's TIMESTAMP), and an instant becomes the wall clock of local_timezone
+    through from_utc_timestamp, which reads the instant in the session's zone: the generated
+    profile pins spark.sql.session.timeZone to UTC (orchestration/warehouse/dbt_profile.py). -#}
+{% macro default__parse_local_timestamp(expr) -%}
+    {%- set s = "trim(" ~ expr ~ ")" -%}
+    {%- set tz = "'" ~ var('local_timezone') ~ "'" -%}
+    case
+        when {{ s }} is null or {{ s }} = '' then null
+        when {{ s }} rlike '^[0-9]{13}$'
+            then cast(from_utc_timestamp(timestamp_millis(cast({{ s }} as bigint)), {{ tz }}) as timestamp_ntz)
+        when {{ s }} rlike '^[0-9]{10}$'
+            then cast(from_utc_timestamp(timestamp_seconds(cast({{ s }} as bigint)), {{ tz }}) as timestamp_ntz)
+        when {{ s }} rlike '([+-][0-9]{2}:?[0-9]{2}|Z)$'
+             and try_to_timestamp(substr({{ s }}, 1, 10), 'yyyy-MM-dd') is not null
+            then cast(from_utc_timestamp(coalesce(
+                {%- for f in ["yyyy-M-d'T'H:m:s.SSSSSSXXX", "yyyy-M-d'T'H:m:sXXX", "yyyy-M-d H:m:sXXX",
+                              "yyyy-M-d'T'H:m:s.SSSSSSXX", "yyyy-M-d'T'H:m:sXX", "yyyy-M-d H:m:sXX"] %}
+                try_to_timestamp({{ s }}, "{{ f }}"){{ ',' if not loop.last }}
+                {%- endfor %}), {{ tz }}) as timestamp_ntz)
+        when {{ s }} rlike '([+-][0-9]{2}:?[0-9]{2}|Z)$' then null
+        when not {{ s }} rlike '^[0-9]{4}[-/.]?[0-9]{1,2}[-/.]?[0-9]{1,2}' then null
+        else cast(coalesce(
+            {%- for f in ["yyyy-M-d H:m:s", "yyyy-M-d'T'H:m:s", "yyyy/M/d H:m:s", "yyyy-M-d H:m",
+                          "yyyy/M/d H:m", "yyyy-M-d H:m:s.SSSSSS", "yyyy-M-d'T'H:m:s.SSSSSS", "yyyy-M-d",
+                          "yyyy/M/d", "yyyyMMdd", "yyyy.M.d"] %}
+            try_to_timestamp({{ s }}, "{{ f }}"){{ ',' if not loop.last }}
+            {%- endfor %}) as timestamp_ntz)
+    end
+{%- endmacro %}
+
 {#- A calendar date (birthdays, join dates); a bare year is not a date (see birth_year). -#}
 {% macro parse_date(expr) -%}
     cast({{ parse_local_timestamp(expr) }} as date)

@@ -32,7 +32,7 @@
     no date); they are dropped here. -#}
 {% macro drop_empty_tag_intervals() -%}
 {%- if is_incremental() -%}
-delete from {{ this }} where valid_to = valid_from
+{{ delete_rows(this, 'valid_to = valid_from') }}
 {%- else -%}
 select 1
 {%- endif -%}
@@ -64,12 +64,14 @@ select 1
     replace the old ones with. -#}
 {% macro delete_changes_of_this_run() -%}
 {%- if is_incremental() -%}
-delete from {{ this }}
-where as_of_date in (
+{%- set condition -%}
+as_of_date in (
     select dates.as_of_date
     from ({{ run_date_and_neighbours() }}) as dates
     where dates.as_of_date >= {{ tag_run_date() }}
 )
+{%- endset -%}
+{{ delete_rows(this, condition) }}
 {%- else -%}
 select 1
 {%- endif -%}

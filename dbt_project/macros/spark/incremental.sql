@@ -1,0 +1,114 @@
+{#- Deleting rows, and dbt's delete+insert incremental strategy, on every engine.
+
+    DuckDB (and a Spark table in Delta or Iceberg) deletes rows in place. A plain Parquet table
+    on Spark, the only kind a Spark without extra jars writes, has no DELETE: the table is
+    rewritten with the rows that stay. That costs the whole table, where DuckDB's delete costs
+    the rows deleted; it is correct first, and a model that needs it cheaper on Spark can be
+    partitioned so that insert_overwrite replaces only its partitions. -#}
+
+{#- Remove the rows of `relation` for which `condition` (SQL, may name the relation's columns
+    qualified by the relation) is true; every row when it is none. Returns the statement to
+    run (a hook or a materialization's main statement); on Spark it has already run the
+    rewrite and returns the statement that drops its scratch table. -#}
+{% macro delete_rows(relation, condition=none) -%}
+    {{ return(adapter.dispatch('delete_rows', 'huaxiang')(relation, condition)) }}
+{%- endmacro %}
+
+{% macro default__delete_rows(relation, condition=none) -%}
+delete from {{ relation }}{% if condition is not none %} where {{ condition }}{% endif %}
+{%- endmacro %}
+
+{% macro spark__delete_rows(relation, condition=none) -%}
+    {%- set keep = relation.incorporate(path={"identifier": relation.identifier ~ "__huaxiang_keep"}) -%}
+    {%- if execute -%}
+        {%- do run_query("drop table if exists " ~ keep) -%}
+        {%- if condition is none -%}
+            {%- do run_query("create table " ~ keep ~ " using parquet as select * from " ~ relation ~ " where false") -%}
+        {%- else -%}
+            {%- do run_query("create table " ~ keep ~ " using parquet as select * from " ~ relation
+                             ~ " where not coalesce((" ~ condition ~ "), false)") -%}
+        {%- endif -%}
+        {%- do run_query("insert overwrite table " ~ relation ~ " select * from " ~ keep) -%}
+    {%- endif -%}
+drop table if exists {{ keep }}
+{%- endmacro %}
+
+{#- dbt-spark knows append, merge (Delta, Iceberg, Hudi only) and insert_overwrite; the
+    project's incremental models use delete+insert (replace the rows whose unique key comes
+    again). These two override dbt-spark 1.11's macros of the same name (the root project's
+    macros come first) to add it; everything else is theirs, unchanged. -#}
+{% macro dbt_spark_validate_get_incremental_strategy(raw_strategy, file_format) %}
+  {% set invalid_strategy_msg -%}
+    Invalid incremental strategy provided: {{ raw_strategy }}
+    Expected one of: 'append', 'merge', 'insert_overwrite', 'microbatch', 'delete+insert'
+  {%- endset %}
+  {% set invalid_merge_msg -%}
+    Invalid incremental strategy provided: {{ raw_strategy }}
+    You can only choose this strategy when file_format is set to 'delta' or 'iceberg' or 'hudi'
+  {%- endset %}
+  {% set invalid_insert_overwrite_endpoint_msg -%}
+    Invalid incremental strategy provided: {{ raw_strategy }}
+    You cannot use this strategy when connecting via endpoint
+    Use the 'append' or 'merge' strategy instead
+  {%- endset %}
+  {% if raw_strategy not in ['append', 'merge', 'insert_overwrite', 'microbatch', 'delete+insert'] %}
+    {% do exceptions.raise_compiler_error(invalid_strategy_msg) %}
+  {%-else %}
+    {% if raw_strategy == 'merge' and file_format not in ['delta', 'iceberg', 'hudi'] %}
+      {% do exceptions.raise_compiler_error(invalid_merge_msg) %}
+    {% endif %}
+    {% if raw_strategy in ['insert_overwrite', 'microbatch'] and target.endpoint %}
+      {% do exceptions.raise_compiler_error(invalid_insert_overwrite_endpoint_msg) %}
+    {% endif %}
+  {% endif %}
+  {% do return(raw_strategy) %}
+{% endmacro %}
+
+{% macro dbt_spark_get_incremental_sql(strategy, source, target, existing, unique_key, incremental_predicates) %}
+  {%- if strategy == 'append' -%}
+    {{ get_insert_into_sql(source, target) }}
+  {%- elif strategy == 'insert_overwrite' -%}
+    {{ get_insert_overwrite_sql(source, target, existing) }}
+  {%- elif strategy == 'microbatch' -%}
+    {%- if not config.get('partition_by') -%}
+      {{ exceptions.raise_compiler_error("dbt-spark 'microbatch' incremental strategy requires a `partition_by` config.") }}
+    {%- endif -%}
+    {{ get_insert_overwrite_sql(source, target, existing) }}
+  {%- elif strategy == 'merge' -%}
+    {{ get_merge_sql(target, source, unique_key, dest_columns=none, incremental_predicates=incremental_predicates) }}
+  {%- elif strategy == 'delete+insert' -%}
+    {{ spark_delete_insert_sql(source, target, unique_key, incremental_predicates) }}
+  {%- else -%}
+    {%- do exceptions.raise_compiler_error("No known SQL for the incremental strategy provided: " ~ strategy) -%}
+  {%- endif -%}
+{% endmacro %}
+
+{#- delete+insert as DuckDB does it: the new rows are computed and stored first (dbt-spark's
+    source is a view of the model's query, which may read the target: deleting first would
+    change what it returns), then the target's rows with a key among them are deleted, then
+    they are inserted. -#}
+{% macro spark_delete_insert_sql(source, target, unique_key, incremental_predicates) %}
+  {%- set new_rows = target.incorporate(path={"identifier": target.identifier ~ "__huaxiang_new"}) -%}
+  {%- set keys = [] if unique_key is none else ([unique_key] if unique_key is string else unique_key) -%}
+  {%- set dest_cols_csv = adapter.get_columns_in_relation(target) | map(attribute='quoted') | join(', ') -%}
+  {%- if execute -%}
+    {%- do run_query("drop table if exists " ~ new_rows) -%}
+    {%- do run_query("create table " ~ new_rows ~ " using parquet as select * from " ~ source) -%}
+    {%- set conditions = [] -%}
+    {%- if keys -%}
+      {%- set matches = [] -%}
+      {%- for key in keys -%}
+        {%- do matches.append("huaxiang_new." ~ key ~ " = " ~ target ~ "." ~ key) -%}
+      {%- endfor -%}
+      {%- do conditions.append("exists (select 1 from " ~ new_rows ~ " as huaxiang_new where " ~ matches | join(" and ") ~ ")") -%}
+    {%- endif -%}
+    {%- for predicate in (incremental_predicates or []) -%}
+      {%- do conditions.append("(" ~ predicate | replace("DBT_INTERNAL_DEST", target | string) ~ ")") -%}
+    {%- endfor -%}
+    {%- if conditions -%}
+      {%- do run_query(delete_rows(target, conditions | join(" and "))) -%}
+    {%- endif -%}
+    {%- do run_query("insert into table " ~ target ~ " select " ~ dest_cols_csv ~ " from " ~ new_rows) -%}
+  {%- endif -%}
+  drop table if exists {{ new_rows }}
+{% endmacro %}
