@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -95,7 +96,8 @@ def spark_build(tmp_path_factory):
         _copy_raw(settings.warehouse, profiles)
         built |= _build_on_spark(([["seed"]] if not delivery else [])
                                  + [["run", "--select", *SPARK_MODELS.split()]], profiles, target)
-    return {"duckdb": settings.warehouse, "spark_warehouse": spark_dir / "warehouse", "built": built}
+    return {"duckdb": settings.warehouse, "spark_warehouse": spark_dir / "warehouse", "built": built,
+            "profiles": profiles, "target": target}
 
 
 def test_every_model_spark_built_equals_duckdbs(spark_build):
@@ -114,3 +116,68 @@ def test_known_differences_are_still_real(spark_build):
                                                     ("staging", "intermediate"))}
     for table, reason in KNOWN_DIFFERENCES.items():
         assert table in diffs and not diffs[table].equal, f"{table} now equals DuckDB's: remove it ({reason})"
+
+
+def _pairs(n: int = 1500) -> list[tuple[str, str]]:
+    """Name-like strings and their near misses: swaps, typos, insertions, hanzi, accents, empty."""
+    rng = random.Random(7)
+    alphabet = "abcdeghijklmnoprstuwxyz áéü陈娜纳王伟"
+    words = ["zhang", "zhangwei", "wang wei", "martha", "marhta", "dwayne", "duane", "wáng", "wang",
+             "陈娜", "陈纳", "1985-03-12", "1985-12-03", "1985-03-21", "", "a", "ab", "ba"]
+    words += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 10))) for _ in range(300)]
+    pairs = [(a, b) for a in words[:18] for b in words[:18]]
+    while len(pairs) < n:
+        a = rng.choice(words)
+        b = list(a)
+        if b and rng.random() < 0.7:
+            i = rng.randrange(len(b))
+            op = rng.random()
+            if op < 0.3 and len(b) > 1:
+                j = min(i + 1, len(b) - 1)
+                b[i], b[j] = b[j], b[i]
+            elif op < 0.6:
+                b[i] = rng.choice(alphabet)
+            elif op < 0.8:
+                del b[i]
+            else:
+                b.insert(i, rng.choice(alphabet))
+            pairs.append((a, "".join(b)))
+        else:
+            pairs.append((a, rng.choice(words)))
+    return pairs
+
+
+def _show(sql: str, profiles: Path | None, target: Path) -> list[dict]:
+    args = ["show", "--inline", sql, "--output", "json", "--limit", "-1"]
+    proc = _dbt(args, profiles, target) if profiles else None
+    if proc is None:  # DuckDB: the repository's profile, a scratch warehouse
+        env = {**os.environ, "HUAXIANG_WAREHOUSE": str(target / "scratch.duckdb"),
+               "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target), "DBT_LOG_FORMAT": "json",
+               "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        proc = subprocess.run([str(Path(sys.executable).parent / "dbt"), *args, "--profiles-dir", "."],
+                              cwd=REPO_ROOT / "dbt_project", env=env, capture_output=True, text=True, timeout=600)
+    for line in proc.stdout.splitlines():
+        try:
+            preview = json.loads(line).get("data", {}).get("preview")
+        except json.JSONDecodeError:
+            continue
+        if preview is not None:
+            return json.loads(preview)
+    raise AssertionError(f"dbt show failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+
+
+def test_string_similarity_and_transpositions_equal_duckdbs(spark_build, tmp_path):
+    """Spark's Jaro-Winkler and Damerau-Levenshtein (macros/identity/identifiers.sql) against
+    DuckDB's built-ins, over UTF-8 bytes as DuckDB counts them."""
+    pairs = _pairs()
+    values = ", ".join(f"({i}, '{a}', '{b}')" for i, (a, b) in enumerate(pairs))
+    sql = ("select id, {{ string_similarity('a', 'b') }} as similarity, "
+           "{{ transposition_distance('a', 'b') }} <= 1 as near "
+           f"from (values {values}) as t(id, a, b)")
+    duck = {r["id"]: r for r in _show(sql, None, tmp_path / "duckdb")}
+    spark = {r["id"]: r for r in _show(sql, spark_build["profiles"], tmp_path / "spark")}
+    assert len(duck) == len(spark) == len(pairs)
+    off = [(pairs[i], duck[i], spark[i]) for i in duck
+           if abs(duck[i]["similarity"] - spark[i]["similarity"]) > 1e-9 or duck[i]["near"] != spark[i]["near"]]
+    assert not off, off[:10]
+

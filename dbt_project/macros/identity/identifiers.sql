@@ -183,7 +183,7 @@
         {%- set rows = run_query("select value from " ~ ref('identity_blocklist') ~ " where match_type = 'pattern' and identifier_type in ('" ~ identifier_type ~ "', 'any') order by value") -%}
         {%- set parts = [] -%}
         {%- for row in rows -%}{%- do parts.append('(' ~ row[0] ~ ')') -%}{%- endfor -%}
-        {%- if parts -%}'{{ parts | join('|') | replace("'", "''") }}'{%- else -%}cast(null as {{ type_text() }}){%- endif -%}
+        {%- if parts -%}{{ text_literal(parts | join('|')) }}{%- else -%}cast(null as {{ type_text() }}){%- endif -%}
     {%- else -%}
         cast(null as {{ type_text() }})
     {%- endif -%}

@@ -36,7 +36,8 @@
 
 {#- Spark: the same formats in Spark's patterns. Single letters for month, day, hour, minute
     and second read one or two digits, as DuckDB's %m, %d, %H, %M and %S do ('MM' would drop
-    "1996/5/18" silently); 'SSSSSS' reads one to six digits of a fraction. Spark's TIMESTAMP is
+    "1996/5/18" silently); 'SSS' reads one to three digits of a fraction (DuckDB's %g), 'SSSSSS'
+    one to six (%g or %f, which DuckDB tries with an offset). Spark's TIMESTAMP is
     an instant shown in the session's zone, so the result is a TIMESTAMP_NTZ (a wall-clock
     time, as DuckDB's TIMESTAMP), and an instant becomes the wall clock of local_timezone
     through from_utc_timestamp, which reads the instant in the session's zone: the generated
@@ -61,7 +62,7 @@
         when not {{ s }} rlike '^[0-9]{4}[-/.]?[0-9]{1,2}[-/.]?[0-9]{1,2}' then null
         else cast(coalesce(
             {%- for f in ["yyyy-M-d H:m:s", "yyyy-M-d'T'H:m:s", "yyyy/M/d H:m:s", "yyyy-M-d H:m",
-                          "yyyy/M/d H:m", "yyyy-M-d H:m:s.SSSSSS", "yyyy-M-d'T'H:m:s.SSSSSS", "yyyy-M-d",
+                          "yyyy/M/d H:m", "yyyy-M-d H:m:s.SSS", "yyyy-M-d'T'H:m:s.SSS", "yyyy-M-d",
                           "yyyy/M/d", "yyyyMMdd", "yyyy.M.d"] %}
             try_to_timestamp({{ s }}, "{{ f }}"){{ ',' if not loop.last }}
             {%- endfor %}) as timestamp_ntz)

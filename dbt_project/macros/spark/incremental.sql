@@ -19,18 +19,49 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
 {%- endmacro %}
 
 {% macro spark__delete_rows(relation, condition=none) -%}
-    {%- set keep = relation.incorporate(path={"identifier": relation.identifier ~ "__huaxiang_keep"}) -%}
+    {%- set kept -%}
+        select * from {{ relation }} where {{ 'false' if condition is none else 'not coalesce((' ~ condition ~ '), false)' }}
+    {%- endset -%}
+    {{ return(spark_rewrite(relation, kept)) }}
+{%- endmacro %}
+
+{#- Replace the rows of `relation` by those `select_sql` returns, surviving a crash at any point:
+    the rows are stored in a scratch table first, marked complete once written, then copied
+    over the relation (Spark's insert overwrite removes the old files before writing the new:
+    interrupted, it leaves the relation empty or partial). A run that finds a complete scratch
+    table left by an interrupted one copies it over the relation first; an incomplete one was
+    interrupted before the relation was touched, and is dropped. The overwrite is static, so it
+    also clears partitions the new rows do not have (dbt-spark sets it dynamic for its
+    partitioned insert_overwrite models). Returns the statement that drops the scratch table. -#}
+{% macro spark_rewrite(relation, select_sql) -%}
+    {%- set keep = spark_recover(relation) -%}
     {%- if execute -%}
-        {%- do run_query("drop table if exists " ~ keep) -%}
-        {%- if condition is none -%}
-            {%- do run_query("create table " ~ keep ~ " using parquet as select * from " ~ relation ~ " where false") -%}
-        {%- else -%}
-            {%- do run_query("create table " ~ keep ~ " using parquet as select * from " ~ relation
-                             ~ " where not coalesce((" ~ condition ~ "), false)") -%}
-        {%- endif -%}
+        {%- do run_query("create table " ~ keep ~ " using parquet as " ~ select_sql) -%}
+        {%- do run_query("alter table " ~ keep ~ " set tblproperties ('huaxiang.complete' = 'true')") -%}
         {%- do run_query("insert overwrite table " ~ relation ~ " select * from " ~ keep) -%}
     {%- endif -%}
-drop table if exists {{ keep }}
+    drop table if exists {{ keep }}
+{%- endmacro %}
+
+{#- Finish or undo a rewrite of `relation` that a crash interrupted (spark_rewrite); returns
+    the scratch table's relation. Called before anything reads the relation. -#}
+{% macro spark_recover(relation) -%}
+    {%- set keep = relation.incorporate(path={"identifier": relation.identifier ~ "__huaxiang_keep"}) -%}
+    {%- if execute -%}
+        {%- do run_query("set spark.sql.sources.partitionOverwriteMode = STATIC") -%}
+        {#- asked of Spark, not of dbt's relation cache, which a drop by run_query leaves stale -#}
+        {%- if run_query("show tables in " ~ keep.schema ~ " like '" ~ keep.identifier ~ "'").rows | length > 0 -%}
+            {%- set marks = run_query("show tblproperties " ~ keep) -%}
+            {%- set complete = [] -%}
+            {%- for row in marks.rows if row[0] == 'huaxiang.complete' -%}{%- do complete.append(row) -%}{%- endfor -%}
+            {%- if complete -%}
+                {%- do log("huaxiang: " ~ relation ~ ": an interrupted rewrite left its rows in " ~ keep ~ "; restoring them", info=true) -%}
+                {%- do run_query("insert overwrite table " ~ relation ~ " select * from " ~ keep) -%}
+            {%- endif -%}
+            {%- do run_query("drop table " ~ keep) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(keep) }}
 {%- endmacro %}
 
 {#- dbt-spark knows append, merge (Delta, Iceberg, Hudi only) and insert_overwrite; the
@@ -84,31 +115,36 @@ drop table if exists {{ keep }}
 {% endmacro %}
 
 {#- delete+insert as DuckDB does it: the new rows are computed and stored first (dbt-spark's
-    source is a view of the model's query, which may read the target: deleting first would
-    change what it returns), then the target's rows with a key among them are deleted, then
-    they are inserted. -#}
+    source is a view of the model's query, which may read the target), then the target becomes
+    its rows without those keys plus the new rows, in one rewrite (spark_rewrite). With no
+    unique key nothing is deleted (as on DuckDB): the new rows are appended. -#}
 {% macro spark_delete_insert_sql(source, target, unique_key, incremental_predicates) %}
   {%- set new_rows = target.incorporate(path={"identifier": target.identifier ~ "__huaxiang_new"}) -%}
   {%- set keys = [] if unique_key is none else ([unique_key] if unique_key is string else unique_key) -%}
   {%- set dest_cols_csv = adapter.get_columns_in_relation(target) | map(attribute='quoted') | join(', ') -%}
+  {%- if not keys -%}
+    {{ return(get_insert_into_sql(source, target)) }}
+  {%- endif -%}
   {%- if execute -%}
+    {%- do spark_recover(target) -%}
     {%- do run_query("drop table if exists " ~ new_rows) -%}
     {%- do run_query("create table " ~ new_rows ~ " using parquet as select * from " ~ source) -%}
     {%- set conditions = [] -%}
-    {%- if keys -%}
-      {%- set matches = [] -%}
-      {%- for key in keys -%}
-        {%- do matches.append("huaxiang_new." ~ key ~ " = " ~ target ~ "." ~ key) -%}
-      {%- endfor -%}
-      {%- do conditions.append("exists (select 1 from " ~ new_rows ~ " as huaxiang_new where " ~ matches | join(" and ") ~ ")") -%}
-    {%- endif -%}
-    {%- for predicate in (incremental_predicates or []) -%}
-      {%- do conditions.append("(" ~ predicate | replace("DBT_INTERNAL_DEST", target | string) ~ ")") -%}
+    {%- set matches = [] -%}
+    {%- for key in keys -%}
+      {%- do matches.append("huaxiang_new." ~ key ~ " = " ~ target ~ "." ~ key) -%}
     {%- endfor -%}
-    {%- if conditions -%}
-      {%- do run_query(delete_rows(target, conditions | join(" and "))) -%}
-    {%- endif -%}
-    {%- do run_query("insert into table " ~ target ~ " select " ~ dest_cols_csv ~ " from " ~ new_rows) -%}
+    {%- do conditions.append("exists (select 1 from " ~ new_rows ~ " as huaxiang_new where " ~ matches | join(" and ") ~ ")") -%}
+    {%- for predicate in (incremental_predicates or []) -%}
+      {%- do conditions.append("(" ~ predicate | replace("DBT_INTERNAL_DEST", target | string)
+                               | replace("DBT_INCREMENTAL_TARGET", target | string) ~ ")") -%}
+    {%- endfor -%}
+    {%- set rows -%}
+      select {{ dest_cols_csv }} from {{ target }} where not coalesce(({{ conditions | join(" and ") }}), false)
+      union all
+      select {{ dest_cols_csv }} from {{ new_rows }}
+    {%- endset -%}
+    {%- do run_query(spark_rewrite(target, rows)) -%}
   {%- endif -%}
   drop table if exists {{ new_rows }}
 {% endmacro %}
