@@ -19,8 +19,9 @@ sys.path.insert(0, str(REPO / "bench"))  # bench/table_hashes.py: tests/warehous
 
 # The Spark equality test needs pyspark, dbt-spark and Java: `make test-spark` runs it (and
 # installs them), `make test` leaves the folder out.
-collect_ignore = [] if os.environ.get("HUAXIANG_TEST_SPARK") == "1" else ["spark"]
-if os.environ.get("HUAXIANG_TEST_SPARK") == "1":
+SPARK_TESTS = os.environ.get("HUAXIANG_TEST_SPARK") == "1"
+collect_ignore = [] if SPARK_TESTS else ["spark"]
+if SPARK_TESTS:
     sys.path.insert(0, str(TESTS / "spark"))
 
 

@@ -87,4 +87,3 @@ def write_spark_profile(profiles_dir: Path, spark_dir: Path, threads: int = 1, c
     )
     _write_if_changed(profiles_dir / "profiles.yml", content)
     return profiles_dir
-

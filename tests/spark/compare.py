@@ -57,9 +57,7 @@ def _canonical(column: str, data_type: str) -> str:
     t = data_type.upper()
     if t in FLOATS or t.startswith("DECIMAL"):
         return f"case when {q} is null then null else printf('%.9g', cast({q} as double)) end"
-    if t == "TIMESTAMP WITH TIME ZONE":
-        return f"strftime(cast({q} as timestamp), '%Y-%m-%d %H:%M:%S.%f')"
-    if t.startswith("TIMESTAMP"):
+    if t.startswith("TIMESTAMP"):  # WITH TIME ZONE too: as UTC wall-clock time (session zone UTC)
         return f"strftime(cast({q} as timestamp), '%Y-%m-%d %H:%M:%S.%f')"
     return f"cast({q} as varchar)"
 
@@ -76,9 +74,8 @@ def compare_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, spark
     if not folder.is_dir():
         diff.error = "not built on Spark"
         return diff
-    files = [p for p in folder.rglob("*.parquet")]
-    spark_src = (f"read_parquet('{folder.as_posix()}/**/*.parquet', hive_partitioning = true)" if files
-                 else None)
+    spark_src = (f"read_parquet('{folder.as_posix()}/**/*.parquet', hive_partitioning = true)"
+                 if any(folder.rglob("*.parquet")) else None)
     duck_cols = con.execute(
         "select column_name, data_type from duckdb_columns() where database_name = 'duck' "
         "and schema_name = ? and table_name = ? order by column_index", [schema, table]).fetchall()
@@ -105,8 +102,7 @@ def compare_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, spark
     return diff
 
 
-def compare_warehouses(duckdb_file: Path, spark_warehouse: Path, schemas: tuple[str, ...],
-                       skip: set[str] = frozenset()) -> list[TableDiff]:
+def compare_warehouses(duckdb_file: Path, spark_warehouse: Path, schemas: tuple[str, ...]) -> list[TableDiff]:
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"attach '{duckdb_file}' as duck (read_only)")
@@ -115,8 +111,6 @@ def compare_warehouses(duckdb_file: Path, spark_warehouse: Path, schemas: tuple[
         f"and schema_name in ({', '.join('?' for _ in schemas)}) order by 1, 2", list(schemas)).fetchall()
     out = []
     for schema, table in tables:
-        if table in skip:
-            continue
         try:
             out.append(compare_table(con, schema, table, spark_warehouse))
         except duckdb.Error as e:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from compare import compare_warehouses
+from dbt_inline import dbt_show
 
 from datagen import generate
 from datagen.holdout import hold_out_last_days
@@ -97,12 +98,16 @@ def spark_build(tmp_path_factory):
         built |= _build_on_spark(([["seed"]] if not delivery else [])
                                  + [["run", "--select", *SPARK_MODELS.split()]], profiles, target)
     return {"duckdb": settings.warehouse, "spark_warehouse": spark_dir / "warehouse", "built": built,
-            "profiles": profiles, "target": target}
+            "profiles": profiles}
 
 
-def test_every_model_spark_built_equals_duckdbs(spark_build):
-    diffs = {d.table: d for d in compare_warehouses(spark_build["duckdb"], spark_build["spark_warehouse"],
-                                                    ("staging", "intermediate"))}
+@pytest.fixture(scope="module")
+def diffs(spark_build) -> dict[str, object]:
+    return {d.table: d for d in compare_warehouses(spark_build["duckdb"], spark_build["spark_warehouse"],
+                                                   ("staging", "intermediate"))}
+
+
+def test_every_model_spark_built_equals_duckdbs(spark_build, diffs):
     assert len(spark_build["built"]) >= 35, spark_build["built"]
     assert spark_build["built"] <= set(diffs), spark_build["built"] - set(diffs)  # each one compared
     unexpected = [diffs[t].describe() for t in sorted(spark_build["built"])
@@ -110,10 +115,8 @@ def test_every_model_spark_built_equals_duckdbs(spark_build):
     assert not unexpected, "\n".join(unexpected)
 
 
-def test_known_differences_are_still_real(spark_build):
+def test_known_differences_are_still_real(diffs):
     """A known difference that went away leaves the list (and the model is then compared)."""
-    diffs = {d.table: d for d in compare_warehouses(spark_build["duckdb"], spark_build["spark_warehouse"],
-                                                    ("staging", "intermediate"))}
     for table, reason in KNOWN_DIFFERENCES.items():
         assert table in diffs and not diffs[table].equal, f"{table} now equals DuckDB's: remove it ({reason})"
 
@@ -147,25 +150,6 @@ def _pairs(n: int = 1500) -> list[tuple[str, str]]:
     return pairs
 
 
-def _show(sql: str, profiles: Path | None, target: Path) -> list[dict]:
-    args = ["show", "--inline", sql, "--output", "json", "--limit", "-1"]
-    proc = _dbt(args, profiles, target) if profiles else None
-    if proc is None:  # DuckDB: the repository's profile, a scratch warehouse
-        env = {**os.environ, "HUAXIANG_WAREHOUSE": str(target / "scratch.duckdb"),
-               "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target), "DBT_LOG_FORMAT": "json",
-               "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        proc = subprocess.run([str(Path(sys.executable).parent / "dbt"), *args, "--profiles-dir", "."],
-                              cwd=REPO_ROOT / "dbt_project", env=env, capture_output=True, text=True, timeout=600)
-    for line in proc.stdout.splitlines():
-        try:
-            preview = json.loads(line).get("data", {}).get("preview")
-        except json.JSONDecodeError:
-            continue
-        if preview is not None:
-            return json.loads(preview)
-    raise AssertionError(f"dbt show failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
-
-
 def test_string_similarity_and_transpositions_equal_duckdbs(spark_build, tmp_path):
     """Spark's Jaro-Winkler and Damerau-Levenshtein (macros/identity/identifiers.sql) against
     DuckDB's built-ins, over UTF-8 bytes as DuckDB counts them."""
@@ -174,8 +158,8 @@ def test_string_similarity_and_transpositions_equal_duckdbs(spark_build, tmp_pat
     sql = ("select id, {{ string_similarity('a', 'b') }} as similarity, "
            "{{ transposition_distance('a', 'b') }} <= 1 as near "
            f"from (values {values}) as t(id, a, b)")
-    duck = {r["id"]: r for r in _show(sql, None, tmp_path / "duckdb")}
-    spark = {r["id"]: r for r in _show(sql, spark_build["profiles"], tmp_path / "spark")}
+    duck = {r["id"]: r for r in dbt_show(sql, tmp_path / "duckdb" / "w.duckdb")}
+    spark = {r["id"]: r for r in dbt_show(sql, tmp_path / "spark" / "unused", spark_build["profiles"])}
     assert len(duck) == len(spark) == len(pairs)
     off = [(pairs[i], duck[i], spark[i]) for i in duck
            if abs(duck[i]["similarity"] - spark[i]["similarity"]) > 1e-9 or duck[i]["near"] != spark[i]["near"]]

@@ -32,9 +32,10 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
     table left by an interrupted one copies it over the relation first; an incomplete one was
     interrupted before the relation was touched, and is dropped. The overwrite is static, so it
     also clears partitions the new rows do not have (dbt-spark sets it dynamic for its
-    partitioned insert_overwrite models). Returns the statement that drops the scratch table. -#}
-{% macro spark_rewrite(relation, select_sql) -%}
-    {%- set keep = spark_recover(relation) -%}
+    partitioned insert_overwrite models). `recovered`: the caller ran spark_recover already.
+    Returns the statement that drops the scratch table. -#}
+{% macro spark_rewrite(relation, select_sql, recovered=false) -%}
+    {%- set keep = spark_scratch(relation) if recovered else spark_recover(relation) -%}
     {%- if execute -%}
         {%- do run_query("create table " ~ keep ~ " using parquet as " ~ select_sql) -%}
         {%- do run_query("alter table " ~ keep ~ " set tblproperties ('huaxiang.complete' = 'true')") -%}
@@ -43,10 +44,15 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
     drop table if exists {{ keep }}
 {%- endmacro %}
 
+{#- The scratch table of a rewrite of `relation`. -#}
+{% macro spark_scratch(relation) -%}
+    {{ return(relation.incorporate(path={"identifier": relation.identifier ~ "__huaxiang_keep"})) }}
+{%- endmacro %}
+
 {#- Finish or undo a rewrite of `relation` that a crash interrupted (spark_rewrite); returns
-    the scratch table's relation. Called before anything reads the relation. -#}
+    the scratch table's relation. Called before the model's new rows are computed. -#}
 {% macro spark_recover(relation) -%}
-    {%- set keep = relation.incorporate(path={"identifier": relation.identifier ~ "__huaxiang_keep"}) -%}
+    {%- set keep = spark_scratch(relation) -%}
     {%- if execute -%}
         {%- do run_query("set spark.sql.sources.partitionOverwriteMode = STATIC") -%}
         {#- asked of Spark, not of dbt's relation cache, which a drop by run_query leaves stale -#}
@@ -144,7 +150,7 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
       union all
       select {{ dest_cols_csv }} from {{ new_rows }}
     {%- endset -%}
-    {%- do run_query(spark_rewrite(target, rows)) -%}
+    {%- do run_query(spark_rewrite(target, rows, recovered=true)) -%}
   {%- endif -%}
   drop table if exists {{ new_rows }}
 {% endmacro %}
