@@ -48,4 +48,11 @@ def main(warehouse: Path, profiles_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    if len(sys.argv) != 3:
+        sys.exit("usage: python tests/spark/spark_raw.py WAREHOUSE.duckdb PROFILES_DIR")
+    warehouse_arg, profiles_arg = Path(sys.argv[1]), Path(sys.argv[2])
+    if not warehouse_arg.is_file():
+        sys.exit(f"spark_raw: no DuckDB warehouse at {warehouse_arg}")
+    if not (profiles_arg / "profiles.yml").is_file():
+        sys.exit(f"spark_raw: no profiles.yml in {profiles_arg} (write_spark_profile writes one)")
+    main(warehouse_arg, profiles_arg)
