@@ -18,18 +18,22 @@
 {%- set comparisons = identity_comparisons() -%}
 {%- set sessions = identity_training_sessions() -%}
 {%- set iterations = var('identity_em_iterations') | int -%}
+{{ config(post_hook="{{ drop_stored_ctes() }}") }}
+{%- set ctes = [] -%}
 
-with patterns as (
+{%- set sql %}
     select * from {{ ref('int_identity_comparison_patterns') }}
-),
+{%- endset %}
+{%- do cte(ctes, 'patterns', sql) %}
 
-u_row as (
+{%- set sql %}
     {{ identity_pivot_levels(ref('int_identity_u_probabilities'), 'u_probability', 'u') }}
-),
+{%- endset %}
+{%- do cte(ctes, 'u_row', sql) %}
 
 {#- every training session at once: its pairs (those its blocking rule found) grouped by
     comparison vector, one row per session and vector -#}
-session_patterns as (
+{%- set sql %}
     select session{% for c in comparisons %}, g_{{ c.name }}{% endfor %}, sum(n_pairs) as n_pairs
     from (
         {%- for session in sessions %}
@@ -38,20 +42,22 @@ session_patterns as (
         {%- endfor %}
     ) as found
     group by session{% for c in comparisons %}, g_{{ c.name }}{% endfor %}
-),
+{%- endset %}
+{%- do cte(ctes, 'session_patterns', sql) %}
 
 {#- the log-probability of each session's vector among non-matches does not change from round
     to round (u is fixed): summed once here, not in every round's query (whose planning cost
     grows with its expressions); the same sum, so the same double -#}
-session_vectors as (
+{%- set sql %}
     select
         session_patterns.*,
         (0 {{ identity_session_log_probability('u', 'u_row', sessions, 'session_patterns.session') }}) as log_u
     from session_patterns
     cross join u_row
-),
+{%- endset %}
+{%- do cte(ctes, 'session_vectors', sql, stored=true) %}
 
-p0 as (
+{%- set sql %}
     {%- for session in sessions %}
     select
         '{{ session }}' as session,
@@ -65,10 +71,11 @@ p0 as (
         {%- endfor %}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
-),
+{%- endset %}
+{%- do cte(ctes, 'p0', sql) %}
 {%- for i in range(1, iterations + 1) %}
 
-e{{ i }} as (
+{%- set sql %}
     select
         sp.session{% for c in comparisons %}, sp.g_{{ c.name }}{% endfor %}, sp.n_pairs,
         1.0 / (1.0 + (1.0 - p.match_share) / p.match_share * exp(least(700.0, greatest(-700.0,
@@ -76,9 +83,10 @@ e{{ i }} as (
         )))) as match_posterior
     from session_vectors as sp
     inner join p{{ i - 1 }} as p on p.session = sp.session
-),
+{%- endset %}
+{%- do cte(ctes, 'e' ~ i, sql) %}
 
-p{{ i }} as (
+{%- set sql %}
     select
         session,
         least(0.999, greatest(0.001, cast({{ exact_sum('n_pairs * match_posterior') }} as double) / sum(n_pairs))) as match_share,
@@ -93,11 +101,12 @@ p{{ i }} as (
         {%- endfor %}
     from e{{ i }}
     group by session
-),
+{%- endset %}
+{%- do cte(ctes, 'p' ~ i, sql, stored=true) %}
 {%- endfor %}
 
--- each session estimates the comparisons its rule does not force to agree
-m_estimates as (
+{#- each session estimates the comparisons its rule does not force to agree -#}
+{%- set sql %}
     {%- set ns = namespace(first=true) %}
     {%- for c in comparisons %}
     {%- set covering = [] %}
@@ -110,11 +119,12 @@ m_estimates as (
     {%- set ns.first = false %}
     {%- endfor %}
     {%- endfor %}
-),
+{%- endset %}
+{%- do cte(ctes, 'm_estimates', sql) %}
 
--- each session's estimate weighted by the matching pairs it saw: a rule that found a handful
--- of pairs in this data set says little
-m_final as (
+{#- each session's estimate weighted by the matching pairs it saw: a rule that found a handful
+    of pairs in this data set says little -#}
+{%- set sql %}
     select
         comparison,
         level,
@@ -125,10 +135,11 @@ m_final as (
     from m_estimates
     where m_probability is not null and expected_matches > 0
     group by comparison, level
-),
+{%- endset %}
+{%- do cte(ctes, 'm_final', sql) %}
 
--- where no session had pairs to learn from (a tiny data set), the starting values stand
-m_default as (
+{#- where no session had pairs to learn from (a tiny data set), the starting values stand -#}
+{%- set sql %}
     {%- set ns2 = namespace(first=true) %}
     {%- for c in comparisons %}
     {%- set n = c.levels | length %}
@@ -138,29 +149,32 @@ m_default as (
     {%- set ns2.first = false %}
     {%- endfor %}
     {%- endfor %}
-),
+{%- endset %}
+{%- do cte(ctes, 'm_default', sql) %}
 
-counts as (
+{%- set sql %}
     select
         n_records,
         greatest(1.0, n_records * (n_records - 1) / 2.0) as n_record_pairs,
         (select count(*) from {{ ref('int_identity_edges_deterministic') }}) as n_deterministic_links,
         (select coalesce(sum(n_pairs), 0) from patterns) as n_candidate_pairs
     from (select cast(count(*) as double) as n_records from {{ ref('int_identity_records') }}) as counted
-),
+{%- endset %}
+{%- do cte(ctes, 'counts', sql) %}
 
--- the prior's starting value: from the deterministic links where there are any (divided by
--- the share of true pairs they are assumed to find), else one duplicate per record
-prior_0 as (
+{#- the prior's starting value: from the deterministic links where there are any (divided by
+    the share of true pairs they are assumed to find), else one duplicate per record -#}
+{%- set sql %}
     select least(0.5, greatest(1e-12,
         case when n_deterministic_links > 0
              then n_deterministic_links / {{ var('identity_deterministic_recall') }} / n_record_pairs
              else n_records / 2.0 / n_record_pairs end)) as probability
     from counts
-),
+{%- endset %}
+{%- do cte(ctes, 'prior_0', sql) %}
 
--- the m of every level: the sessions' estimate, or the starting value where none could estimate it
-m_used as (
+{#- the m of every level: the sessions' estimate, or the starting value where none could estimate it -#}
+{%- set sql %}
     select
         u.comparison,
         u.level,
@@ -171,15 +185,17 @@ m_used as (
     from {{ ref('int_identity_u_probabilities') }} as u
     left join m_final as m on m.comparison = u.comparison and m.level = u.level
     inner join m_default as d on d.comparison = u.comparison and d.level = u.level
-),
+{%- endset %}
+{%- do cte(ctes, 'm_used', sql) %}
 
-m_row as (
+{%- set sql %}
     {{ identity_pivot_levels('m_used', 'm_probability', 'm') }}
-),
+{%- endset %}
+{%- do cte(ctes, 'm_row', sql) %}
 
 {#- with m and u fixed, each vector's likelihood ratio is the same in every round of the
     prior's EM: computed once (the same expression, so the same double) -#}
-pattern_ratios as (
+{%- set sql %}
     select
         patterns.n_pairs,
         exp(least(700.0, greatest(-700.0,
@@ -189,7 +205,8 @@ pattern_ratios as (
     from patterns
     cross join u_row
     cross join m_row
-),
+{%- endset %}
+{%- do cte(ctes, 'pattern_ratios', sql, stored=true) %}
 {#- The prior by expectation-maximisation over every candidate pair, m and u fixed: the
     expected number of matching pairs among the candidates (the sum of their posteriors),
     divided by the share of true pairs the blocking is assumed to find
@@ -198,7 +215,7 @@ pattern_ratios as (
     CRM) the names, birth dates and addresses alone set it. -#}
 {%- for i in range(1, iterations + 1) %}
 
-prior_{{ i }} as (
+{%- set sql %}
     select least(0.5, greatest(1e-12,
         cast({{ exact_sum('n_pairs * match_posterior') }} as double)
         / {{ var('identity_candidate_recall') }} / max(counts.n_record_pairs))) as probability
@@ -210,10 +227,11 @@ prior_{{ i }} as (
         cross join prior_{{ i - 1 }} as p
     ) as e
     cross join counts
-),
+{%- endset %}
+{%- do cte(ctes, 'prior_' ~ i, sql, stored=true) %}
 {%- endfor %}
 
-prior as (
+{%- set sql %}
     select
         prior_{{ iterations }}.probability,
         prior_0.probability as start_probability,
@@ -222,7 +240,10 @@ prior as (
     from prior_{{ iterations }}
     cross join prior_0
     cross join counts
-)
+{%- endset %}
+{%- do cte(ctes, 'prior', sql) %}
+
+{{ with_ctes(ctes) }}
 
 select
     comparison,
