@@ -1,6 +1,8 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11 and pip:
 #   make demo   generate the sample data and run the full pipeline on it (DuckDB)
 #   make test   run every test
+# A third runs the same pipeline with dbt on Apache Spark (local mode; needs Java 17):
+#   make demo-spark
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 VENV := .venv
@@ -9,7 +11,7 @@ CUSTOMERS ?= 10000
 SEED ?= 42
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: setup demo test test-faults dev generate run validate clean
+.PHONY: setup demo demo-spark test test-faults dev generate run validate clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -29,6 +31,12 @@ run: setup
 	$(BIN)/huaxiang run
 
 demo: generate run
+
+# the sample through the Spark engine: dbt builds on Spark in local mode (docs/spark.md), into
+# its own warehouse beside the DuckDB demo's
+demo-spark: generate
+	$(UV) sync --frozen --quiet --python $(PYTHON) --extra spark
+	HUAXIANG_ENGINE=spark $(BIN)/huaxiang run --warehouse data/spark/warehouse.duckdb
 
 # test files run in parallel (pytest-xdist, one file per worker: a file's pipeline fixture is
 # built once); TEST_ARGS for more, e.g. make test TEST_ARGS="-k rule"

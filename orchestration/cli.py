@@ -27,7 +27,14 @@ import click
 
 from orchestration.cli_segments import segments
 from orchestration.cli_tags import tags
-from orchestration.settings import DEFAULT_SOURCES, DEFAULT_WAREHOUSE, REPO_ROOT, RUN_LOCK_WAIT_SECONDS, Settings
+from orchestration.settings import (
+    DEFAULT_SOURCES,
+    DEFAULT_WAREHOUSE,
+    REPO_ROOT,
+    RUN_LOCK_WAIT_SECONDS,
+    Settings,
+    SettingsError,
+)
 from orchestration.sources_config import SourcesConfigError, load_sources_config
 
 
@@ -110,7 +117,10 @@ def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_o
     from orchestration.warehouse import WarehouseBusy
     from orchestration.warehouse.budget import BudgetError
 
-    settings = _settings(sources, warehouse, landing, as_of.date() if as_of else None)
+    try:
+        settings = _settings(sources, warehouse, landing, as_of.date() if as_of else None)
+    except SettingsError as exc:
+        _fail_input(str(exc))
     settings = settings.with_overrides(identity_truth=truth)
     try:
         # (importing the runner loads orchestration.definitions, which builds the Dagster
@@ -120,7 +130,7 @@ def run(sources: Path | None, warehouse: Path | None, landing: Path | None, as_o
         outcome = run_job(settings, run_config=full_refresh_config() if full_refresh else None,
                           log_level="DEBUG" if verbose else "ERROR", wait_for_lock=wait_for_lock,
                           say=lambda m: click.echo(m, err=True), progress=not verbose)
-    except (SourcesConfigError, BudgetError) as exc:
+    except (SourcesConfigError, BudgetError, SettingsError) as exc:
         _fail_input(str(exc))
     except WarehouseBusy as exc:
         click.echo(f"error: {exc}", err=True)

@@ -16,7 +16,7 @@ from orchestration.dbt_runtime import (
     prune_build_folders,
     use_target_dir,
 )
-from orchestration.warehouse.dbt_profile import write_profile
+from orchestration.warehouse.dbt_profile import spark_engine_problem, write_profile, write_spark_profile
 from orchestration.assets.identity import build_identity_checks
 from orchestration.assets.churn_training import build_churn_training_asset
 from orchestration.assets.exports import build_export_assets
@@ -34,7 +34,7 @@ from orchestration.automation import (
 )
 from orchestration.dbt_codegen import INCREMENTAL_KINDS, prepare_dbt_project
 from orchestration.warehouse.resource import DuckDBWarehouse
-from orchestration.settings import Settings
+from orchestration.settings import Settings, SettingsError
 from orchestration.sources_config import load_sources_config
 from orchestration.tags.catalogue import load_tag_config
 
@@ -43,11 +43,17 @@ def build_definitions(settings: Settings) -> Definitions:
     config = load_sources_config(settings.sources_file, settings.landing_dir)
     project_dir = prepare_dbt_project(config, settings.dbt_project_dir, settings.work_dir)
     budget = settings.budget
-    profiles_dir = write_profile(settings.work_dir / "dbt_profile", settings.warehouse,
-                                 memory_limit=budget.dbt_duckdb_limit, duckdb_threads=settings.duckdb_threads,
-                                 temp_directory=settings.duckdb_temp_dir, spill_limit=budget.spill_limit)
+    if settings.engine == "spark":
+        problem = spark_engine_problem()
+        if problem:
+            raise SettingsError(problem)
+        profiles_dir = write_spark_profile(settings.work_dir / "dbt_profile_spark", settings.spark_dir)
+    else:
+        profiles_dir = write_profile(settings.work_dir / "dbt_profile", settings.warehouse,
+                                     memory_limit=budget.dbt_duckdb_limit, duckdb_threads=settings.duckdb_threads,
+                                     temp_directory=settings.duckdb_temp_dir, spill_limit=budget.spill_limit)
     as_of = settings.as_of.isoformat() if settings.as_of else None
-    target = use_target_dir(settings.work_dir / "dbt_target")
+    target = use_target_dir(settings.work_dir / ("dbt_target" if settings.engine == "duckdb" else "dbt_target_spark"))
     prune_build_folders(target)
     manifest = ensure_manifest(project_dir, profiles_dir, as_of, target)
     fact_tables = {(t.source, t.name) for t in config.tables if t.kind in INCREMENTAL_KINDS}
@@ -72,6 +78,8 @@ def build_definitions(settings: Settings) -> Definitions:
                 spill_limit=budget.spill_limit,
                 threads=settings.duckdb_threads,
                 temp_directory=str(settings.duckdb_temp_dir) if settings.duckdb_temp_dir else None,
+                engine=settings.engine,
+                spark_profiles_dir=str(profiles_dir) if settings.engine == "spark" else None,
             ),
             "dbt": dbt_resource(project_dir, profiles_dir),
         },

@@ -31,6 +31,7 @@ class RunOutcome:
     success: bool
     seconds: float
     warehouse: str
+    engine: str = "duckdb"  # where dbt built (settings.Settings.engine)
     sources: list[dict] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)
     window: dict | None = None
@@ -49,7 +50,8 @@ class RunOutcome:
 
     def render(self) -> str:
         lines = ["", "huaxiang run: " + ("OK" if self.success else "FAILED"),
-                 f"  warehouse  {self.warehouse}"]
+                 f"  warehouse  {self.warehouse}"
+                 + ("" if self.engine == "duckdb" else f"  (dbt on {self.engine}: docs/spark.md)")]
         if self.window:
             w = self.window
             span = (f"{w['data_start_date']} .. {w['data_end_date']}" if w["data_end_date"] is not None
@@ -280,7 +282,7 @@ def _run_locked(settings: Settings, run_config: dict | None, log_level: str, job
             result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=run_id,
                                             run_config=config, tags=run_tags(settings.warehouse))
         outcome = RunOutcome(success=result.success, seconds=0.0,
-                             warehouse=str(settings.warehouse))
+                             warehouse=str(settings.warehouse), engine=settings.engine)
         outcome.run_id = result.run_id
         outcome.log_file = str(log_file)
         outcome.steps = step_timings(instance.all_logs(result.run_id))

@@ -34,6 +34,11 @@ def repo_relative(path: str | Path) -> str:
 
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+ENGINES = ("duckdb", "spark")
+
+
+class SettingsError(ValueError):
+    """A setting (an environment variable) that cannot be used; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,16 @@ class Settings:
     identity_truth: Path | None = None  # None: ground_truth/records.csv beside the landing folder, if any
     identity_min_precision: float = 0.995
     identity_min_recall: float = 0.98
+    engine: str = "duckdb"  # where dbt builds: duckdb (the warehouse file) or spark (docs/spark.md)
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise SettingsError(f"HUAXIANG_ENGINE={self.engine!r}: the engine is one of {', '.join(ENGINES)}")
+
+    @property
+    def spark_dir(self) -> Path:
+        """The Spark engine's tables and table catalogue in local mode."""
+        return self.work_dir / "spark"
 
     @property
     def outputs(self) -> Path:
@@ -103,6 +118,7 @@ class Settings:
             if env.get("HUAXIANG_IDENTITY_TRUTH") else None,
             identity_min_precision=float(env.get("HUAXIANG_IDENTITY_MIN_PRECISION", 0.995)),
             identity_min_recall=float(env.get("HUAXIANG_IDENTITY_MIN_RECALL", 0.98)),
+            engine=env.get("HUAXIANG_ENGINE") or "duckdb",
         )
 
     def with_overrides(self, **changes) -> "Settings":

@@ -66,3 +66,11 @@ def test_a_memory_budget_that_is_not_a_size_exits_2_naming_the_setting(tmp_path)
     assert done.returncode == 2, done.stderr[-2000:]
     assert "HUAXIANG_MEMORY_BUDGET='eight gigs' is not a size" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_unknown_engine_exits_2_naming_the_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUAXIANG_ENGINE", "presto")
+    result = CliRunner().invoke(main, ["run", "--warehouse", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 2
+    assert "HUAXIANG_ENGINE='presto'" in result.output and "duckdb, spark" in result.output
+    assert "Traceback" not in result.output

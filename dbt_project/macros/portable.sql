@@ -55,6 +55,23 @@
 {% macro default__type_text() %}string{% endmacro %}
 {% macro duckdb__type_text() %}varchar{% endmacro %}
 
+{#- Any value as text, a double written the same on every engine: the shortest digits that
+    read back as the same double, plain from 0.0001 up to 1e16 and in exponent form outside
+    ('0.000372', '3.0', '12345678.9', '1e-05', '1.5e+16'), which is DuckDB's cast. Spark's
+    cast writes Java's form, in exponents below 0.001 and from 1e7 up ('3.72E-4', '1.0E7'):
+    a tag value would read differently on the two engines. Other types: the engine's cast. -#}
+{% macro value_text(expr) -%}
+    {{ return(adapter.dispatch('value_text', 'huaxiang')(expr)) }}
+{%- endmacro %}
+{% macro duckdb__value_text(expr) -%}
+    cast({{ expr }} as varchar)
+{%- endmacro %}
+{#- Spark: the SQL function created by portable_functions() (an expression this size, once
+    per value, made a view's text too long for the metastore and its planning slow). -#}
+{% macro default__value_text(expr) -%}
+    {{ target.schema }}.huaxiang_value_text(typeof({{ expr }}), cast({{ expr }} as string), false)
+{%- endmacro %}
+
 {#- md5 of a canonical string: the same on every engine (never hash()). -#}
 {% macro md5_text(expr) -%}
     md5(cast({{ expr }} as {{ type_text() }}))

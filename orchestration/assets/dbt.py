@@ -70,6 +70,7 @@ def _described(context: AssetExecutionContext, warehouse: DuckDBWarehouse, event
         if isinstance(event, Output) and not (event.metadata or {}).get("skipped"):
             built.append(context.asset_key_for_output(event.output_name))
         yield event
+    warehouse.copy_from_engine(context.log.info)  # Spark's tables into the file the steps read
     if not built:
         return
     with warehouse.connect(read_only=True) as con:
@@ -162,7 +163,10 @@ def build_dbt_assets(manifest: Path, default_as_of: str | None = None,
             as_of = config.as_of_date or default_as_of
             release_freed_memory()  # dbt's DuckDB takes most of the budget: hand back what the steps freed
             whole = set(context.selected_asset_keys) == set(context.assets_def.keys)
-            if plan is not None and whole:
+            warehouse.copy_to_engine(context.log.info)  # on Spark: the raw layer and the Python steps' tables
+            # the customer side's skip reads fingerprints between two dbt commands: DuckDB only
+            # so far; on Spark every run builds both sides (incremental models stay incremental)
+            if plan is not None and whole and warehouse.engine == "duckdb":
                 yield from _incremental_build(context, dbt, warehouse, plan, dbt_vars(as_of), code,
                                               config.full_refresh)
                 return

@@ -4,8 +4,10 @@ that says how the warehouse is reached; a second engine writes its own profile h
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
 from pathlib import Path
 
 
@@ -87,3 +89,23 @@ def write_spark_profile(profiles_dir: Path, spark_dir: Path, threads: int = 1, c
     )
     _write_if_changed(profiles_dir / "profiles.yml", content)
     return profiles_dir
+
+
+def spark_engine_problem() -> str | None:
+    """What this machine lacks for the Spark engine, in one sentence; None when nothing."""
+    missing = [name for name, module in (("pyspark", "pyspark"), ("dbt-spark", "dbt.adapters.spark"))
+               if _spec(module) is None]
+    if missing:
+        return (f"HUAXIANG_ENGINE=spark needs {' and '.join(missing)}: install the spark extra "
+                "(`uv sync --extra spark`, or `make demo-spark`)")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "HUAXIANG_ENGINE=spark needs Java 17 (no `java` on PATH and no JAVA_HOME)"
+    return None
+
+
+def _spec(module: str):  # noqa: ANN202
+    """The module's spec without importing it; None when it (or its package) is not installed."""
+    try:
+        return importlib.util.find_spec(module)
+    except ModuleNotFoundError:
+        return None

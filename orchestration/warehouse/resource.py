@@ -14,8 +14,13 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
 from orchestration.settings import RUN_LOCK_WAIT_SECONDS
-from orchestration.warehouse import connection
+from orchestration.warehouse import connection, tables
 from orchestration.warehouse.connection import DEFAULT_LOCK_WAIT_SECONDS, Connection
+
+SPARK_INPUTS = (tables.RAW, tables.MODEL_TAGS)
+"""Written by ingestion and the Python steps, read by dbt."""
+SPARK_OUTPUTS = (tables.STAGING, tables.INTERMEDIATE, tables.MARTS)
+"""Built by dbt, read by the Python steps, the checks and the exports."""
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 """The Dagster pool of every step that opens the warehouse: DuckDB lets one process write."""
@@ -31,6 +36,8 @@ class DuckDBWarehouse(ConfigurableResource):
     spill_limit: str | None = None  # the most it may spill there (max_temp_directory_size)
     lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # how long a step waits for a reader (a notebook, a BI tool) to let go
     run_lock_wait_seconds: float = RUN_LOCK_WAIT_SECONDS  # how long a run waits for another run on this warehouse
+    engine: str = "duckdb"  # where dbt builds; "spark": the tables move between the two (spark_copy.py)
+    spark_profiles_dir: str | None = None  # the Spark engine's dbt profile, whose settings the copies use
     _holds_run_lock: bool = PrivateAttr(default=False)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
@@ -61,6 +68,20 @@ class DuckDBWarehouse(ConfigurableResource):
         if self.spill_limit:
             config["max_temp_directory_size"] = self.spill_limit
         return config
+
+    def copy_to_engine(self, say) -> None:  # noqa: ANN001 (a logger's method)
+        """Before a dbt step on Spark: what ingestion and the Python steps wrote, into Spark."""
+        if self.engine == "spark":
+            from orchestration.warehouse.spark_copy import copy_tables
+
+            say(copy_tables("to", Path(self.path), Path(self.spark_profiles_dir), SPARK_INPUTS))
+
+    def copy_from_engine(self, say) -> None:  # noqa: ANN001
+        """After a dbt step on Spark: what it built, into the warehouse file the Python steps read."""
+        if self.engine == "spark":
+            from orchestration.warehouse.spark_copy import copy_tables
+
+            say(copy_tables("from", Path(self.path), Path(self.spark_profiles_dir), SPARK_OUTPUTS))
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[Connection]:

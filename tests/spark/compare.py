@@ -1,8 +1,8 @@
 """Tables built by Spark against the same tables built by DuckDB, row for row.
 
-Spark's tables are plain Parquet folders under its warehouse directory
-(`<schema>.db/<table>/`), so DuckDB reads both sides: one query engine does the comparing,
-and neither side's text formatting of numbers or times can differ. Each value becomes
+Spark's tables and views are copied into a DuckDB file first (the Spark engine's own copier,
+orchestration/warehouse/spark_copy.py), so DuckDB reads both sides: one query engine does the
+comparing, and neither side's text formatting of numbers or times can differ. Each value becomes
 canonical text first: doubles to 9 significant digits (sums of doubles differ in the last
 bits with the order of addition, on one engine as on two), Spark's instants (TIMESTAMP,
 read as TIMESTAMPTZ) as UTC wall-clock times, which is what a TIMESTAMP_NTZ or DuckDB's
@@ -16,8 +16,10 @@ from pathlib import Path
 import duckdb
 
 FLOATS = {"DOUBLE", "FLOAT", "REAL"}
-STAMPS = {"_validated_at", "_built_at", "recorded_at", "_recorded_at"}
-"""When a row was judged or built: the time of each engine's own run, never equal."""
+STAMPS = {"_validated_at", "_built_at", "recorded_at", "_recorded_at", "_loaded_at", "loaded_at"}
+"""When a row was loaded, judged or built: the time of each engine's own run, never equal."""
+BOOKKEEPING = {"raw.build_state"}
+"""The DuckDB engine's record of what it built, to skip what did not change: not data."""
 
 
 @dataclass
@@ -62,37 +64,28 @@ def _canonical(column: str, data_type: str) -> str:
     return f"cast({q} as varchar)"
 
 
-def spark_table_path(spark_warehouse: Path, schema: str, table: str) -> Path:
-    return spark_warehouse / f"{schema}.db" / table
-
-
-def compare_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, spark_warehouse: Path,
-                  examples: int = 3) -> TableDiff:
-    """`con` has the DuckDB warehouse attached as `duck`."""
+def compare_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, examples: int = 3) -> TableDiff:
+    """`con` has the DuckDB warehouse attached as `duck` and the copy of Spark's as `spark`."""
     diff = TableDiff(f"{schema}.{table}")
-    folder = spark_table_path(spark_warehouse, schema, table)
-    if not folder.is_dir():
+
+    def columns(database: str) -> list[tuple[str, str]]:
+        return con.execute(
+            "select column_name, data_type from duckdb_columns() where database_name = ? "
+            "and schema_name = ? and table_name = ? order by column_index", [database, schema, table]).fetchall()
+
+    duck_cols, spark_cols = columns("duck"), columns("spark")
+    if not spark_cols:
         diff.error = "not built on Spark"
         return diff
-    spark_src = (f"read_parquet('{folder.as_posix()}/**/*.parquet', hive_partitioning = true)"
-                 if any(folder.rglob("*.parquet")) else None)
-    duck_cols = con.execute(
-        "select column_name, data_type from duckdb_columns() where database_name = 'duck' "
-        "and schema_name = ? and table_name = ? order by column_index", [schema, table]).fetchall()
-    if spark_src is None:
-        diff.duckdb_rows = con.execute(f'select count(*) from duck."{schema}"."{table}"').fetchall()[0][0]
-        diff.only_duckdb = diff.duckdb_rows
-        return diff
-    spark_cols = con.execute(f"describe select * from {spark_src}").fetchall()
-    spark_types = {r[0].lower(): r[1] for r in spark_cols}
+    spark_types = {c.lower(): t for c, t in spark_cols}
     duck_names = [c for c, _ in duck_cols]
     diff.missing_columns = [c for c in duck_names if c.lower() not in spark_types]
     diff.extra_columns = sorted(set(spark_types) - {c.lower() for c in duck_names})
     common = [(c, t) for c, t in duck_cols if c.lower() in spark_types and c not in STAMPS]
     a = "select " + ", ".join(_canonical(c, t) for c, t in common) + f' from duck."{schema}"."{table}"'
-    b = "select " + ", ".join(_canonical(c, spark_types[c.lower()]) for c, _ in common) + f" from {spark_src}"
+    b = "select " + ", ".join(_canonical(c, spark_types[c.lower()]) for c, _ in common) + f' from spark."{schema}"."{table}"'
     diff.duckdb_rows = con.execute(f'select count(*) from duck."{schema}"."{table}"').fetchall()[0][0]
-    diff.spark_rows = con.execute(f"select count(*) from {spark_src}").fetchall()[0][0]
+    diff.spark_rows = con.execute(f'select count(*) from spark."{schema}"."{table}"').fetchall()[0][0]
     diff.only_duckdb = con.execute(f"select count(*) from ({a} except all {b})").fetchall()[0][0]
     diff.only_spark = con.execute(f"select count(*) from ({b} except all {a})").fetchall()[0][0]
     if diff.only_duckdb:
@@ -102,17 +95,25 @@ def compare_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, spark
     return diff
 
 
-def compare_warehouses(duckdb_file: Path, spark_warehouse: Path, schemas: tuple[str, ...]) -> list[TableDiff]:
+def compare_warehouses(duckdb_file: Path, spark_copy: Path, schemas: tuple[str, ...]) -> list[TableDiff]:
+    """Every table and view of `schemas` in the DuckDB warehouse against the same relation in
+    `spark_copy`, a DuckDB file holding Spark's tables and views as tables
+    (orchestration/warehouse/spark_copy.py)."""
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
     con.execute(f"attach '{duckdb_file}' as duck (read_only)")
-    tables = con.execute(
-        "select schema_name, table_name from duckdb_tables() where database_name = 'duck' "
-        f"and schema_name in ({', '.join('?' for _ in schemas)}) order by 1, 2", list(schemas)).fetchall()
+    con.execute(f"attach '{spark_copy}' as spark (read_only)")
+    marks = ", ".join("?" for _ in schemas)
+    relations = con.execute(
+        f"select schema_name, table_name from duckdb_tables() where database_name = 'duck' and schema_name in ({marks}) "
+        f"union select schema_name, view_name from duckdb_views() where database_name = 'duck' "
+        f"and schema_name in ({marks}) order by 1, 2", [*schemas, *schemas]).fetchall()
     out = []
-    for schema, table in tables:
+    for schema, table in relations:
+        if f"{schema}.{table}" in BOOKKEEPING:
+            continue
         try:
-            out.append(compare_table(con, schema, table, spark_warehouse))
+            out.append(compare_table(con, schema, table))
         except duckdb.Error as e:
             out.append(TableDiff(f"{schema}.{table}", error=f"{type(e).__name__}: {e}"))
     con.close()

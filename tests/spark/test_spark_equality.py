@@ -1,26 +1,23 @@
-"""The same dbt project on Spark gives DuckDB's tables, row for row (issue 21).
+"""The pipeline on Spark (HUAXIANG_ENGINE=spark) gives DuckDB's tables, row for row (issue 21).
 
-A small generated sample without its last day is built on DuckDB by the whole pipeline; its
-raw layer is copied into Spark (spark_raw.py) and the dbt models below are built there by
-dbt-spark in local session mode. Then the last day arrives as new files, as a daily delivery
-does: DuckDB's run and then Spark's are incremental (delete+insert, the hooks that delete
-rows). Every table Spark built is compared with DuckDB's (compare.py: EXCEPT ALL both ways on
-canonical text, doubles to 9 digits). Run by `make test-spark` (it installs
-pyspark and dbt-spark: the `spark` extra) and not by `make test`; it needs Java 17.
+A small generated sample without its last day runs through the whole pipeline twice: on the
+DuckDB engine, and on the Spark engine (dbt-spark in local session mode builds every dbt
+model; ingestion and the Python steps work on the DuckDB file as on DuckDB, their tables
+copied into Spark before each dbt step and dbt's copied back after it:
+orchestration/warehouse/spark_copy.py). Then the last day arrives as new files, as a daily
+delivery does, and both run again, incrementally (delete+insert, the hooks that delete rows).
+Every table and view of both files is compared (compare.py: EXCEPT ALL both ways on canonical
+text, doubles to 9 digits, run stamps left out), and the identity check's precision and recall.
+Run by `make test-spark` (it installs pyspark and dbt-spark: the `spark` extra) and not by
+`make test`; it needs Java 17.
 
-SPARK_MODELS grows as models are made portable; a model listed in KNOWN_DIFFERENCES builds
-on Spark but does not yet give DuckDB's rows, for the reason given there."""
+A table listed in KNOWN_DIFFERENCES does not yet give DuckDB's rows, for the reason given there."""
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import shutil
-import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
 from compare import compare_warehouses
@@ -29,50 +26,14 @@ from dbt_inline import dbt_show
 from datagen import generate
 from datagen.holdout import hold_out_last_days
 from orchestration.runner import run_job
-from orchestration.settings import REPO_ROOT, Settings
-from orchestration.warehouse.dbt_profile import write_spark_profile
+from orchestration.settings import Settings
 
-HERE = Path(__file__).resolve().parent
 CUSTOMERS = 300
 SEED = 42
 END = date(2026, 6, 30)
 
-# every model but those that read the tables the Python steps write (model tags, rule tags,
-# segments: the tag store and the portraits), which are next (docs/spark.md)
-SPARK_MODELS = "staging intermediate marts --exclude source:model_tags+"
 KNOWN_DIFFERENCES: dict[str, str] = {}
-
-
-def _dbt(args: list[str], profiles: Path, target: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_LOG_FORMAT": "json"}
-    dbt = Path(sys.executable).parent / "dbt"
-    return subprocess.run([str(dbt), *args, "--profiles-dir", str(profiles)], cwd=REPO_ROOT / "dbt_project",
-                          env=env, capture_output=True, text=True, timeout=3600)
-
-
-def _failures(target: Path) -> list[str]:
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    return [f"{r['unique_id']}: {r['status']}: {(r.get('message') or '')[:400]}"
-            for r in results if r["status"] not in ("success", "pass")]
-
-
-def _copy_raw(warehouse: Path, profiles: Path) -> None:
-    copy = subprocess.run([sys.executable, str(HERE / "spark_raw.py"), str(warehouse), str(profiles)],
-                          capture_output=True, text=True, timeout=1800)
-    assert copy.returncode == 0, copy.stderr[-4000:]
-
-
-def _build_on_spark(commands: list[list[str]], profiles: Path, target: Path) -> set[str]:
-    """Run the dbt commands on Spark; the relations they built, as schema.table."""
-    built = set()
-    for args in commands:
-        proc = _dbt(args, profiles, target)
-        assert proc.returncode == 0, f"dbt {args[0]} on Spark failed: {_failures(target) or proc.stdout[-4000:]}"
-        nodes = json.loads((target / "manifest.json").read_text())["nodes"]
-        built |= {f"{nodes[r['unique_id']]['schema']}.{nodes[r['unique_id']]['alias']}"
-                  for r in json.loads((target / "run_results.json").read_text())["results"]}
-    return built
+SCHEMAS = ("raw", "staging", "intermediate", "model_tags", "marts")
 
 
 @pytest.fixture(scope="module")
@@ -82,36 +43,40 @@ def spark_build(tmp_path_factory):
     landing = root / "data" / "landing"
     held = hold_out_last_days(landing, root / "delivery", END, days=1)
     assert held
-    settings = Settings(landing_dir=landing, warehouse=root / "duckdb" / "w.duckdb")
-    spark_dir = root / "spark"
-    profiles = write_spark_profile(root / "spark_profile", spark_dir)
-    target = root / "spark_target"
-    built = set()
+    duck = Settings(landing_dir=landing, warehouse=root / "duckdb" / "w.duckdb")
+    spark = Settings(landing_dir=landing, warehouse=root / "spark" / "w.duckdb", engine="spark")
+    outcomes = []
     # the base, then the delivery: both engines build the first time, then incrementally
     for delivery in (False, True):
         if delivery:
             shutil.copytree(root / "delivery", landing, dirs_exist_ok=True)
-        outcome = run_job(settings, dbt_tests=False)
-        assert outcome.success, outcome.render()
-        _copy_raw(settings.warehouse, profiles)
-        built |= _build_on_spark(([["seed"]] if not delivery else [])
-                                 + [["run", "--select", *SPARK_MODELS.split()]], profiles, target)
-    return {"duckdb": settings.warehouse, "spark_warehouse": spark_dir / "warehouse", "built": built,
-            "profiles": profiles}
+        for settings in (duck, spark):
+            outcome = run_job(settings, dbt_tests=False)
+            assert outcome.success, outcome.render()
+            outcomes.append(outcome)
+    return {"duckdb": duck.warehouse, "spark": spark.warehouse, "outcomes": outcomes,
+            "profiles": spark.work_dir / "dbt_profile_spark"}
 
 
 @pytest.fixture(scope="module")
 def diffs(spark_build) -> dict[str, object]:
-    return {d.table: d for d in compare_warehouses(spark_build["duckdb"], spark_build["spark_warehouse"],
-                                                   ("staging", "intermediate", "marts"))}
+    return {d.table: d for d in compare_warehouses(spark_build["duckdb"], spark_build["spark"], SCHEMAS)}
 
 
-def test_every_model_spark_built_equals_duckdbs(spark_build, diffs):
-    assert len(spark_build["built"]) >= 60, spark_build["built"]
-    assert spark_build["built"] <= set(diffs), spark_build["built"] - set(diffs)  # each one compared
-    unexpected = [diffs[t].describe() for t in sorted(spark_build["built"])
-                  if not diffs[t].equal and t not in KNOWN_DIFFERENCES]
+def test_every_table_equals_duckdbs(diffs):
+    """Every table and view: the raw layer and the Python steps' tables (written to the DuckDB
+    file on both engines), and what dbt built (on Spark, copied back to the file)."""
+    assert len(diffs) >= 120, sorted(diffs)
+    unexpected = [d.describe() for t, d in sorted(diffs.items()) if not d.equal and t not in KNOWN_DIFFERENCES]
     assert not unexpected, "\n".join(unexpected)
+
+
+def test_identity_precision_and_recall_equal(spark_build):
+    """The run's own identity check (against the generator's truth) on both engines."""
+    duck_base, spark_base, duck_delivery, spark_delivery = spark_build["outcomes"]
+    for duck, spark in ((duck_base, spark_base), (duck_delivery, spark_delivery)):
+        assert duck.identity and spark.identity
+        assert duck.identity == spark.identity
 
 
 def test_known_differences_are_still_real(diffs):
@@ -149,6 +114,14 @@ def _pairs(n: int = 1500) -> list[tuple[str, str]]:
     return pairs
 
 
+def _on_both_engines(sql: str, tmp_path, spark_build) -> tuple[dict, dict]:
+    """The rows of `sql` (a query with the project's macros, a column `id`) on DuckDB and on
+    Spark, by id."""
+    duck = dbt_show(sql, tmp_path / "duckdb" / "w.duckdb")
+    spark = dbt_show(sql, tmp_path / "spark" / "unused", spark_build["profiles"])
+    return {r["id"]: r for r in duck}, {r["id"]: r for r in spark}
+
+
 def test_string_similarity_and_transpositions_equal_duckdbs(spark_build, tmp_path):
     """Spark's Jaro-Winkler and Damerau-Levenshtein (macros/identity/identifiers.sql) against
     DuckDB's built-ins, over UTF-8 bytes as DuckDB counts them."""
@@ -157,10 +130,32 @@ def test_string_similarity_and_transpositions_equal_duckdbs(spark_build, tmp_pat
     sql = ("select id, {{ string_similarity('a', 'b') }} as similarity, "
            "{{ transposition_distance('a', 'b') }} <= 1 as near "
            f"from (values {values}) as t(id, a, b)")
-    duck = {r["id"]: r for r in dbt_show(sql, tmp_path / "duckdb" / "w.duckdb")}
-    spark = {r["id"]: r for r in dbt_show(sql, tmp_path / "spark" / "unused", spark_build["profiles"])}
+    duck, spark = _on_both_engines(sql, tmp_path, spark_build)
     assert len(duck) == len(spark) == len(pairs)
     off = [(pairs[i], duck[i], spark[i]) for i in duck
            if abs(duck[i]["similarity"] - spark[i]["similarity"]) > 1e-9 or duck[i]["near"] != spark[i]["near"]]
     assert not off, off[:10]
 
+
+def _doubles(n: int = 600) -> list[float]:
+    """Doubles around every place where one engine's text form changes: 1e-4, 1e-3, 1e7, 1e16."""
+    rng = random.Random(11)
+    values = [0.0, -0.0, 1.0, -1.0, 3.0, 0.1, 0.5, 1e-4, 1e-3, 9.999e-5, 1e7, 1e16, 1e15, 123.456,
+              12345678.9, 0.000372, -0.00042, 1.5e16, 2.5e-7, 1e-300, 1.7976931348623157e308, 100.0]
+    while len(values) < n:
+        values.append(rng.choice([1, -1]) * round(rng.uniform(1, 10), rng.randint(0, 8)) * 10.0 ** rng.randint(-9, 19))
+    return values
+
+
+def test_value_text_equals_duckdbs(spark_build, tmp_path):
+    """value_text() (a tag value, the inputs of a model tag) writes a double in DuckDB's digits
+    on Spark too, where a cast would write Java's exponent form ('3.72E-4')."""
+    values = _doubles()
+    rows = ", ".join(f"({i}, cast({v!r} as double), '{i}')" for i, v in enumerate(values))
+    sql = ("select id, {{ value_text('x') }} as x_text, {{ value_text('label') }} as label_text, "
+           "{{ json_object_text([['x', 'x'], ['label', 'label'], ['none', 'cast(null as double)']]) }} as inputs "
+           f"from (values {rows}) as t(id, x, label)")
+    duck, spark = _on_both_engines(sql, tmp_path, spark_build)
+    assert len(duck) == len(spark) == len(values)
+    off = [(values[i], duck[i], spark[i]) for i in duck if duck[i] != spark[i]]
+    assert not off, off[:10]

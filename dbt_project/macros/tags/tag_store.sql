@@ -50,12 +50,23 @@
 }) }}
 {%- endmacro %}
 
-{#- A JSON object (as text) of [name, expression] pairs: the inputs that explain a tag value. -#}
+{#- A JSON object (as text) of [name, expression] pairs: the inputs that explain a tag value,
+    written as DuckDB's json_object writes it: a NULL stays as null, a double in its digits
+    ('0.000372', where Spark's to_json writes 3.72E-4 and leaves NULL fields out). -#}
 {% macro json_object_text(pairs) -%}
 {{ return(adapter.dispatch('json_object_text')(pairs)) }}
 {%- endmacro %}
 {% macro default__json_object_text(pairs) -%}
-to_json(named_struct({% for name, expr in pairs %}'{{ name }}', {{ expr }}{% if not loop.last %}, {% endif %}{% endfor %}))
+concat('{'
+    {%- for name, expr in pairs %}, '{{ '' if loop.first else ',' }}"{{ name }}":', coalesce({{ json_value_text(expr) }}, 'null')
+    {%- endfor %}, '}')
+{%- endmacro %}
+{#- One value as JSON text (Spark): a double as DuckDB's JSON writes it (macros/spark/functions.sql),
+    anything else through to_json. -#}
+{% macro json_value_text(expr) -%}
+case when typeof({{ expr }}) in ('double', 'float')
+     then {{ target.schema }}.huaxiang_value_text(typeof({{ expr }}), cast({{ expr }} as string), true)
+     else regexp_extract(to_json(array({{ expr }})), '^\\[(.*)\\]$', 1) end
 {%- endmacro %}
 {% macro duckdb__json_object_text(pairs) -%}
 cast(json_object({% for name, expr in pairs %}'{{ name }}', {{ expr }}{% if not loop.last %}, {% endif %}{% endfor %}) as varchar)

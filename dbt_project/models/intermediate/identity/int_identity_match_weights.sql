@@ -260,7 +260,7 @@ select
     cast(null as integer) as level,
     concat('probability that two records picked at random are the same person: EM over ',
            cast(cast(n_candidate_pairs as bigint) as {{ type_text() }}), ' candidate pairs from ',
-           cast(start_probability as {{ type_text() }}),
+           {{ value_text('start_probability') }},
            case when n_deterministic_links > 0
                 then concat(' (', cast(cast(n_deterministic_links as bigint) as {{ type_text() }}), ' deterministic links)')
                 else ' (no deterministic links: one duplicate per record)' end) as level_description,

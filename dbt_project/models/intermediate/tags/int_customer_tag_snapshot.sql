@@ -29,7 +29,7 @@ long as (
         cast({{ column }} as {{ type_text() }}) as value,
         cast(null as {{ type_double() }}) as numeric_value,
         {%- else %}
-        cast({{ column }} as {{ type_text() }}) as value,
+        {{ value_text(column) }} as value,
         cast({{ column }} as {{ type_double() }}) as numeric_value,
         {%- endif %}
         cast(null as {{ type_text() }}) as inputs
@@ -43,7 +43,7 @@ long as (
         m.customer_id,
         m.as_of_date,
         '{{ key }}' as tag_key,
-        cast({{ value_expr }} as {{ type_text() }}) as value,
+        {{ value_text(value_expr) }} as value,
         cast({{ numeric_expr }} as {{ type_double() }}) as numeric_value,
         {{ json_object_text(inputs) }} as inputs
     from {{ source('model_tags', table) }} as m
