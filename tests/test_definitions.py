@@ -205,8 +205,9 @@ def test_the_spark_engine_builds_dbt_with_a_spark_profile(tmp_path):
 
     from orchestration.warehouse.dbt_profile import spark_engine_problem
 
-    if spark_engine_problem():
-        pytest.skip(spark_engine_problem())
+    problem = spark_engine_problem()
+    if problem:
+        pytest.skip(problem)
     write_mini_landing(tmp_path / "landing")
     settings = Settings(landing_dir=tmp_path / "landing", warehouse=tmp_path / "w.duckdb", engine="spark")
     defs = build_definitions(settings)

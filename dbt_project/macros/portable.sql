@@ -66,10 +66,11 @@
 {% macro duckdb__value_text(expr) -%}
     cast({{ expr }} as varchar)
 {%- endmacro %}
+{#- `json`: a double as DuckDB's JSON writer writes it instead (json_object_text). -#}
 {#- Spark: the SQL function created by portable_functions() (an expression this size, once
     per value, made a view's text too long for the metastore and its planning slow). -#}
-{% macro default__value_text(expr) -%}
-    {{ target.schema }}.huaxiang_value_text(typeof({{ expr }}), cast({{ expr }} as string), false)
+{% macro default__value_text(expr, json=false) -%}
+    {{ target.schema }}.huaxiang_value_text(typeof({{ expr }}), cast({{ expr }} as string), {{ 'true' if json else 'false' }})
 {%- endmacro %}
 
 {#- md5 of a canonical string: the same on every engine (never hash()). -#}

@@ -46,27 +46,31 @@ def copy_tables(direction: str, warehouse: Path, profiles_dir: Path, schemas: Se
     return proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
 
 
-def _spark(profiles_dir: Path):
-    """A Spark session with the dbt profile's settings, so it reads and writes where dbt does."""
+def _spark_settings(profiles_dir: Path) -> dict[str, str]:
+    """The Spark settings of the dbt profile, so that a copy reads and writes where dbt does."""
+    profile = yaml.safe_load((profiles_dir / "profiles.yml").read_text())["huaxiang"]["outputs"]["spark"]
+    return profile["server_side_parameters"]
+
+
+def _spark(settings: dict[str, str]):
     from pyspark.sql import SparkSession
 
-    profile = yaml.safe_load((profiles_dir / "profiles.yml").read_text())["huaxiang"]["outputs"]["spark"]
     builder = SparkSession.builder.appName("huaxiang copy")
-    for key, value in profile["server_side_parameters"].items():
+    for key, value in settings.items():
         builder = builder.config(key, value)
     return builder.enableHiveSupport().getOrCreate()
 
 
-def _scratch(profiles_dir: Path) -> Path:
-    profile = yaml.safe_load((profiles_dir / "profiles.yml").read_text())["huaxiang"]["outputs"]["spark"]
-    scratch = Path(profile["server_side_parameters"]["spark.sql.warehouse.dir"]).parent / "copy_scratch"
+def _scratch(settings: dict[str, str]) -> Path:
+    scratch = Path(settings["spark.sql.warehouse.dir"]).parent / "copy_scratch"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     return scratch
 
 
 def to_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> str:
-    scratch = _scratch(profiles_dir)
+    settings = _spark_settings(profiles_dir)
+    scratch = _scratch(settings)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         tables = con.execute(
@@ -76,7 +80,7 @@ def to_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> str
             con.execute(f"copy {schema}.\"{table}\" to '{scratch / f'{schema}.{table}.parquet'}' (format parquet)")
     finally:
         con.close()
-    spark = _spark(profiles_dir)
+    spark = _spark(settings)
     try:
         for schema in schemas:
             spark.sql(f"create database if not exists {schema}")
@@ -93,8 +97,9 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
     from pyspark.sql import functions as F
     from pyspark.sql.types import TimestampType
 
-    scratch = _scratch(profiles_dir)
-    spark = _spark(profiles_dir)
+    settings = _spark_settings(profiles_dir)
+    scratch = _scratch(settings)
+    spark = _spark(settings)
     tables = []
     try:
         existing = {row.namespace for row in spark.sql("show databases").collect()}

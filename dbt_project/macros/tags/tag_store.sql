@@ -65,7 +65,7 @@ concat('{'
     anything else through to_json. -#}
 {% macro json_value_text(expr) -%}
 case when typeof({{ expr }}) in ('double', 'float')
-     then {{ target.schema }}.huaxiang_value_text(typeof({{ expr }}), cast({{ expr }} as string), true)
+     then {{ default__value_text(expr, json=true) }}
      else regexp_extract(to_json(array({{ expr }})), '^\\[(.*)\\]$', 1) end
 {%- endmacro %}
 {% macro duckdb__json_object_text(pairs) -%}
