@@ -415,7 +415,8 @@ def measured_run(settings: Settings, job_name: str = EVERYTHING_JOB):
     peaks = {"memory": memory.peak, "memory_step": step_at(memory.peak_at),
              "memory_processes": [{"process": name, "bytes": n} for name, n in memory.peak_processes],
              "disk": disk.peak, "disk_step": step_at(disk.peak_at)}
-    return outcome, seconds, peaks, steps, dbt_timings(settings.work_dir / "dbt_target", started_at)
+    target = "dbt_target" if settings.engine == "duckdb" else f"dbt_target_{settings.engine}"
+    return outcome, seconds, peaks, steps, dbt_timings(settings.work_dir / target, started_at)
 
 
 def main() -> int:
@@ -437,6 +438,9 @@ def main() -> int:
                         help="one DuckDB memory limit for both processes instead of the budget's shares "
                              "(HUAXIANG_DUCKDB_MEMORY_LIMIT), e.g. 8GB")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                        help="where dbt builds (spark: local mode, docs/spark.md; floors and the "
+                             "pandas baseline still read the DuckDB file)")
     parser.add_argument("--temp-dir", type=Path, default=None,
                         help="where DuckDB spills past the memory limit (default: beside the warehouse)")
     parser.add_argument("--no-pandas", action="store_true",
@@ -447,7 +451,7 @@ def main() -> int:
 
     folder, generated, counts = ensure_data(args.data, args.customers, args.seed, args.activity)
     delivery, held = ensure_delivery(folder, args.delivery_days) if args.delivery_days else (None, {})
-    work = args.work / folder.name
+    work = args.work / (folder.name if args.engine == "duckdb" else f"{folder.name}-{args.engine}")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     landing = work / "landing"
@@ -456,7 +460,7 @@ def main() -> int:
                         memory_budget=args.memory_budget, spill_limit=args.spill_limit,
                         duckdb_memory_limit=args.memory_limit, duckdb_threads=args.threads,
                         duckdb_temp_dir=args.temp_dir.resolve() if args.temp_dir else None,
-                        identity_truth=folder / "ground_truth" / "records.csv")
+                        identity_truth=folder / "ground_truth" / "records.csv", engine=args.engine)
 
     landing_bytes = tree_bytes(folder / "landing")
     outcome, total, peaks, steps, dbt = measured_run(settings)
@@ -508,7 +512,7 @@ def main() -> int:
     result = {
         "customers": args.customers, "seed": args.seed, "activity": args.activity, "rows": counts, "generated_seconds": generated,
         "memory_limit": args.memory_limit, "memory_budget": settings.budget.describe(), "threads": args.threads,
-        "success": outcome.success, "full_refresh_seconds": round(total, 1), "peak_memory_bytes": peaks["memory"],
+        "engine": args.engine, "success": outcome.success, "full_refresh_seconds": round(total, 1), "peak_memory_bytes": peaks["memory"],
         "peak_memory_step": peaks["memory_step"], "peak_memory_processes": peaks["memory_processes"],
         "peak_disk_step": peaks["disk_step"],
         "landing_bytes": landing_bytes, "peak_disk_bytes": peaks["disk"],
@@ -526,7 +530,8 @@ def main() -> int:
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"suite-{args.customers}-{datetime.now():%Y%m%d-%H%M%S}.json"
+    engine = "" if args.engine == "duckdb" else f"-{args.engine}"
+    path = args.out / f"suite-{args.customers}{engine}-{datetime.now():%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(result, indent=2, default=str))
 
     print(f"\nhuaxiang benchmark: {args.customers:,} customers, activity {args.activity:g} "

@@ -34,6 +34,7 @@ from orchestration.automation import (
 )
 from orchestration.dbt_codegen import INCREMENTAL_KINDS, prepare_dbt_project
 from orchestration.warehouse.resource import DuckDBWarehouse
+from orchestration.warehouse.spark_jar import SparkJarError, build_jar
 from orchestration.settings import Settings, SettingsError
 from orchestration.sources_config import load_sources_config
 from orchestration.tags.catalogue import load_tag_config
@@ -47,7 +48,11 @@ def build_definitions(settings: Settings) -> Definitions:
         problem = spark_engine_problem()
         if problem:
             raise SettingsError(problem)
-        profiles_dir = write_spark_profile(settings.work_dir / "dbt_profile_spark", settings.spark_dir)
+        try:
+            jar = build_jar(settings.spark_dir)
+        except SparkJarError as exc:
+            raise SettingsError(str(exc)) from exc
+        profiles_dir = write_spark_profile(settings.work_dir / "dbt_profile_spark", settings.spark_dir, jars=(jar,))
     else:
         profiles_dir = write_profile(settings.work_dir / "dbt_profile", settings.warehouse,
                                      memory_limit=budget.dbt_duckdb_limit, duckdb_threads=settings.duckdb_threads,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from dagster import AssetKey, RunRequest, SkipReason, build_sensor_context
 
@@ -218,3 +220,6 @@ def test_the_spark_engine_builds_dbt_with_a_spark_profile(tmp_path):
     assert outputs["type"] == "spark" and outputs["method"] == "session"
     assert outputs["server_side_parameters"]["spark.sql.warehouse.dir"] == str(settings.spark_dir / "warehouse")
     assert warehouse.spark_profiles_dir == str(settings.work_dir / "dbt_profile_spark")
+    # the project's string functions, compiled from their sources into a jar on the class path
+    jars = outputs["server_side_parameters"]["spark.jars"].split(",")
+    assert len(jars) == 1 and Path(jars[0]).parent == settings.spark_dir.resolve() and Path(jars[0]).is_file()

@@ -91,6 +91,32 @@
     hash({{ columns | join(', ') }})
 {%- endmacro %}
 
+{#- numerator / denominator rounded half away from zero to `places` decimals, a DECIMAL, the
+    same on every engine. DuckDB divides decimals in doubles (1218.86 / 4 = 304.71499..., which
+    casts to 304.71) where Spark divides them exactly (304.715, cast: 304.72): so both are made
+    whole numbers of 1/`units` (exact for values of at most log10(units) decimals: money, counts)
+    and divided as integers. NULL when the denominator is 0 or either side is NULL. -#}
+{% macro rounded_quotient(numerator, denominator, places, units=100) -%}
+    {%- set n = 'cast(round((' ~ numerator ~ ') * ' ~ units ~ ') as bigint)' -%}
+    {%- set d = 'cast(round((' ~ denominator ~ ') * ' ~ units ~ ') as bigint)' -%}
+    {%- set whole = integer_divide('2 * abs(' ~ n ~ ') * ' ~ (10 ** places) ~ ' + abs(' ~ d ~ ')', '2 * abs(' ~ d ~ ')') -%}
+    cast(case when {{ d }} <> 0
+              then cast(case when ({{ n }} < 0) <> ({{ d }} < 0) then -1 else 1 end * {{ whole }} as decimal(38, 0))
+                   * {{ '1' if places == 0 else '0.' ~ '0' * (places - 1) ~ '1' }}
+         end as decimal(38, {{ places }}))
+{%- endmacro %}
+
+{#- Integer division, truncating toward zero, of two integers. -#}
+{% macro integer_divide(a, b) -%}
+    {{ return(adapter.dispatch('integer_divide', 'huaxiang')(a, b)) }}
+{%- endmacro %}
+{% macro default__integer_divide(a, b) -%}
+    (({{ a }}) div ({{ b }}))
+{%- endmacro %}
+{% macro duckdb__integer_divide(a, b) -%}
+    (({{ a }}) // ({{ b }}))
+{%- endmacro %}
+
 {#- 64-bit floating point (dbt.type_float() is 32-bit FLOAT on DuckDB: amounts would lose cents). -#}
 {% macro type_double() -%}
 {{ return(adapter.dispatch('type_double')()) }}

@@ -58,25 +58,31 @@ SPARK_SQL_SETTINGS = {
 
 
 def write_spark_profile(profiles_dir: Path, spark_dir: Path, threads: int = 1, cores: int = 2,
-                        driver_memory: str = "4g") -> Path:
+                        driver_memory: str = "4g", jars: tuple[Path, ...] = ()) -> Path:
     """A dbt profile for Spark in local mode, in this process's session (dbt-spark `session`):
     tables as Parquet folders under `spark_dir`/warehouse, the table catalogue in an embedded
     Derby metastore under `spark_dir`/metastore_db (one Spark process at a time may open it),
-    Derby's log beside it rather than in the working directory.
+    Derby's log beside it rather than in the working directory. `jars` go on the session's class
+    path (the project's own functions: orchestration/warehouse/spark_jar.py).
 
     A cluster is reached with dbt-spark's `thrift` or `http` method instead, in a profile its
-    administrators write: it needs SPARK_SQL_SETTINGS as server-side parameters (docs/spark.md)."""
+    administrators write: it needs SPARK_SQL_SETTINGS as server-side parameters, and the
+    functions' jar on its class path (docs/spark.md)."""
     profiles_dir.mkdir(parents=True, exist_ok=True)
     spark_dir = spark_dir.resolve()
     params = {
         "spark.master": f"local[{cores}]",
         "spark.driver.memory": driver_memory,
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
+        # -XX:-DontCompileHugeMethods: Spark generates one Java method per stage, and the JVM
+        # leaves a method over 8,000 bytes of bytecode interpreted; the identity comparisons
+        # (a dozen CASEs a pair) make such methods, which then ran hundreds of times slower
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir} -XX:-DontCompileHugeMethods",
         "spark.sql.warehouse.dir": str(spark_dir / "warehouse"),
         "spark.hadoop.javax.jdo.option.ConnectionURL":
             f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true",
         "spark.sql.catalogImplementation": "hive",
         "spark.ui.enabled": "false",
+        **({"spark.jars": ",".join(str(j.resolve()) for j in jars)} if jars else {}),
         "spark.sql.shuffle.partitions": str(max(2, cores)),
         **SPARK_SQL_SETTINGS,
     }

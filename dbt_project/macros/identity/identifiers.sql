@@ -84,9 +84,20 @@
 {% macro string_similarity(a, b) -%}
     {{ return(adapter.dispatch('string_similarity', 'huaxiang')(a, b)) }}
 {%- endmacro %}
-{#- Spark has no Jaro-Winkler: this is DuckDB's (jaro_winkler_similarity, after rapidfuzz) in
-    Spark's higher-order functions, equal to it to 1e-9 on 26,600 test pairs with hanzi and
-    accented letters among them (docs/spark.md). DuckDB compares UTF-8 bytes, not characters,
+{#- Spark has no Jaro-Winkler: the project's compiled function, DuckDB's to the last bit
+    (orchestration/warehouse/spark_jar_src), or where a cluster cannot take the jar
+    (var spark_jar_functions: false), the form in SQL below. -#}
+{% macro spark__string_similarity(a, b) -%}
+    {%- if var('spark_jar_functions', true) -%}
+    {{ target.schema }}.huaxiang_jaro_winkler({{ a }}, {{ b }})
+    {%- else -%}
+    {{ default__string_similarity(a, b) }}
+    {%- endif -%}
+{%- endmacro %}
+{#- DuckDB's Jaro-Winkler (jaro_winkler_similarity, after rapidfuzz) in SQL with higher-order
+    functions (about 8 ms a pair on Spark), equal to it to 1e-9 on 26,600 test pairs with hanzi
+    and accented letters among them (docs/spark.md; DuckDB fuses the Winkler step's
+    multiply-add, which SQL cannot, so the last bit may differ). DuckDB compares UTF-8 bytes, not characters,
     so the strings are compared here as their bytes too (utf8_bytes_as_text).
     Jaro: each character of a is matched to the first unmatched equal character of b within
     max(len) / 2 - 1 places (an aggregate over a's positions, carrying b's matched flags and a's
@@ -132,7 +143,16 @@
 {% macro transposition_distance(a, b) -%}
     {{ return(adapter.dispatch('transposition_distance', 'huaxiang')(a, b)) }}
 {%- endmacro %}
-{#- Spark has no Damerau-Levenshtein: exact up to 1 (equal, one edit, or one swap of neighbouring
+{#- Spark has no Damerau-Levenshtein: the project's compiled function, DuckDB's exactly, or the
+    form in SQL below (var spark_jar_functions). -#}
+{% macro spark__transposition_distance(a, b) -%}
+    {%- if var('spark_jar_functions', true) -%}
+    {{ target.schema }}.huaxiang_damerau_levenshtein({{ a }}, {{ b }})
+    {%- else -%}
+    {{ default__transposition_distance(a, b) }}
+    {%- endif -%}
+{%- endmacro %}
+{#- In SQL: exact up to 1 (equal, one edit, or one swap of neighbouring
     characters), which is all the project asks of it (`<= 1`); above 1, Levenshtein's distance,
     which is never smaller. Over UTF-8 bytes, as DuckDB's damerau_levenshtein counts. -#}
 {% macro default__transposition_distance(a, b) -%}

@@ -59,9 +59,18 @@ return case
     else {{ schema }}.huaxiang_exponent_text({{ schema }}.huaxiang_shortest_exponent(cast(s as double)), json)
 end
 {%- endset -%}
+{#- the compiled string functions (orchestration/warehouse/spark_jar.py), when the session has
+    their jar -#}
+{%- set jar_functions = [] -%}
+{%- if var('spark_jar_functions', true) -%}
+    {%- for name, class in [['huaxiang_jaro_winkler', 'huaxiang.spark.JaroWinkler'],
+                            ['huaxiang_damerau_levenshtein', 'huaxiang.spark.DamerauLevenshtein']] -%}
+        {%- do jar_functions.append("create or replace function " ~ schema ~ "." ~ name ~ " as '" ~ class ~ "'") -%}
+    {%- endfor -%}
+{%- endif -%}
 {%- if execute -%}
     {%- do run_query("create database if not exists " ~ schema) -%}
-    {%- for statement in [shortest, double_text, exponent_text, value_text] -%}
+    {%- for statement in [shortest, double_text, exponent_text, value_text] + jar_functions -%}
         {%- do run_query(statement) -%}
     {%- endfor -%}
 {%- endif -%}

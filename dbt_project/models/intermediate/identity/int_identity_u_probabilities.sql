@@ -26,11 +26,18 @@ offsets as (
         or all_offsets.step_no * n_records.n <= {{ var('identity_u_random_pairs') }}
 ),
 
+-- each record with the row numbers of its partners, so that the pairs are one equi-join on a
+-- column (joined in one step, Spark reordered it into records x records, filtered after)
+partners as (
+    select records.*, records.rn + offsets.step as partner_rn
+    from records
+    cross join offsets
+),
+
 pairs as (
     select {{ identity_gamma_columns('a', 'b') }}
-    from records as a
-    cross join offsets
-    inner join records as b on b.rn = a.rn + offsets.step
+    from partners as a
+    inner join records as b on b.rn = a.partner_rn
 ),
 
 -- one pass over the pairs: each comparison's counts are read off the patterns

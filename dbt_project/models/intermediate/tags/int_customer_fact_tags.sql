@@ -104,7 +104,8 @@ select
     coalesce(orders.net_amount_90d, 0) as net_amount_90d,
     coalesce(orders.net_amount_365d, 0) as net_amount_365d,
     case when orders.paid_orders_total > 0
-         then cast(orders.net_amount_total / orders.paid_orders_total as decimal(18, 2)) end as avg_order_value,
+         then cast({{ rounded_quotient('orders.net_amount_total', 'orders.paid_orders_total', 2) }} as decimal(18, 2))
+    end as avg_order_value,
     orders.first_order_date,
     orders.last_order_date,
     {{ dbt.datediff('orders.last_order_date', 'ages.as_of_date', 'day') }} as days_since_last_order,
@@ -114,8 +115,9 @@ select
     orders.top_category,
     orders.preferred_channel,
     case when orders.net_amount_total + orders.refunded_amount_total > 0
-         then cast(round(orders.refunded_amount_total
-                         / (orders.net_amount_total + orders.refunded_amount_total), 4) as {{ type_double() }}) end
+         then cast({{ rounded_quotient('orders.refunded_amount_total',
+                                       'orders.net_amount_total + orders.refunded_amount_total', 4) }}
+                   as {{ type_double() }}) end
         as refund_ratio,
     cast(coalesce(events.events_total, 0) as bigint) as events_total,
     events.last_event_date,
