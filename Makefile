@@ -47,7 +47,7 @@ test: setup
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile --durations=30 $(TEST_ARGS)
 
 # The dbt project on Spark (local mode, Java 17) against DuckDB, table for table (docs/spark.md):
-# installs the 'spark' extra (pyspark, dbt-spark) first. 6 to 7 minutes on 2 cores.
+# installs the 'spark' extra (pyspark, dbt-spark) first. About 18 minutes on 2 cores.
 .PHONY: test-spark
 test-spark: setup
 	$(UV) sync --frozen --quiet --python $(PYTHON) --extra spark

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetObservation, Config, Output, TableColumn, TableSchema
+from dagster import AssetExecutionContext, AssetObservation, Config, Failure, Output, TableColumn, TableSchema
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -61,15 +61,34 @@ class DbtBuildConfig(Config):
     tables and the customer-id register are never rebuilt) and skip nothing."""
 
 
-def _described(context: AssetExecutionContext, warehouse: DuckDBWarehouse, events):
+def _check_no_event_lost(invocation, built: list) -> None:
+    """A node dbt built whose event never reached Dagster (a log line something else wrote
+    into, such as Spark's console progress bar) would leave its asset unmaterialised and every
+    step after it skipped while the run reads as a success: fail the step instead, naming them."""
+    try:
+        results = invocation.get_artifact("run_results.json").get("results", [])
+    except (OSError, ValueError):
+        return  # no artefact: dbt failed before writing it, and the stream has said so
+    names = {key.path[-1] for key in built}
+    lost = sorted(r["unique_id"] for r in results
+                  if r.get("status") == "success" and r["unique_id"].split(".")[0] in ("model", "seed", "snapshot")
+                  and r["unique_id"].split(".")[-1] not in names)
+    if lost:
+        raise Failure(f"dbt built {len(lost)} node(s) whose events never reached Dagster: {', '.join(lost[:5])}"
+                      f"{' ...' if len(lost) > 5 else ''}. Something wrote into dbt's log lines "
+                      "(dbt's stdout must hold its JSON log alone); the steps after them would have been skipped.")
+
+
+def _described(context: AssetExecutionContext, warehouse: DuckDBWarehouse, invocation):
     """Pass a dbt invocation's events on as they come, then observe every table it built: its
     row count and its columns with their types (dagster/row_count, dagster/column_schema).
     Read after dbt ends because dbt holds the warehouse file while it builds."""
     built = []
-    for event in events:
+    for event in invocation.stream():
         if isinstance(event, Output) and not (event.metadata or {}).get("skipped"):
             built.append(context.asset_key_for_output(event.output_name))
         yield event
+    _check_no_event_lost(invocation, built)
     warehouse.copy_from_engine(context.log.info)  # Spark's tables into the file the steps read
     if not built:
         return
@@ -110,7 +129,7 @@ def _incremental_build(context: AssetExecutionContext, dbt: DbtCliResource, ware
         args = [*BUILD, *vars_, "--full-refresh"]
         context.log.info("dbt: full build (%s)", "asked" if full_refresh else
                          "first build" if built_code is None else "the dbt project changed since the last build")
-        yield from _described(context, warehouse, dbt.cli(args, context=context).stream())
+        yield from _described(context, warehouse, dbt.cli(args, context=context))
         with warehouse.connect() as con:
             write_state(con, "customer_side", customer_side_fingerprint(
                 con, plan, code, vars_, f"intermediate.{REFERENCES_MODEL}"), "full build")
@@ -118,7 +137,7 @@ def _incremental_build(context: AssetExecutionContext, dbt: DbtCliResource, ware
         return
     yield from _described(context, warehouse, dbt.cli(
         [*BUILD, *vars_, *PHASE_ONE_ARGS, "--exclude", " ".join(plan.phase_one_exclude())],
-        context=context).stream())
+        context=context))
     with warehouse.connect() as con:
         side = customer_side_fingerprint(con, plan, code, vars_, f"intermediate.{REFERENCES_MODEL}")
         unchanged = side == side_state
@@ -136,7 +155,7 @@ def _incremental_build(context: AssetExecutionContext, dbt: DbtCliResource, ware
                                                   "customer references, code and vars"})
     if not plan.phase_two_builds_nothing(unchanged):
         yield from _described(context, warehouse, dbt.cli([*BUILD, *vars_, "--exclude", " ".join(exclude)],
-                                                           context=context).stream())
+                                                           context=context))
     if not unchanged:
         with warehouse.connect() as con:
             write_state(con, "customer_side", side, "rebuilt")
@@ -170,8 +189,20 @@ def build_dbt_assets(manifest: Path, default_as_of: str | None = None,
                 yield from _incremental_build(context, dbt, warehouse, plan, dbt_vars(as_of), code,
                                               config.full_refresh)
                 return
-            args = [*BUILD, *dbt_vars(as_of)] + (["--full-refresh"] if config.full_refresh else [])
-            yield from _described(context, warehouse, dbt.cli(args, context=context).stream())
+            full_refresh = config.full_refresh
+            if plan is not None and whole:
+                # another engine still rebuilds from scratch when the dbt code changed
+                with warehouse.connect() as con:
+                    built_code = read_state(con, "project")
+                if built_code != code and not full_refresh:
+                    context.log.info("dbt: full build (%s)", "first build" if built_code is None
+                                     else "the dbt project changed since the last build")
+                    full_refresh = True
+            args = [*BUILD, *dbt_vars(as_of)] + (["--full-refresh"] if full_refresh else [])
+            yield from _described(context, warehouse, dbt.cli(args, context=context))
+            if plan is not None and whole:
+                with warehouse.connect() as con:
+                    write_state(con, "project", code)
 
         return _dbt
 

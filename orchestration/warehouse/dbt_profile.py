@@ -82,6 +82,9 @@ def write_spark_profile(profiles_dir: Path, spark_dir: Path, threads: int = 1, c
             f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true",
         "spark.sql.catalogImplementation": "hive",
         "spark.ui.enabled": "false",
+        # the progress bar goes to the console dbt's JSON log goes to: a line it wrote into was
+        # lost to Dagster, and every step after that model skipped
+        "spark.ui.showConsoleProgress": "false",
         **({"spark.jars": ",".join(str(j.resolve()) for j in jars)} if jars else {}),
         "spark.sql.shuffle.partitions": str(max(2, cores)),
         **SPARK_SQL_SETTINGS,
