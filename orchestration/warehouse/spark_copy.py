@@ -7,6 +7,15 @@ built is copied back after it (staging, intermediate, marts), so that they read 
 always have. The copies go through Parquet files in a scratch folder: DuckDB writes and reads
 them natively, Spark too.
 
+A table is copied only when it changed since its last copy, on either side: the copier keeps,
+for every table it copied, a fingerprint of the side it read and of the side it wrote
+(`copies.json` beside Spark's warehouse folder), and copies again when either differs or the
+table is missing. DuckDB's side is the table's row count, sum of row hashes and column types;
+Spark's is the listing of the table's Parquet folder (names, sizes, modification times), which
+every write and rewrite changes. Hooks that rewrite a table other than their model's are seen
+like any other write; a view is always copied (its rows follow tables it does not own). When
+nothing is to be copied into Spark, no Spark session is started (10-20 s each).
+
 Each copy runs in its own Python process with its own Spark session: Spark in local mode keeps
 its table catalogue in an embedded Derby database that one process opens at a time, and dbt
 (another process) opens it for every build. Run as a script:
@@ -15,6 +24,10 @@ its table catalogue in an embedded Derby database that one process opens at a ti
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -68,29 +81,99 @@ def _scratch(settings: dict[str, str]) -> Path:
     return scratch
 
 
+def _state_file(settings: dict[str, str]) -> Path:
+    return Path(settings["spark.sql.warehouse.dir"]).parent / "copies.json"
+
+
+def _read_state(settings: dict[str, str]) -> dict[str, dict[str, list[str]]]:
+    """{direction: {schema.table: [fingerprint read, fingerprint written]}}; empty when unreadable."""
+    try:
+        state = json.loads(_state_file(settings).read_text())
+        return {d: dict(state.get(d, {})) for d in ("to", "from")}
+    except (OSError, ValueError, AttributeError):
+        return {"to": {}, "from": {}}
+
+
+def _write_state(settings: dict[str, str], state: dict) -> None:
+    path = _state_file(settings)
+    tmp = path.with_name(f".copies.{os.getpid()}.json")
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+def _duck_tables(con: duckdb.DuckDBPyConnection, schemas: Sequence[str]) -> list[tuple[str, str]]:
+    return [tuple(r) for r in con.execute(
+        "select schema_name, table_name from duckdb_tables() where schema_name in "
+        f"({', '.join('?' for _ in schemas)}) order by 1, 2", list(schemas)).fetchall()]
+
+
+def _duck_fingerprint(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """Row count, the sum of the rows' hashes (a multiset's: order-free, duplicates counted) and
+    the columns with their types."""
+    columns = con.execute(
+        "select string_agg(column_name || ' ' || data_type, ', ' order by column_index) "
+        "from duckdb_columns() where schema_name = ? and table_name = ?", [schema, table]).fetchall()[0][0]
+    rows, digest = con.execute(
+        f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from {schema}."{table}" t').fetchall()[0]
+    return f"{rows}:{digest}:{columns}"
+
+
+def _spark_fingerprint(settings: dict[str, str], schema: str, table: str) -> str | None:
+    """The listing of the table's folder under Spark's warehouse; None when it has none there
+    (a view, or a table stored elsewhere): then it is always copied."""
+    folder = Path(settings["spark.sql.warehouse.dir"]) / f"{schema.lower()}.db" / table.lower()
+    if not folder.is_dir():
+        return None
+    listing = sorted((str(f.relative_to(folder)), f.stat().st_size, f.stat().st_mtime_ns)
+                     for f in folder.rglob("*") if f.is_file())
+    return hashlib.sha256(repr(listing).encode()).hexdigest()
+
+
+def _catalogue_present(settings: dict[str, str]) -> bool:
+    """False when the local table catalogue (an embedded Derby database) is gone, its folder
+    deleted with every table it named: then every table is copied again."""
+    url = settings.get("spark.hadoop.javax.jdo.option.ConnectionURL", "")
+    found = re.search(r"databaseName=([^;]+)", url) if url.startswith("jdbc:derby:") else None
+    return found is None or Path(found[1]).is_dir()
+
+
+def _unchanged(state: dict[str, list[str]], key: str, read: str | None, written: str | None) -> bool:
+    return read is not None and written is not None and state.get(key) == [read, written]
+
+
 def to_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> str:
     settings = _spark_settings(profiles_dir)
+    state = _read_state(settings)
     scratch = _scratch(settings)
+    catalogue = _catalogue_present(settings)
+    todo, kept = [], 0
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        tables = con.execute(
-            "select schema_name, table_name from duckdb_tables() where schema_name in "
-            f"({', '.join('?' for _ in schemas)}) order by 1, 2", list(schemas)).fetchall()
-        for schema, table in tables:
-            con.execute(f"copy {schema}.\"{table}\" to '{scratch / f'{schema}.{table}.parquet'}' (format parquet)")
+        for schema, table in _duck_tables(con, schemas):
+            key, read = f"{schema}.{table}", _duck_fingerprint(con, schema, table)
+            if catalogue and _unchanged(state["to"], key, read, _spark_fingerprint(settings, schema, table)):
+                kept += 1
+                continue
+            con.execute(f"copy {schema}.\"{table}\" to '{scratch / f'{key}.parquet'}' (format parquet)")
+            todo.append((schema, table, read))
     finally:
         con.close()
-    spark = _spark(settings)
-    try:
-        for schema in schemas:
-            spark.sql(f"create database if not exists {schema}")
-        for schema, table in tables:
-            spark.read.parquet(str(scratch / f"{schema}.{table}.parquet")).write.mode("overwrite").saveAsTable(
-                f"{schema}.{table}")
-    finally:
-        spark.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
-    return f"copied {len(tables)} tables of {', '.join(schemas)} to Spark"
+    copied = []
+    if todo:  # else no Spark session at all: its start costs 10-20 s
+        spark = _spark(settings)
+        try:
+            for schema in schemas:
+                spark.sql(f"create database if not exists {schema}")
+            for schema, table, read in todo:
+                key = f"{schema}.{table}"
+                spark.read.parquet(str(scratch / f"{key}.parquet")).write.mode("overwrite").saveAsTable(key)
+                state["to"][key] = [read, _spark_fingerprint(settings, schema, table)]
+                copied.append(key)
+        finally:
+            spark.stop()
+            _write_state(settings, state)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return f"copied {len(copied)} tables of {', '.join(schemas)} to Spark ({kept} unchanged since their last copy)"
 
 
 def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> str:
@@ -98,9 +181,15 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
     from pyspark.sql.types import TimestampType
 
     settings = _spark_settings(profiles_dir)
+    state = _read_state(settings)
     scratch = _scratch(settings)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        written = {f"{s}.{t}": _duck_fingerprint(con, s, t) for s, t in _duck_tables(con, schemas)}
+    finally:
+        con.close()
     spark = _spark(settings)
-    tables = []
+    tables, kept = [], 0
     try:
         existing = {row.namespace for row in spark.sql("show databases").collect()}
         for schema in schemas:
@@ -109,14 +198,18 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
             for row in spark.sql(f"show tables in {schema}").collect():
                 if row.isTemporary or any(mark in row.tableName for mark in SCRATCH_MARKS):
                     continue
-                frame = spark.table(f"{schema}.{row.tableName}")
+                key, read = f"{schema}.{row.tableName}", _spark_fingerprint(settings, schema, row.tableName)
+                if _unchanged(state["from"], key, read, written.get(key)):
+                    kept += 1
+                    continue
+                frame = spark.table(key)
                 # an instant (Spark's TIMESTAMP, a run stamp) as the session's (UTC) wall-clock
                 # time: DuckDB's TIMESTAMP, which the same column is on the DuckDB engine
                 frame = frame.select(*[
                     F.col(f.name).cast("timestamp_ntz").alias(f.name) if isinstance(f.dataType, TimestampType)
                     else F.col(f.name) for f in frame.schema.fields])
-                frame.coalesce(1).write.mode("overwrite").parquet(str(scratch / f"{schema}.{row.tableName}"))
-                tables.append((schema, row.tableName))
+                frame.coalesce(1).write.mode("overwrite").parquet(str(scratch / key))
+                tables.append((schema, row.tableName, read))
     finally:
         spark.stop()
     con = duckdb.connect(str(warehouse))
@@ -124,15 +217,18 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
         views = set(con.execute("select schema_name, view_name from duckdb_views() where not internal").fetchall())
         for schema in schemas:
             con.execute(f"create schema if not exists {schema}")
-        for schema, table in tables:
+        for schema, table, read in tables:
             if (schema, table) in views:
                 con.execute(f"drop view {schema}.\"{table}\"")
             con.execute(f"create or replace table {schema}.\"{table}\" as select * from "
                         f"read_parquet('{scratch / f'{schema}.{table}'}/*.parquet')")
+            state["from"][f"{schema}.{table}"] = [read, _duck_fingerprint(con, schema, table)]
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    return f"copied {len(tables)} tables of {', '.join(schemas)} from Spark"
+        _write_state(settings, state)
+    return (f"copied {len(tables)} tables of {', '.join(schemas)} from Spark "
+            f"({kept} unchanged since their last copy)")
 
 
 def main(argv: Sequence[str]) -> int:
