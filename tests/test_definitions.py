@@ -223,3 +223,26 @@ def test_the_spark_engine_builds_dbt_with_a_spark_profile(tmp_path):
     # the project's string functions, compiled from their sources into a jar on the class path
     jars = outputs["server_side_parameters"]["spark.jars"].split(",")
     assert len(jars) == 1 and Path(jars[0]).parent == settings.spark_dir.resolve() and Path(jars[0]).is_file()
+
+
+class _Finished:
+    """What dagster-dbt's invocation gives after dbt ended: its run_results.json."""
+
+    def get_artifact(self, name: str) -> dict:
+        assert name == "run_results.json"
+        return {"results": [{"unique_id": "model.huaxiang.kept", "status": "success"},
+                            {"unique_id": "model.huaxiang.lost", "status": "success"},
+                            {"unique_id": "model.huaxiang.failed", "status": "error"},
+                            {"unique_id": "test.huaxiang.not_null_x", "status": "pass"}]}
+
+
+def test_a_built_model_whose_event_never_arrived_fails_the_step():
+    """A model dbt built whose event Dagster never saw fails its step, by unique id (a model
+    and a seed may share a name); failed nodes and tests are dbt's own report's business."""
+    from dagster import Failure
+
+    from orchestration.assets.dbt import _check_no_event_lost
+
+    with pytest.raises(Failure, match=r"1 node\(s\) whose events never reached Dagster: model\.huaxiang\.lost"):
+        _check_no_event_lost(_Finished(), {"model.huaxiang.kept", "seed.huaxiang.lost"})
+    _check_no_event_lost(_Finished(), {"model.huaxiang.kept", "model.huaxiang.lost"})

@@ -61,18 +61,18 @@ class DbtBuildConfig(Config):
     tables and the customer-id register are never rebuilt) and skip nothing."""
 
 
-def _check_no_event_lost(invocation, built: list) -> None:
+def _check_no_event_lost(invocation, seen: set[str]) -> None:
     """A node dbt built whose event never reached Dagster (a log line something else wrote
     into, such as Spark's console progress bar) would leave its asset unmaterialised and every
-    step after it skipped while the run reads as a success: fail the step instead, naming them."""
+    step after it skipped while the run reads as a success: fail the step instead, naming them.
+    `seen`: the dbt unique ids of the outputs that reached Dagster."""
     try:
         results = invocation.get_artifact("run_results.json").get("results", [])
     except (OSError, ValueError):
         return  # no artefact: dbt failed before writing it, and the stream has said so
-    names = {key.path[-1] for key in built}
     lost = sorted(r["unique_id"] for r in results
                   if r.get("status") == "success" and r["unique_id"].split(".")[0] in ("model", "seed", "snapshot")
-                  and r["unique_id"].split(".")[-1] not in names)
+                  and r["unique_id"] not in seen)
     if lost:
         raise Failure(f"dbt built {len(lost)} node(s) whose events never reached Dagster: {', '.join(lost[:5])}"
                       f"{' ...' if len(lost) > 5 else ''}. Something wrote into dbt's log lines "
@@ -83,12 +83,14 @@ def _described(context: AssetExecutionContext, warehouse: DuckDBWarehouse, invoc
     """Pass a dbt invocation's events on as they come, then observe every table it built: its
     row count and its columns with their types (dagster/row_count, dagster/column_schema).
     Read after dbt ends because dbt holds the warehouse file while it builds."""
-    built = []
+    built, seen = [], set()
     for event in invocation.stream():
         if isinstance(event, Output) and not (event.metadata or {}).get("skipped"):
             built.append(context.asset_key_for_output(event.output_name))
+            unique_id = (event.metadata or {}).get("unique_id")
+            seen.add(getattr(unique_id, "value", unique_id))
         yield event
-    _check_no_event_lost(invocation, built)
+    _check_no_event_lost(invocation, seen)
     warehouse.copy_from_engine(context.log.info)  # Spark's tables into the file the steps read
     if not built:
         return
@@ -113,22 +115,33 @@ def _described(context: AssetExecutionContext, warehouse: DuckDBWarehouse, invoc
             yield AssetObservation(asset_key=key, metadata=metadata)
 
 
+def _full_build_reason(con, code: str, asked: bool) -> str | None:  # noqa: ANN001 (a warehouse connection)
+    """Why the first dbt step must build everything from scratch (dbt --full-refresh), or None:
+    asked, the warehouse's first build, or the dbt project changed since the last one (its
+    fingerprint in raw.build_state)."""
+    if asked:
+        return "asked"
+    built_code = read_state(con, "project")
+    if built_code == code:
+        return None
+    return "first build" if built_code is None else "the dbt project changed since the last build"
+
+
 def _incremental_build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse,
                        plan: BuildPlan, vars_: list[str], code: str, full_refresh: bool):
     """Phase one (the facts up to the customer references), then the rest, leaving the
     customer side alone when its inputs are unchanged (orchestration/incremental.py)."""
     with warehouse.connect() as con:
-        built_code = read_state(con, "project")
+        reason = _full_build_reason(con, code, full_refresh)
         side_state = read_state(con, "customer_side")
-    if full_refresh or built_code != code:
+    if reason:
         # first build, code changed, or asked: everything, incremental models from scratch
         with warehouse.connect() as con:
             write_state(con, "customer_side", None)
         # --full-refresh even with no state: a warehouse built before incremental models
         # existed holds them as plain tables without their stamp columns
         args = [*BUILD, *vars_, "--full-refresh"]
-        context.log.info("dbt: full build (%s)", "asked" if full_refresh else
-                         "first build" if built_code is None else "the dbt project changed since the last build")
+        context.log.info("dbt: full build (%s)", reason)
         yield from _described(context, warehouse, dbt.cli(args, context=context))
         with warehouse.connect() as con:
             write_state(con, "customer_side", customer_side_fingerprint(
@@ -193,10 +206,9 @@ def build_dbt_assets(manifest: Path, default_as_of: str | None = None,
             if plan is not None and whole:
                 # another engine still rebuilds from scratch when the dbt code changed
                 with warehouse.connect() as con:
-                    built_code = read_state(con, "project")
-                if built_code != code and not full_refresh:
-                    context.log.info("dbt: full build (%s)", "first build" if built_code is None
-                                     else "the dbt project changed since the last build")
+                    reason = _full_build_reason(con, code, full_refresh)
+                if reason:
+                    context.log.info("dbt: full build (%s)", reason)
                     full_refresh = True
             args = [*BUILD, *dbt_vars(as_of)] + (["--full-refresh"] if full_refresh else [])
             yield from _described(context, warehouse, dbt.cli(args, context=context))

@@ -4,8 +4,9 @@ With the Spark engine the dbt project builds on Spark, while ingestion and the P
 (model tags, rule tags, segments, exports) still work on the DuckDB file: what they write is
 copied into Spark before each dbt step (the raw layer, the model_tags schema), and what dbt
 built is copied back after it (staging, intermediate, marts), so that they read it where they
-always have. The copies go through Parquet files in a scratch folder: DuckDB writes and reads
-them natively, Spark too.
+always have. The copies go through Parquet: DuckDB writes a table into a scratch folder and
+Spark reads it from there; back, DuckDB reads the files of Spark's tables where Spark keeps
+them, and only a view (or an empty table, which has none) is written out by Spark first.
 
 A table is copied only when it changed since its last copy, on either side: the copier keeps,
 for every table it copied, a fingerprint of the side it read and of the side it wrote
@@ -118,10 +119,14 @@ def _duck_fingerprint(con: duckdb.DuckDBPyConnection, schema: str, table: str) -
     return f"{rows}:{digest}:{columns}"
 
 
+def _table_folder(settings: dict[str, str], schema: str, table: str) -> Path:
+    return Path(settings["spark.sql.warehouse.dir"]) / f"{schema.lower()}.db" / table.lower()
+
+
 def _spark_fingerprint(settings: dict[str, str], schema: str, table: str) -> str | None:
     """The listing of the table's folder under Spark's warehouse; None when it has none there
     (a view, or a table stored elsewhere): then it is always copied."""
-    folder = Path(settings["spark.sql.warehouse.dir"]) / f"{schema.lower()}.db" / table.lower()
+    folder = _table_folder(settings, schema, table)
     if not folder.is_dir():
         return None
     listing = sorted((str(f.relative_to(folder)), f.stat().st_size, f.stat().st_mtime_ns)
@@ -177,6 +182,9 @@ def to_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> str
 
 
 def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> str:
+    """A table Spark stores in its folder is read there by DuckDB (Parquet, the types a copy
+    through Spark gives: checked table for table by test-spark); a view, or a table without
+    files (empty), is written out by Spark first."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import TimestampType
 
@@ -189,7 +197,7 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
     finally:
         con.close()
     spark = _spark(settings)
-    tables, kept = [], 0
+    tables, kept = [], 0  # (schema, table, fingerprint read, the folder of its Parquet files)
     try:
         existing = {row.namespace for row in spark.sql("show databases").collect()}
         for schema in schemas:
@@ -202,14 +210,19 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
                 if _unchanged(state["from"], key, read, written.get(key)):
                     kept += 1
                     continue
+                folder = _table_folder(settings, schema, row.tableName)
+                if read is not None and next(folder.rglob("*.parquet"), None) is not None:
+                    tables.append((schema, row.tableName, read, folder))
+                    continue
                 frame = spark.table(key)
                 # an instant (Spark's TIMESTAMP, a run stamp) as the session's (UTC) wall-clock
-                # time: DuckDB's TIMESTAMP, which the same column is on the DuckDB engine
+                # time: DuckDB's TIMESTAMP, which the same column is on the DuckDB engine (and
+                # what DuckDB reads from Spark's own files)
                 frame = frame.select(*[
                     F.col(f.name).cast("timestamp_ntz").alias(f.name) if isinstance(f.dataType, TimestampType)
                     else F.col(f.name) for f in frame.schema.fields])
                 frame.coalesce(1).write.mode("overwrite").parquet(str(scratch / key))
-                tables.append((schema, row.tableName, read))
+                tables.append((schema, row.tableName, read, scratch / key))
     finally:
         spark.stop()
     con = duckdb.connect(str(warehouse))
@@ -217,11 +230,11 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
         views = set(con.execute("select schema_name, view_name from duckdb_views() where not internal").fetchall())
         for schema in schemas:
             con.execute(f"create schema if not exists {schema}")
-        for schema, table, read in tables:
+        for schema, table, read, folder in tables:
             if (schema, table) in views:
                 con.execute(f"drop view {schema}.\"{table}\"")
             con.execute(f"create or replace table {schema}.\"{table}\" as select * from "
-                        f"read_parquet('{scratch / f'{schema}.{table}'}/*.parquet')")
+                        f"read_parquet('{folder}/**/*.parquet')")
             state["from"][f"{schema}.{table}"] = [read, _duck_fingerprint(con, schema, table)]
     finally:
         con.close()

@@ -157,14 +157,56 @@ def _string_comparisons(pairs: list[tuple[str, str]]) -> str:
             f"from (values {values}) as t(id, a, b)")
 
 
-def test_string_similarity_and_transpositions_equal_duckdbs(spark_build, tmp_path):
+def _doubles(n: int = 600) -> list[float]:
+    """Doubles around every place where one engine's text form changes: 1e-4, 1e-3, 1e7, 1e16."""
+    rng = random.Random(11)
+    values = [0.0, -0.0, 1.0, -1.0, 3.0, 0.1, 0.5, 1e-4, 1e-3, 9.999e-5, 1e7, 1e16, 1e15, 123.456,
+              12345678.9, 0.000372, -0.00042, 1.5e16, 2.5e-7, 1e-300, 1.7976931348623157e308, 100.0]
+    while len(values) < n:
+        values.append(rng.choice([1, -1]) * round(rng.uniform(1, 10), rng.randint(0, 8)) * 10.0 ** rng.randint(-9, 19))
+    return values
+
+
+PAIRS, DOUBLES = _pairs(3000), _doubles()
+
+
+@pytest.fixture(scope="module")
+def portable_functions(spark_build, tmp_path_factory) -> dict[str, tuple[dict, dict]]:
+    """The compiled string functions on PAIRS and value_text() on DOUBLES, in one query (one
+    dbt process, one Spark session per engine): {'pair' | 'double': (DuckDB's rows, Spark's)}."""
+    text = "cast(null as {{ type_text() }})"
+    pairs = ", ".join(f"({i}, '{a}', '{b}')" for i, (a, b) in enumerate(PAIRS))
+    doubles = ", ".join(f"({i}, cast({v!r} as double), '{i}')" for i, v in enumerate(DOUBLES))
+    sql = ("select 'pair' as kind, id, {{ string_similarity('a', 'b') }} as similarity, "
+           f"{{{{ transposition_distance('a', 'b') }}}} as distance, {text} as x_text, {text} as label_text, "
+           f"{text} as inputs from (values {pairs}) as t(id, a, b) "
+           "union all select 'double' as kind, id, cast(null as double), cast(null as bigint), "
+           "{{ value_text('x') }}, {{ value_text('label') }}, "
+           "{{ json_object_text([['x', 'x'], ['label', 'label'], ['none', 'cast(null as double)']]) }} "
+           f"from (values {doubles}) as t(id, x, label)")
+    root = tmp_path_factory.mktemp("portable_functions")
+    duck = dbt_show(sql, root / "duckdb" / "w.duckdb")
+    spark = dbt_show(sql, root / "spark" / "unused", spark_build["profiles"])
+    return {kind: ({r["id"]: r for r in duck if r["kind"] == kind}, {r["id"]: r for r in spark if r["kind"] == kind})
+            for kind in ("pair", "double")}
+
+
+def test_string_similarity_and_transpositions_equal_duckdbs(portable_functions):
     """Spark's Jaro-Winkler and Damerau-Levenshtein, the project's compiled functions
     (orchestration/warehouse/spark_jar_src), against DuckDB's built-ins: the same doubles and
     distances, to the last bit, over UTF-8 bytes as DuckDB counts them."""
-    pairs = _pairs(3000)
-    duck, spark = _on_both_engines(_string_comparisons(pairs), tmp_path, spark_build)
-    assert len(duck) == len(spark) == len(pairs)
-    off = [(pairs[i], duck[i], spark[i]) for i in duck if duck[i] != spark[i]]
+    duck, spark = portable_functions["pair"]
+    assert len(duck) == len(spark) == len(PAIRS)
+    off = [(PAIRS[i], duck[i], spark[i]) for i in duck if duck[i] != spark[i]]
+    assert not off, off[:10]
+
+
+def test_value_text_equals_duckdbs(portable_functions):
+    """value_text() (a tag value, the inputs of a model tag) writes a double in DuckDB's digits
+    on Spark too, where a cast would write Java's exponent form ('3.72E-4')."""
+    duck, spark = portable_functions["double"]
+    assert len(duck) == len(spark) == len(DOUBLES)
+    off = [(DOUBLES[i], duck[i], spark[i]) for i in duck if duck[i] != spark[i]]
     assert not off, off[:10]
 
 
@@ -179,28 +221,4 @@ def test_string_comparisons_in_sql_near_duckdbs(spark_build, tmp_path):
     off = [(pairs[i], duck[i], spark[i]) for i in duck
            if abs(duck[i]["similarity"] - spark[i]["similarity"]) > 1e-9
            or (duck[i]["distance"] <= 1) != (spark[i]["distance"] <= 1)]
-    assert not off, off[:10]
-
-
-def _doubles(n: int = 600) -> list[float]:
-    """Doubles around every place where one engine's text form changes: 1e-4, 1e-3, 1e7, 1e16."""
-    rng = random.Random(11)
-    values = [0.0, -0.0, 1.0, -1.0, 3.0, 0.1, 0.5, 1e-4, 1e-3, 9.999e-5, 1e7, 1e16, 1e15, 123.456,
-              12345678.9, 0.000372, -0.00042, 1.5e16, 2.5e-7, 1e-300, 1.7976931348623157e308, 100.0]
-    while len(values) < n:
-        values.append(rng.choice([1, -1]) * round(rng.uniform(1, 10), rng.randint(0, 8)) * 10.0 ** rng.randint(-9, 19))
-    return values
-
-
-def test_value_text_equals_duckdbs(spark_build, tmp_path):
-    """value_text() (a tag value, the inputs of a model tag) writes a double in DuckDB's digits
-    on Spark too, where a cast would write Java's exponent form ('3.72E-4')."""
-    values = _doubles()
-    rows = ", ".join(f"({i}, cast({v!r} as double), '{i}')" for i, v in enumerate(values))
-    sql = ("select id, {{ value_text('x') }} as x_text, {{ value_text('label') }} as label_text, "
-           "{{ json_object_text([['x', 'x'], ['label', 'label'], ['none', 'cast(null as double)']]) }} as inputs "
-           f"from (values {rows}) as t(id, x, label)")
-    duck, spark = _on_both_engines(sql, tmp_path, spark_build)
-    assert len(duck) == len(spark) == len(values)
-    off = [(values[i], duck[i], spark[i]) for i in duck if duck[i] != spark[i]]
     assert not off, off[:10]
