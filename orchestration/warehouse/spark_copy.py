@@ -198,6 +198,7 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
         con.close()
     spark = _spark(settings)
     tables, kept = [], 0  # (schema, table, fingerprint read, the folder of its Parquet files)
+    portable = []  # (schema, view, its SQL): views defined again in the file (mark_portable_view)
     try:
         existing = {row.namespace for row in spark.sql("show databases").collect()}
         for schema in schemas:
@@ -213,6 +214,10 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
                 folder = _table_folder(settings, schema, row.tableName)
                 if read is not None and next(folder.rglob("*.parquet"), None) is not None:
                     tables.append((schema, row.tableName, read, folder))
+                    continue
+                text = _portable_view_text(spark, key) if read is None else None
+                if text is not None:
+                    portable.append((schema, row.tableName, text))
                     continue
                 frame = spark.table(key)
                 # an instant (Spark's TIMESTAMP, a run stamp) as the session's (UTC) wall-clock
@@ -236,12 +241,54 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
             con.execute(f"create or replace table {schema}.\"{table}\" as select * from "
                         f"read_parquet('{folder}/**/*.parquet')")
             state["from"][f"{schema}.{table}"] = [read, _duck_fingerprint(con, schema, table)]
+        _define_views(con, portable)
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
         _write_state(settings, state)
     return (f"copied {len(tables)} tables of {', '.join(schemas)} from Spark "
-            f"({kept} unchanged since their last copy)")
+            f"({kept} unchanged since their last copy); {len(portable)} views defined over them")
+
+
+def _portable_view_text(spark, key: str) -> str | None:  # noqa: ANN001 (a SparkSession)
+    """The SQL of a view dbt marked portable (macros/spark/views.sql), as Spark keeps it; None
+    for any other view, whose rows are copied."""
+    marks = {r.key: r.value for r in spark.sql(f"show tblproperties {key}").collect()}
+    if marks.get("huaxiang.portable_view") != "true":
+        return None
+    texts = [r.data_type for r in spark.sql(f"describe table extended {key}").collect() if r.col_name == "View Text"]
+    return texts[0] if texts else None
+
+
+def _define_views(con: duckdb.DuckDBPyConnection, views: list[tuple[str, str, str]]) -> None:
+    """Each view over the file's tables (replacing a table a copy of its rows left there), in an
+    order where a view that reads another comes after it."""
+    present = {tuple(r) for r in con.execute(
+        "select schema_name, table_name from duckdb_tables()").fetchall()}
+    for schema, view, _ in views:
+        if (schema, view) in present:
+            con.execute(f'drop table {schema}."{view}"')
+    pending = list(views)
+    while pending:
+        failed = []
+        for schema, view, text in pending:
+            try:
+                con.execute(f'create or replace view {schema}."{view}" as {text}')
+            except duckdb.Error:
+                failed.append((schema, view, text))  # reads a view not defined yet, or cannot be
+        if len(failed) == len(pending):
+            names = ", ".join(f"{s}.{v}" for s, v, _ in failed)
+            raise SparkCopyError(f"views marked portable that DuckDB cannot define over the copied tables: {names} "
+                                 f"({_why(con, failed[0])})")
+        pending = failed
+
+
+def _why(con: duckdb.DuckDBPyConnection, view: tuple[str, str, str]) -> str:
+    try:
+        con.execute(f'create or replace view {view[0]}."{view[1]}" as {view[2]}')
+    except duckdb.Error as error:
+        return str(error).splitlines()[0]
+    return "defined on a last try"
 
 
 def main(argv: Sequence[str]) -> int:

@@ -2,7 +2,7 @@
     that date: each snapshot date of tag_snapshot_dates with the intervals of
     customer_tag_intervals that hold on it. A view: the store keeps only what changed, and
     any date's snapshot is this one query (`where as_of_date = ...`). -#}
-{{ config(materialized='view') }}
+{{ config(materialized='view', post_hook="{{ mark_portable_view() }}") }}
 
 select
     dates.as_of_date,
