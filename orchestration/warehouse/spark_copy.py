@@ -270,25 +270,17 @@ def _define_views(con: duckdb.DuckDBPyConnection, views: list[tuple[str, str, st
             con.execute(f'drop table {schema}."{view}"')
     pending = list(views)
     while pending:
-        failed = []
+        failed = []  # a view reading one not defined yet, or one DuckDB cannot define: with why
         for schema, view, text in pending:
             try:
                 con.execute(f'create or replace view {schema}."{view}" as {text}')
-            except duckdb.Error:
-                failed.append((schema, view, text))  # reads a view not defined yet, or cannot be
+            except duckdb.Error as error:
+                failed.append((schema, view, text, str(error).splitlines()[0]))
         if len(failed) == len(pending):
-            names = ", ".join(f"{s}.{v}" for s, v, _ in failed)
+            names = ", ".join(f"{s}.{v}" for s, v, _, _ in failed)
             raise SparkCopyError(f"views marked portable that DuckDB cannot define over the copied tables: {names} "
-                                 f"({_why(con, failed[0])})")
-        pending = failed
-
-
-def _why(con: duckdb.DuckDBPyConnection, view: tuple[str, str, str]) -> str:
-    try:
-        con.execute(f'create or replace view {view[0]}."{view[1]}" as {view[2]}')
-    except duckdb.Error as error:
-        return str(error).splitlines()[0]
-    return "defined on a last try"
+                                 f"({failed[0][3]})")
+        pending = [f[:3] for f in failed]
 
 
 def main(argv: Sequence[str]) -> int:
@@ -300,7 +292,11 @@ def main(argv: Sequence[str]) -> int:
     if not (profiles_dir / "profiles.yml").is_file():
         print(f"spark_copy: no profiles.yml in {profiles_dir}", file=sys.stderr)
         return 2
-    print((to_spark if direction == "to" else from_spark)(warehouse, profiles_dir, schemas))
+    try:
+        print((to_spark if direction == "to" else from_spark)(warehouse, profiles_dir, schemas))
+    except SparkCopyError as error:  # the message alone: copy_tables passes stderr's end on
+        print(error, file=sys.stderr)
+        return 1
     return 0
 
 
