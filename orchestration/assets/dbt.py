@@ -196,25 +196,14 @@ def build_dbt_assets(manifest: Path, default_as_of: str | None = None,
             release_freed_memory()  # dbt's DuckDB takes most of the budget: hand back what the steps freed
             whole = set(context.selected_asset_keys) == set(context.assets_def.keys)
             warehouse.copy_to_engine(context.log.info)  # on Spark: the raw layer and the Python steps' tables
-            # the customer side's skip reads fingerprints between two dbt commands: DuckDB only
-            # so far; on Spark every run builds both sides (incremental models stay incremental)
-            if plan is not None and whole and warehouse.engine == "duckdb":
+            # the customer side's skip reads fingerprints in the file between two dbt commands
+            # (on Spark, after phase one's tables are copied back)
+            if plan is not None and whole:
                 yield from _incremental_build(context, dbt, warehouse, plan, dbt_vars(as_of), code,
                                               config.full_refresh)
                 return
-            full_refresh = config.full_refresh
-            if plan is not None and whole:
-                # another engine still rebuilds from scratch when the dbt code changed
-                with warehouse.connect() as con:
-                    reason = _full_build_reason(con, code, full_refresh)
-                if reason:
-                    context.log.info("dbt: full build (%s)", reason)
-                    full_refresh = True
-            args = [*BUILD, *dbt_vars(as_of)] + (["--full-refresh"] if full_refresh else [])
+            args = [*BUILD, *dbt_vars(as_of)] + (["--full-refresh"] if config.full_refresh else [])
             yield from _described(context, warehouse, dbt.cli(args, context=context))
-            if plan is not None and whole:
-                with warehouse.connect() as con:
-                    write_state(con, "project", code)
 
         return _dbt
 

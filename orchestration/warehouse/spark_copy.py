@@ -123,6 +123,13 @@ def _table_folder(settings: dict[str, str], schema: str, table: str) -> Path:
     return Path(settings["spark.sql.warehouse.dir"]) / f"{schema.lower()}.db" / table.lower()
 
 
+def spark_table_files(profiles_dir: Path, schema: str, table: str) -> set[str]:
+    """The names of the Parquet files of a table in the local Spark warehouse of a dbt
+    profile: which files a run rewrote and which it left (tests, benchmarks)."""
+    folder = _table_folder(_spark_settings(profiles_dir), schema, table)
+    return {f.name for f in folder.rglob("*.parquet")}
+
+
 def _spark_fingerprint(settings: dict[str, str], schema: str, table: str) -> str | None:
     """The listing of the table's folder under Spark's warehouse; None when it has none there
     (a view, or a table stored elsewhere): then it is always copied."""

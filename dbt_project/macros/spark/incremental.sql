@@ -4,7 +4,12 @@
     on Spark, the only kind a Spark without extra jars writes, has no DELETE: the table is
     rewritten with the rows that stay. That costs the whole table, where DuckDB's delete costs
     the rows deleted; it is correct first, and a model that needs it cheaper on Spark can be
-    partitioned so that insert_overwrite replaces only its partitions. -#}
+    partitioned so that insert_overwrite replaces only its partitions.
+    Most deletes of a daily run remove nothing (no landing file went away, no interval became
+    empty), and a delete+insert whose new rows replace none only adds them: Spark is asked
+    first (one scan, no write), the table is rewritten only when a row goes, and new rows that
+    replace none are appended. A table left alone keeps its files, so the copy back into the
+    DuckDB file (orchestration/warehouse/spark_copy.py) leaves it alone too. -#}
 
 {#- Remove the rows of `relation` for which `condition` (SQL, may name the relation's columns
     qualified by the relation) is true; every row when it is none. Returns the statement to
@@ -19,10 +24,22 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
 {%- endmacro %}
 
 {% macro spark__delete_rows(relation, condition=none) -%}
+    {%- set doomed = 'true' if condition is none else 'coalesce((' ~ condition ~ '), false)' -%}
+    {%- set keep = spark_recover(relation) -%}
+    {%- if execute and not spark_any_row(relation, doomed) -%}
+        {{ return('drop table if exists ' ~ keep) }}
+    {%- endif -%}
     {%- set kept -%}
-        select * from {{ relation }} where {{ 'false' if condition is none else 'not coalesce((' ~ condition ~ '), false)' }}
+        select * from {{ relation }} where not {{ doomed }}
     {%- endset -%}
-    {{ return(spark_rewrite(relation, kept)) }}
+    {{ return(spark_rewrite(relation, kept, recovered=true)) }}
+{%- endmacro %}
+
+{#- True when some row of `relation` satisfies `condition` (SQL over its columns): a scan that
+    stops at the first such row, instead of a rewrite that would change nothing. -#}
+{% macro spark_any_row(relation, condition) -%}
+    {%- set found = run_query("select 1 from " ~ relation ~ " where " ~ condition ~ " limit 1") -%}
+    {{ return(found.rows | length > 0) }}
 {%- endmacro %}
 
 {#- Replace the rows of `relation` by those `select_sql` returns, surviving a crash at any point:
@@ -123,7 +140,8 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
 {#- delete+insert as DuckDB does it: the new rows are computed and stored first (dbt-spark's
     source is a view of the model's query, which may read the target), then the target becomes
     its rows without those keys plus the new rows, in one rewrite (spark_rewrite). With no
-    unique key nothing is deleted (as on DuckDB): the new rows are appended. -#}
+    unique key nothing is deleted (as on DuckDB), and when no row of the target has a new row's
+    key none is: either way the new rows are appended. -#}
 {% macro spark_delete_insert_sql(source, target, unique_key, incremental_predicates) %}
   {%- set new_rows = target.incorporate(path={"identifier": target.identifier ~ "__huaxiang_new"}) -%}
   {%- set keys = [] if unique_key is none else ([unique_key] if unique_key is string else unique_key) -%}
@@ -145,12 +163,19 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
       {%- do conditions.append("(" ~ predicate | replace("DBT_INTERNAL_DEST", target | string)
                                | replace("DBT_INCREMENTAL_TARGET", target | string) ~ ")") -%}
     {%- endfor -%}
-    {%- set rows -%}
-      select {{ dest_cols_csv }} from {{ target }} where not coalesce(({{ conditions | join(" and ") }}), false)
-      union all
-      select {{ dest_cols_csv }} from {{ new_rows }}
-    {%- endset -%}
-    {%- do run_query(spark_rewrite(target, rows, recovered=true)) -%}
+    {%- set replaced = "coalesce((" ~ conditions | join(" and ") ~ "), false)" -%}
+    {%- if spark_any_row(target, replaced) -%}
+      {%- set rows -%}
+        select {{ dest_cols_csv }} from {{ target }} where not {{ replaced }}
+        union all
+        select {{ dest_cols_csv }} from {{ new_rows }}
+      {%- endset -%}
+      {%- do run_query(spark_rewrite(target, rows, recovered=true)) -%}
+    {%- elif spark_any_row(new_rows, 'true') -%}
+      {#- no row of the target has a new row's key: the new rows are only added (and none is
+          not written at all: Spark would add an empty file, and the table would be copied) -#}
+      {%- do run_query("insert into " ~ target ~ " select " ~ dest_cols_csv ~ " from " ~ new_rows) -%}
+    {%- endif -%}
   {%- endif -%}
   drop table if exists {{ new_rows }}
 {% endmacro %}
