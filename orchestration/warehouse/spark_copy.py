@@ -123,6 +123,12 @@ def _table_folder(settings: dict[str, str], schema: str, table: str) -> Path:
     return Path(settings["spark.sql.warehouse.dir"]) / f"{schema.lower()}.db" / table.lower()
 
 
+def spark_session(profiles_dir: Path):
+    """A Spark session on the local warehouse and catalogue of a dbt profile (tests, and a
+    process of its own: the catalogue opens in one process at a time)."""
+    return _spark(_spark_settings(profiles_dir))
+
+
 def spark_table_files(profiles_dir: Path, schema: str, table: str) -> set[str]:
     """The names of the Parquet files of a table in the local Spark warehouse of a dbt
     profile: which files a run rewrote and which it left (tests, benchmarks)."""

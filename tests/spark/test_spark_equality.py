@@ -148,6 +148,54 @@ def test_a_delivery_without_customer_files_leaves_the_customer_side_alone(spark_
         assert "dbt: customer side unchanged" in log, (outcome.engine, log[-2000:])
 
 
+CRASHED_APPEND = """
+import sys
+from pathlib import Path
+from pyspark.sql import functions as F
+from orchestration.warehouse.spark_copy import spark_session
+
+spark = spark_session(Path(sys.argv[1]))
+t = "staging.stg_oms__orders"
+f = spark.sql(f"select _source_file from {t} group by 1 order by count(*) desc, 1 limit 1").first()[0]
+rows = spark.table(t).where(F.col("_source_file") == f)
+rows.write.format("parquet").saveAsTable(t + "__huaxiang_new")
+spark.sql(f"alter table {t}__huaxiang_new set tblproperties ('huaxiang.appending' = 'true')")
+half = spark.table(t).where((F.col("_source_file") != f) | (F.col("_row_number") % 2 == 0))
+half.write.format("parquet").saveAsTable(t + "__huaxiang_crash")
+spark.sql(f"insert overwrite table {t} select * from {t}__huaxiang_crash")
+spark.sql(f"drop table {t}__huaxiang_crash")
+print(rows.count(), spark.table(t).count())
+spark.stop()
+"""
+
+
+@pytest.mark.skipif(len(ROUNDS) < 2, reason="make test-spark's full run only (CI's time)")
+def test_an_append_a_crash_cut_short_is_finished_by_the_next_run(spark_build, tmp_path):
+    """A delete+insert that only adds rows appends them (macros/spark/incremental.sql), and
+    Spark's append is not atomic: killed while committing, it may have added some of its files
+    and not others. The stored new rows stay marked until it ended, and the next run of the
+    model first makes the table what that append meant. Here a crash is staged on Spark's
+    table: the new rows of a landing file stored and marked, half of them in the table; one
+    dbt run later the table equals DuckDB's again."""
+    import subprocess
+    import sys
+
+    profiles = spark_build["profiles"]
+    staged = subprocess.run([sys.executable, "-c", CRASHED_APPEND, str(profiles)], capture_output=True,
+                            text=True, timeout=600, cwd=Path(__file__).resolve().parents[2])
+    assert staged.returncode == 0, staged.stderr[-3000:]
+    dbt = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "run", "-s", "stg_oms__orders", "--profiles-dir", str(profiles),
+         "--target-path", str(tmp_path / "target")],
+        cwd=Path(__file__).resolve().parents[2] / "dbt_project", capture_output=True, text=True, timeout=900)
+    assert dbt.returncode == 0, dbt.stdout[-3000:]
+    assert "an interrupted run was adding the rows of" in dbt.stdout, dbt.stdout[-3000:]
+    said = copy_tables("from", spark_build["spark"], profiles, SPARK_OUTPUTS)
+    assert "copied 0 tables" not in said, said
+    diff = {d.table: d for d in compare_warehouses(spark_build["duckdb"], spark_build["spark"], ("staging",))}
+    assert diff["staging.stg_oms__orders"].equal, diff["staging.stg_oms__orders"].describe()
+
+
 def _pairs(n: int = 1500) -> list[tuple[str, str]]:
     """Name-like strings and their near misses: swaps, typos, insertions, hanzi, accents, empty."""
     rng = random.Random(7)

@@ -141,7 +141,11 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
     source is a view of the model's query, which may read the target), then the target becomes
     its rows without those keys plus the new rows, in one rewrite (spark_rewrite). With no
     unique key nothing is deleted (as on DuckDB), and when no row of the target has a new row's
-    key none is: either way the new rows are appended. -#}
+    key none is: either way the new rows are appended.
+    The append survives a crash too: the stored new rows are marked before `insert into` and
+    dropped after it, so a run that finds them still marked (the insert may have added some of
+    their files and not others) first makes the target what that insert meant, by the rewrite:
+    its rows without those keys, plus those rows. -#}
 {% macro spark_delete_insert_sql(source, target, unique_key, incremental_predicates) %}
   {%- set new_rows = target.incorporate(path={"identifier": target.identifier ~ "__huaxiang_new"}) -%}
   {%- set keys = [] if unique_key is none else ([unique_key] if unique_key is string else unique_key) -%}
@@ -150,9 +154,6 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
     {{ return(get_insert_into_sql(source, target)) }}
   {%- endif -%}
   {%- if execute -%}
-    {%- do spark_recover(target) -%}
-    {%- do run_query("drop table if exists " ~ new_rows) -%}
-    {%- do run_query("create table " ~ new_rows ~ " using parquet as select * from " ~ source) -%}
     {%- set conditions = [] -%}
     {%- set matches = [] -%}
     {%- for key in keys -%}
@@ -164,18 +165,39 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
                                | replace("DBT_INCREMENTAL_TARGET", target | string) ~ ")") -%}
     {%- endfor -%}
     {%- set replaced = "coalesce((" ~ conditions | join(" and ") ~ "), false)" -%}
+    {%- set rows -%}
+      select {{ dest_cols_csv }} from {{ target }} where not {{ replaced }}
+      union all
+      select {{ dest_cols_csv }} from {{ new_rows }}
+    {%- endset -%}
+    {%- do spark_recover(target) -%}
+    {%- if spark_table_marked(new_rows, 'huaxiang.appending') -%}
+      {%- do log("huaxiang: " ~ target ~ ": an interrupted run was adding the rows of " ~ new_rows ~ "; adding them again", info=true) -%}
+      {%- do run_query(spark_rewrite(target, rows, recovered=true)) -%}
+    {%- endif -%}
+    {%- do run_query("drop table if exists " ~ new_rows) -%}
+    {%- do run_query("create table " ~ new_rows ~ " using parquet as select * from " ~ source) -%}
     {%- if spark_any_row(target, replaced) -%}
-      {%- set rows -%}
-        select {{ dest_cols_csv }} from {{ target }} where not {{ replaced }}
-        union all
-        select {{ dest_cols_csv }} from {{ new_rows }}
-      {%- endset -%}
       {%- do run_query(spark_rewrite(target, rows, recovered=true)) -%}
     {%- elif spark_any_row(new_rows, 'true') -%}
       {#- no row of the target has a new row's key: the new rows are only added (and none is
           not written at all: Spark would add an empty file, and the table would be copied) -#}
+      {%- do run_query("alter table " ~ new_rows ~ " set tblproperties ('huaxiang.appending' = 'true')") -%}
       {%- do run_query("insert into " ~ target ~ " select " ~ dest_cols_csv ~ " from " ~ new_rows) -%}
     {%- endif -%}
   {%- endif -%}
   drop table if exists {{ new_rows }}
 {% endmacro %}
+
+{#- True when the table `relation` exists and has the table property `mark` set to 'true'
+    (asked of Spark, not of dbt's relation cache, which a drop by run_query leaves stale). -#}
+{% macro spark_table_marked(relation, mark) -%}
+    {%- if run_query("show tables in " ~ relation.schema ~ " like '" ~ relation.identifier ~ "'").rows | length == 0 -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set found = [] -%}
+    {%- for row in run_query("show tblproperties " ~ relation).rows if row[0] == mark and row[1] == 'true' -%}
+        {%- do found.append(row) -%}
+    {%- endfor -%}
+    {{ return(found | length > 0) }}
+{%- endmacro %}
