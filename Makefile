@@ -54,7 +54,7 @@ $(VENV)/.installed-spark: $(VENV)/.installed
 setup-spark: setup $(VENV)/.installed-spark
 
 # The dbt project on Spark (local mode, Java 17) against DuckDB, table for table (docs/spark.md):
-# a build, then a day's delivery built incrementally, about 19 minutes on 2 cores;
+# a build, then a day's delivery built incrementally (and a staged crash), about 21 minutes on 2 cores;
 # SPARK_ROUNDS=1 (CI) stops after the first build, about 10 minutes.
 SPARK_ROUNDS ?= 2
 .PHONY: test-spark
