@@ -38,12 +38,14 @@ demo-spark: generate setup-spark
 	HUAXIANG_ENGINE=spark $(BIN)/huaxiang run --warehouse data/spark/warehouse.duckdb
 
 # test files run in parallel (pytest-xdist, one file per worker: a file's pipeline fixture is
-# built once); TEST_ARGS for more, e.g. make test TEST_ARGS="-k rule"
+# built once), the slowest first (tests/conftest.py: xdist would otherwise hand out the files
+# with the most tests first, and a file of one three-minute test could start last and run
+# alone); TEST_ARGS for more, e.g. make test TEST_ARGS="-k rule"
 TEST_WORKERS ?= auto
 # One OpenMP thread per worker (scikit-learn's training): with every core busy its threads spin
 # waiting for each other (the churn classifier test: 11 CPU-s alone with one thread, 18 with two)
 test: setup
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile --durations=30 $(TEST_ARGS)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile --no-loadscope-reorder --durations=30 $(TEST_ARGS)
 
 # the 'spark' extra (pyspark, dbt-spark) beside the rest
 $(VENV)/.installed-spark: $(VENV)/.installed
