@@ -17,6 +17,16 @@ every write and rewrite changes. Hooks that rewrite a table other than their mod
 like any other write; a view is always copied (its rows follow tables it does not own). When
 nothing is to be copied into Spark, no Spark session is started (10-20 s each).
 
+A table that only gained rows since its last copy is copied by its new rows only, so that a
+daily copy costs the day's delivery, not the whole history. Into Spark: a table with the load
+lineage of the raw layer (`_source_file`, `_loaded_at`), whose load batches (one per file and
+load) were all copied before, unchanged on both sides, appends the new batches' rows. Back:
+a table whose Parquet files of the last copy are all still there, unchanged (Spark appended
+files beside them: macros/spark/incremental.sql), while the file's copy is as it was left,
+gets the rows of the new files inserted. Anything else (a batch changed or gone, a rewritten
+table, a copy touched since) is copied whole; so is anything a crash cut short, whose
+fingerprints then differ from those the copier stored.
+
 Each copy runs in its own Python process with its own Spark session: Spark in local mode keeps
 its table catalogue in an embedded Derby database that one process opens at a time, and dbt
 (another process) opens it for every build. Run as a script:
@@ -86,13 +96,18 @@ def _state_file(settings: dict[str, str]) -> Path:
     return Path(settings["spark.sql.warehouse.dir"]).parent / "copies.json"
 
 
-def _read_state(settings: dict[str, str]) -> dict[str, dict[str, list[str]]]:
-    """{direction: {schema.table: [fingerprint read, fingerprint written]}}; empty when unreadable."""
+STATE_SECTIONS = ("to", "from", "to_batches", "from_files")
+
+
+def _read_state(settings: dict[str, str]) -> dict[str, dict]:
+    """{direction: {schema.table: [fingerprint read, fingerprint written]}}, and what the last
+    copy of each table held: its load batches into Spark ('to_batches': {schema.table:
+    {columns, batches}}), its Parquet files back ('from_files'); empty when unreadable."""
     try:
         state = json.loads(_state_file(settings).read_text())
-        return {d: dict(state.get(d, {})) for d in ("to", "from")}
+        return {d: dict(state.get(d, {})) for d in STATE_SECTIONS}
     except (OSError, ValueError, AttributeError):
-        return {"to": {}, "from": {}}
+        return {d: {} for d in STATE_SECTIONS}
 
 
 def _write_state(settings: dict[str, str], state: dict) -> None:
@@ -111,12 +126,51 @@ def _duck_tables(con: duckdb.DuckDBPyConnection, schemas: Sequence[str]) -> list
 def _duck_fingerprint(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
     """Row count, the sum of the rows' hashes (a multiset's: order-free, duplicates counted) and
     the columns with their types."""
-    columns = con.execute(
-        "select string_agg(column_name || ' ' || data_type, ', ' order by column_index) "
-        "from duckdb_columns() where schema_name = ? and table_name = ?", [schema, table]).fetchall()[0][0]
+    columns = _duck_columns(con, schema, table)
     rows, digest = con.execute(
         f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from {schema}."{table}" t').fetchall()[0]
     return f"{rows}:{digest}:{columns}"
+
+
+LINEAGE = ("_source_file", "_loaded_at")
+"""The load lineage of the raw layer (orchestration/ingest): rows are added by load batches
+(one per file and load), which a copy into Spark can add alone."""
+
+
+def _duck_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    return con.execute(
+        "select string_agg(column_name || ' ' || data_type, ', ' order by column_index) "
+        "from duckdb_columns() where schema_name = ? and table_name = ?", [schema, table]).fetchall()[0][0]
+
+
+def _duck_batches(con: duckdb.DuckDBPyConnection, schema: str, table: str,
+                  columns: str) -> tuple[str, dict[str, str]] | None:
+    """For a table with the load lineage: its fingerprint (as `_duck_fingerprint`, from the same
+    scan) and each load batch's row count and sum of row hashes, by `[file, load time]` as
+    JSON; None for any other table."""
+    names = {c.split(" ", 1)[0] for c in columns.split(", ")}
+    if not set(LINEAGE) <= names:
+        return None
+    batches = {json.dumps([f, loaded]): (n, digest) for f, loaded, n, digest in con.execute(
+        f'select _source_file, cast(_loaded_at as varchar), count(*), coalesce(sum(hash(t)::hugeint), 0) '
+        f'from {schema}."{table}" t group by all').fetchall()}
+    rows = sum(n for n, _ in batches.values())
+    digest = sum(d for _, d in batches.values())
+    return f"{rows}:{digest}:{columns}", {k: f"{n}:{d}" for k, (n, d) in batches.items()}
+
+
+def added_keys(before: dict[str, object] | None, now: dict[str, object]) -> list[str] | None:
+    """The keys `now` adds to `before` when it holds every entry of `before` unchanged (a
+    table that only gained load batches, or Parquet files); None when it does not, or when
+    there is no `before`: then the table is copied whole."""
+    if before is None or any(now.get(k) != v for k, v in before.items()):
+        return None
+    return sorted(k for k in now if k not in before)
+
+
+def _parquet_listing(folder: Path) -> dict[str, list[int]]:
+    """A Spark table's Parquet files: {path in the folder: [size, modification time]}."""
+    return {str(f.relative_to(folder)): [f.stat().st_size, f.stat().st_mtime_ns] for f in folder.rglob("*.parquet")}
 
 
 def _table_folder(settings: dict[str, str], schema: str, table: str) -> Path:
@@ -164,34 +218,71 @@ def to_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> str
     state = _read_state(settings)
     scratch = _scratch(settings)
     catalogue = _catalogue_present(settings)
-    todo, kept = [], 0
+    todo, kept = [], 0  # (schema, table, fingerprint read, its load batches or None, append?)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         for schema, table in _duck_tables(con, schemas):
-            key, read = f"{schema}.{table}", _duck_fingerprint(con, schema, table)
-            if catalogue and _unchanged(state["to"], key, read, _spark_fingerprint(settings, schema, table)):
+            key = f"{schema}.{table}"
+            columns = _duck_columns(con, schema, table)
+            lineage = _duck_batches(con, schema, table, columns)
+            read = lineage[0] if lineage else _duck_fingerprint(con, schema, table)
+            written = _spark_fingerprint(settings, schema, table)
+            if catalogue and _unchanged(state["to"], key, read, written):
                 kept += 1
                 continue
-            con.execute(f"copy {schema}.\"{table}\" to '{scratch / f'{key}.parquet'}' (format parquet)")
-            todo.append((schema, table, read))
+            new = None
+            last = state["to_batches"].get(key)
+            if (lineage and catalogue and last and last.get("columns") == columns and written is not None
+                    and state["to"].get(key, [None, None])[1] == written):
+                new = added_keys(last.get("batches"), lineage[1])
+            source = f'{schema}."{table}"'
+            if new:
+                con.register("huaxiang_new_batches", _batch_frame(new))
+                source = (f"(select t.* from {schema}.\"{table}\" t semi join huaxiang_new_batches b "
+                          "on t._source_file is not distinct from b.source_file "
+                          "and cast(t._loaded_at as varchar) is not distinct from b.loaded_at)")
+            if new != []:  # (no batch added: the table's rows are the same; only its stamps are)
+                con.execute(f"copy {source} to '{scratch / f'{key}.parquet'}' (format parquet)")
+            if new:
+                con.unregister("huaxiang_new_batches")
+            todo.append((schema, table, read, lineage[1] if lineage else None, columns, new))
     finally:
         con.close()
-    copied = []
+    copied, appended = [], 0
     if todo:  # else no Spark session at all: its start costs 10-20 s
         spark = _spark(settings)
         try:
             for schema in schemas:
                 spark.sql(f"create database if not exists {schema}")
-            for schema, table, read in todo:
+            for schema, table, read, batches, columns, new in todo:
                 key = f"{schema}.{table}"
-                spark.read.parquet(str(scratch / f"{key}.parquet")).write.mode("overwrite").saveAsTable(key)
+                if new:
+                    # by name: the columns are those of the last copy (checked above)
+                    spark.read.parquet(str(scratch / f"{key}.parquet")).write.mode("append").saveAsTable(key)
+                    appended += 1
+                elif new is None:
+                    spark.read.parquet(str(scratch / f"{key}.parquet")).write.mode("overwrite").saveAsTable(key)
                 state["to"][key] = [read, _spark_fingerprint(settings, schema, table)]
+                if batches is None:
+                    state["to_batches"].pop(key, None)
+                else:
+                    state["to_batches"][key] = {"columns": columns, "batches": batches}
                 copied.append(key)
         finally:
             spark.stop()
             _write_state(settings, state)
     shutil.rmtree(scratch, ignore_errors=True)
-    return f"copied {len(copied)} tables of {', '.join(schemas)} to Spark ({kept} unchanged since their last copy)"
+    return (f"copied {len(copied)} tables of {', '.join(schemas)} to Spark ({kept} unchanged since their last copy; "
+            f"{appended} by their new load batches only)")
+
+
+def _batch_frame(keys: list[str]):
+    """The load batches named by `added_keys` as an Arrow table (source_file, loaded_at)."""
+    import pyarrow as pa
+
+    pairs = [json.loads(k) for k in keys]
+    return pa.table({"source_file": pa.array([p[0] for p in pairs], pa.string()),
+                     "loaded_at": pa.array([p[1] for p in pairs], pa.string())})
 
 
 def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> str:
@@ -210,7 +301,9 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
     finally:
         con.close()
     spark = _spark(settings)
-    tables, kept = [], 0  # (schema, table, fingerprint read, the folder of its Parquet files)
+    # (schema, table, fingerprint read, the folder of its Parquet files, their listing or None,
+    #  the files added since the last copy or None: copied whole)
+    tables, kept = [], 0
     portable = []  # (schema, view, its SQL): views defined again in the file (mark_portable_view)
     try:
         existing = {row.namespace for row in spark.sql("show databases").collect()}
@@ -226,7 +319,11 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
                     continue
                 folder = _table_folder(settings, schema, row.tableName)
                 if read is not None and next(folder.rglob("*.parquet"), None) is not None:
-                    tables.append((schema, row.tableName, read, folder))
+                    listing = _parquet_listing(folder)
+                    added = None
+                    if written.get(key) is not None and state["from"].get(key, [None, None])[1] == written[key]:
+                        added = added_keys(state["from_files"].get(key), listing)
+                    tables.append((schema, row.tableName, read, folder, listing, added))
                     continue
                 text = _portable_view_text(spark, key) if read is None else None
                 if text is not None:
@@ -240,7 +337,7 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
                     F.col(f.name).cast("timestamp_ntz").alias(f.name) if isinstance(f.dataType, TimestampType)
                     else F.col(f.name) for f in frame.schema.fields])
                 frame.coalesce(1).write.mode("overwrite").parquet(str(scratch / key))
-                tables.append((schema, row.tableName, read, scratch / key))
+                tables.append((schema, row.tableName, read, scratch / key, None, None))
     finally:
         spark.stop()
     con = duckdb.connect(str(warehouse))
@@ -248,19 +345,42 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
         views = set(con.execute("select schema_name, view_name from duckdb_views() where not internal").fetchall())
         for schema in schemas:
             con.execute(f"create schema if not exists {schema}")
-        for schema, table, read, folder in tables:
-            if (schema, table) in views:
-                con.execute(f"drop view {schema}.\"{table}\"")
-            con.execute(f"create or replace table {schema}.\"{table}\" as select * from "
-                        f"read_parquet('{folder}/**/*.parquet')")
-            state["from"][f"{schema}.{table}"] = [read, _duck_fingerprint(con, schema, table)]
+        appended = 0
+        for schema, table, read, folder, listing, added in tables:
+            key = f"{schema}.{table}"
+            if added is not None and _append_files(con, schema, table, [folder / f for f in added]):
+                appended += 1
+            else:
+                if (schema, table) in views:
+                    con.execute(f"drop view {schema}.\"{table}\"")
+                con.execute(f"create or replace table {schema}.\"{table}\" as select * from "
+                            f"read_parquet('{folder}/**/*.parquet')")
+            state["from"][key] = [read, _duck_fingerprint(con, schema, table)]
+            if listing is None:
+                state["from_files"].pop(key, None)
+            else:
+                state["from_files"][key] = listing
         _define_views(con, portable)
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
         _write_state(settings, state)
     return (f"copied {len(tables)} tables of {', '.join(schemas)} from Spark "
-            f"({kept} unchanged since their last copy); {len(portable)} views defined over them")
+            f"({kept} unchanged since their last copy; {appended} by their new files only); "
+            f"{len(portable)} views defined over them")
+
+
+def _append_files(con: duckdb.DuckDBPyConnection, schema: str, table: str, files: list[Path]) -> bool:
+    """Insert the rows of a Spark table's new Parquet files into the file's copy of it; False
+    (nothing done) when their columns are not the copy's, which is then made again whole."""
+    if not files:
+        return True  # (Spark changed something beside its data files: the rows are the same)
+    paths = "[" + ", ".join(f"'{f}'" for f in files) + "]"
+    found = con.execute(f"describe select * from read_parquet({paths})").fetchall()
+    if _duck_columns(con, schema, table) != ", ".join(f"{name} {kind}" for name, kind, *_ in found):
+        return False
+    con.execute(f'insert into {schema}."{table}" select * from read_parquet({paths})')
+    return True
 
 
 def _portable_view_text(spark, key: str) -> str | None:  # noqa: ANN001 (a SparkSession)

@@ -148,6 +148,20 @@ def test_a_delivery_without_customer_files_leaves_the_customer_side_alone(spark_
         assert "dbt: customer side unchanged" in log, (outcome.engine, log[-2000:])
 
 
+@pytest.mark.skipif(len(ROUNDS) < 2, reason="the delivery round is not run")
+def test_a_delivery_is_copied_by_its_new_rows_only(spark_build):
+    """The copies between the file and Spark cost the delivery, not the history (spark_copy.py):
+    into Spark, the raw tables of the delivered kinds append the new files' load batches; back,
+    the staging tables Spark appended to get their new Parquet files' rows inserted (and the
+    tables still equal DuckDB's: test_every_table_equals_duckdbs)."""
+    log = Path(spark_build["outcomes"][3].log_file).read_text(encoding="utf-8")
+    into = [int(n) for n in re.findall(r"to Spark \(\d+ unchanged since their last copy; (\d+) by their new load", log)]
+    back = [int(n) for n in re.findall(r"from Spark \(\d+ unchanged since their last copy; (\d+) by their new files", log)]
+    # orders, order lines, app events and store visits: the four kinds the delivery brings
+    assert into and into[0] >= 4, log[-3000:]
+    assert back and sum(back) >= len(APPENDED), log[-3000:]
+
+
 CRASHED_APPEND = """
 import sys
 from pathlib import Path

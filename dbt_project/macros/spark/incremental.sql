@@ -72,12 +72,8 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
     {%- set keep = spark_scratch(relation) -%}
     {%- if execute -%}
         {%- do run_query("set spark.sql.sources.partitionOverwriteMode = STATIC") -%}
-        {#- asked of Spark, not of dbt's relation cache, which a drop by run_query leaves stale -#}
-        {%- if run_query("show tables in " ~ keep.schema ~ " like '" ~ keep.identifier ~ "'").rows | length > 0 -%}
-            {%- set marks = run_query("show tblproperties " ~ keep) -%}
-            {%- set complete = [] -%}
-            {%- for row in marks.rows if row[0] == 'huaxiang.complete' -%}{%- do complete.append(row) -%}{%- endfor -%}
-            {%- if complete -%}
+        {%- if spark_table_exists(keep) -%}
+            {%- if spark_table_marked(keep, 'huaxiang.complete') -%}
                 {%- do log("huaxiang: " ~ relation ~ ": an interrupted rewrite left its rows in " ~ keep ~ "; restoring them", info=true) -%}
                 {%- do run_query("insert overwrite table " ~ relation ~ " select * from " ~ keep) -%}
             {%- endif -%}
@@ -189,10 +185,15 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
   drop table if exists {{ new_rows }}
 {% endmacro %}
 
-{#- True when the table `relation` exists and has the table property `mark` set to 'true'
-    (asked of Spark, not of dbt's relation cache, which a drop by run_query leaves stale). -#}
+{#- True when the table `relation` exists, asked of Spark, not of dbt's relation cache (which a
+    drop by run_query leaves stale). -#}
+{% macro spark_table_exists(relation) -%}
+    {{ return(run_query("show tables in " ~ relation.schema ~ " like '" ~ relation.identifier ~ "'").rows | length > 0) }}
+{%- endmacro %}
+
+{#- True when the table `relation` exists and has the table property `mark` set to 'true'. -#}
 {% macro spark_table_marked(relation, mark) -%}
-    {%- if run_query("show tables in " ~ relation.schema ~ " like '" ~ relation.identifier ~ "'").rows | length == 0 -%}
+    {%- if not spark_table_exists(relation) -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set found = [] -%}
