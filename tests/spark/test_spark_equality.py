@@ -179,18 +179,30 @@ half.write.format("parquet").saveAsTable(t + "__huaxiang_crash")
 spark.sql(f"insert overwrite table {t} select * from {t}__huaxiang_crash")
 spark.sql(f"drop table {t}__huaxiang_crash")
 print(rows.count(), spark.table(t).count())
+# dbt-spark's append strategy: the last run's events stored and marked, half of them in the table
+t = "marts.fct_customer_events"
+stamp = spark.sql(f"select max(_built_at) from {t}").first()[0]
+rows = spark.table(t).where(F.col("_built_at") == stamp)
+rows.write.format("parquet").saveAsTable(t + "__huaxiang_new")
+spark.sql(f"alter table {t}__huaxiang_new set tblproperties ('huaxiang.appending' = 'true')")
+half = spark.table(t).where((F.col("_built_at") != stamp) | (F.xxhash64(*spark.table(t).columns) % 2 == 0))
+half.write.format("parquet").saveAsTable(t + "__huaxiang_crash")
+spark.sql(f"insert overwrite table {t} select * from {t}__huaxiang_crash")
+spark.sql(f"drop table {t}__huaxiang_crash")
+print(rows.count(), spark.table(t).count())
 spark.stop()
 """
 
 
 @pytest.mark.skipif(len(ROUNDS) < 2, reason="make test-spark's full run only (CI's time)")
 def test_an_append_a_crash_cut_short_is_finished_by_the_next_run(spark_build, tmp_path):
-    """A delete+insert that only adds rows appends them (macros/spark/incremental.sql), and
-    Spark's append is not atomic: killed while committing, it may have added some of its files
-    and not others. The stored new rows stay marked until it ended, and the next run of the
-    model first makes the table what that append meant. Here a crash is staged on Spark's
-    table: the new rows of a landing file stored and marked, half of them in the table; one
-    dbt run later the table equals DuckDB's again."""
+    """A delete+insert that only adds rows appends them, and so does the append strategy
+    (macros/spark/incremental.sql); Spark's append is not atomic: killed while committing, it
+    may have added some of its files and not others. The stored new rows stay marked until it
+    ended, and the next dbt command first makes the table what that append meant, before any
+    model reads it. Here crashes are staged on two of Spark's tables: a staging table (the new
+    rows of a landing file) and a fact table (the last run's rows), the rows stored and marked,
+    half of them in the table; one dbt run later both equal DuckDB's again."""
     import subprocess
     import sys
 
@@ -199,15 +211,19 @@ def test_an_append_a_crash_cut_short_is_finished_by_the_next_run(spark_build, tm
                             text=True, timeout=600, cwd=Path(__file__).resolve().parents[2])
     assert staged.returncode == 0, staged.stderr[-3000:]
     dbt = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "run", "-s", "stg_oms__orders", "--profiles-dir", str(profiles),
+        [str(Path(sys.executable).parent / "dbt"), "run", "-s", "stg_oms__orders", "fct_customer_events",
+         "--profiles-dir", str(profiles),
          "--target-path", str(tmp_path / "target")],
         cwd=Path(__file__).resolve().parents[2] / "dbt_project", capture_output=True, text=True, timeout=900)
     assert dbt.returncode == 0, dbt.stdout[-3000:]
-    assert "an interrupted run was adding the rows of" in dbt.stdout, dbt.stdout[-3000:]
+    said = [line for line in dbt.stdout.splitlines() if "an interrupted run was adding the rows of" in line]
+    for table in ("stg_oms__orders", "fct_customer_events"):
+        assert any(f"{table}__huaxiang_new" in line for line in said), dbt.stdout[-3000:]
     said = copy_tables("from", spark_build["spark"], profiles, SPARK_OUTPUTS)
     assert "copied 0 tables" not in said, said
-    diff = {d.table: d for d in compare_warehouses(spark_build["duckdb"], spark_build["spark"], ("staging",))}
-    assert diff["staging.stg_oms__orders"].equal, diff["staging.stg_oms__orders"].describe()
+    diff = {d.table: d for d in compare_warehouses(spark_build["duckdb"], spark_build["spark"], ("staging", "marts"))}
+    for table in ("staging.stg_oms__orders", "marts.fct_customer_events"):
+        assert diff[table].equal, diff[table].describe()
 
 
 def _pairs(n: int = 1500) -> list[tuple[str, str]]:

@@ -116,7 +116,7 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
 
 {% macro dbt_spark_get_incremental_sql(strategy, source, target, existing, unique_key, incremental_predicates) %}
   {%- if strategy == 'append' -%}
-    {{ get_insert_into_sql(source, target) }}
+    {{ spark_append_sql(source, target) }}
   {%- elif strategy == 'insert_overwrite' -%}
     {{ get_insert_overwrite_sql(source, target, existing) }}
   {%- elif strategy == 'microbatch' -%}
@@ -138,16 +138,13 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
     its rows without those keys plus the new rows, in one rewrite (spark_rewrite). With no
     unique key nothing is deleted (as on DuckDB), and when no row of the target has a new row's
     key none is: either way the new rows are appended.
-    The append survives a crash too: the stored new rows are marked before `insert into` and
-    dropped after it, so a run that finds them still marked (the insert may have added some of
-    their files and not others) first makes the target what that insert meant, by the rewrite:
-    its rows without those keys, plus those rows. -#}
+    The append survives a crash too (spark_insert_marked). -#}
 {% macro spark_delete_insert_sql(source, target, unique_key, incremental_predicates) %}
-  {%- set new_rows = target.incorporate(path={"identifier": target.identifier ~ "__huaxiang_new"}) -%}
+  {%- set new_rows = spark_new_rows(target) -%}
   {%- set keys = [] if unique_key is none else ([unique_key] if unique_key is string else unique_key) -%}
   {%- set dest_cols_csv = adapter.get_columns_in_relation(target) | map(attribute='quoted') | join(', ') -%}
   {%- if not keys -%}
-    {{ return(get_insert_into_sql(source, target)) }}
+    {{ return(spark_append_sql(source, target)) }}
   {%- endif -%}
   {%- if execute -%}
     {%- set conditions = [] -%}
@@ -167,23 +164,95 @@ delete from {{ relation }}{% if condition is not none %} where {{ condition }}{%
       select {{ dest_cols_csv }} from {{ new_rows }}
     {%- endset -%}
     {%- do spark_recover(target) -%}
-    {%- if spark_table_marked(new_rows, 'huaxiang.appending') -%}
-      {%- do log("huaxiang: " ~ target ~ ": an interrupted run was adding the rows of " ~ new_rows ~ "; adding them again", info=true) -%}
-      {%- do run_query(spark_rewrite(target, rows, recovered=true)) -%}
-    {%- endif -%}
-    {%- do run_query("drop table if exists " ~ new_rows) -%}
+    {%- do spark_finish_append(target, new_rows) -%}
     {%- do run_query("create table " ~ new_rows ~ " using parquet as select * from " ~ source) -%}
     {%- if spark_any_row(target, replaced) -%}
       {%- do run_query(spark_rewrite(target, rows, recovered=true)) -%}
-    {%- elif spark_any_row(new_rows, 'true') -%}
-      {#- no row of the target has a new row's key: the new rows are only added (and none is
-          not written at all: Spark would add an empty file, and the table would be copied) -#}
-      {%- do run_query("alter table " ~ new_rows ~ " set tblproperties ('huaxiang.appending' = 'true')") -%}
-      {%- do run_query("insert into " ~ target ~ " select " ~ dest_cols_csv ~ " from " ~ new_rows) -%}
+    {%- else -%}
+      {#- no row of the target has a new row's key: the new rows are only added -#}
+      {%- do spark_insert_marked(target, new_rows, dest_cols_csv) -%}
     {%- endif -%}
   {%- endif -%}
   drop table if exists {{ new_rows }}
 {% endmacro %}
+
+{#- dbt-spark's append strategy (`insert into` from the model's view), guarded against a crash
+    as the append of delete+insert is: the new rows stored, then added by spark_insert_marked. -#}
+{% macro spark_append_sql(source, target) %}
+  {%- set new_rows = spark_new_rows(target) -%}
+  {%- if execute -%}
+    {%- do spark_finish_append(target, new_rows) -%}
+    {%- do run_query("create table " ~ new_rows ~ " using parquet as select * from " ~ source) -%}
+    {%- do spark_insert_marked(target, new_rows,
+                               adapter.get_columns_in_relation(target) | map(attribute='quoted') | join(', ')) -%}
+  {%- endif -%}
+  drop table if exists {{ new_rows }}
+{% endmacro %}
+
+{#- The stored new rows of an append into `target`. -#}
+{% macro spark_new_rows(target) -%}
+    {{ return(target.incorporate(path={"identifier": target.identifier ~ "__huaxiang_new"})) }}
+{%- endmacro %}
+
+{#- Add the stored `new_rows` to `target` with `insert into`, which adds files and keeps the old
+    ones (none is not written at all: Spark would add an empty file, and the table would be
+    copied back). Spark's append is not atomic: killed while it commits, it may have added some
+    of its files and not others. So the stored rows are marked first and dropped after (by the
+    caller's statement), and a run that finds them still marked makes the target what the
+    append meant before anything else (spark_finish_append). -#}
+{% macro spark_insert_marked(target, new_rows, dest_cols_csv) -%}
+    {%- if spark_any_row(new_rows, 'true') -%}
+      {%- do run_query("alter table " ~ new_rows ~ " set tblproperties ('huaxiang.appending' = 'true')") -%}
+      {%- do run_query("insert into " ~ target ~ " select " ~ dest_cols_csv ~ " from " ~ new_rows) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Finish an append a crash cut short: when the stored new rows of `target` are still marked,
+    the target becomes its rows less those the append had added, plus all of them (EXCEPT ALL
+    takes out one row of the target for each stored row it equals: the stored rows carry the
+    interrupted run's stamp, so only rows the append added can equal them), by the crash-safe
+    rewrite. The stored rows are dropped either way. -#}
+{% macro spark_finish_append(target, new_rows) -%}
+    {%- if spark_table_marked(new_rows, 'huaxiang.appending') -%}
+        {%- do log("huaxiang: " ~ target ~ ": an interrupted run was adding the rows of " ~ new_rows ~ "; adding them again", info=true) -%}
+        {%- set cols = adapter.get_columns_in_relation(target) | map(attribute='quoted') | join(', ') -%}
+        {%- set rows -%}
+            select {{ cols }} from (select {{ cols }} from {{ target }} except all select {{ cols }} from {{ new_rows }}) as kept
+            union all
+            select {{ cols }} from {{ new_rows }}
+        {%- endset -%}
+        {%- do run_query(spark_rewrite(target, rows)) -%}
+    {%- endif -%}
+    {%- do run_query("drop table if exists " ~ new_rows) -%}
+{%- endmacro %}
+
+{#- At the start of every dbt command (on-run-start): finish or undo every rewrite and append
+    a crash cut short, before any model reads the tables it left (a fact table's watermark is
+    read when the model is compiled, before its own hooks and statements run: computed over a
+    half-written table, it would skip rows or add them twice). -#}
+{% macro finish_interrupted_writes() -%}
+    {{ return(adapter.dispatch('finish_interrupted_writes', 'huaxiang')()) }}
+{%- endmacro %}
+
+{% macro default__finish_interrupted_writes() %}{% endmacro %}
+
+{% macro spark__finish_interrupted_writes() -%}
+    {%- if execute -%}
+        {%- set schemas = run_query("show databases").columns[0].values() -%}
+        {%- for suffix in ('__huaxiang_keep', '__huaxiang_new') -%}
+            {%- for schema in schemas -%}
+                {%- for row in run_query("show tables in " ~ schema ~ " like '*" ~ suffix ~ "'").rows if not row[2] -%}
+                    {%- set target = api.Relation.create(schema=schema, identifier=row[1][:-(suffix | length)], type='table') -%}
+                    {%- if suffix == '__huaxiang_keep' -%}
+                        {%- do spark_recover(target) -%}
+                    {%- else -%}
+                        {%- do spark_finish_append(target, spark_new_rows(target)) -%}
+                    {%- endif -%}
+                {%- endfor -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
 
 {#- True when the table `relation` exists, asked of Spark, not of dbt's relation cache (which a
     drop by run_query leaves stale). -#}
