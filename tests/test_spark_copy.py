@@ -13,10 +13,12 @@ from orchestration.warehouse.spark_copy import (
     SparkCopyError,
     _append_files,
     _define_views,
-    _duck_batches,
-    _duck_columns,
-    _duck_fingerprint,
+)
+from orchestration.warehouse.spark_copy_state import (
     added_keys,
+    duck_batches,
+    duck_columns,
+    duck_fingerprint,
 )
 
 
@@ -59,13 +61,13 @@ def test_load_batches_sum_to_the_tables_fingerprint(con):
     con.execute("create table raw.orders as select * from (values ('a.csv', timestamp '2026-06-01 10:00:00', 1), "
                 "('a.csv', timestamp '2026-06-01 10:00:00', 2), ('b.csv', timestamp '2026-06-02 10:00:00', 3), "
                 "(null, timestamp '2026-06-02 10:00:00', 4)) t(_source_file, _loaded_at, amount)")
-    fingerprint, batches = _duck_batches(con, "raw", "orders", _duck_columns(con, "raw", "orders"))
-    assert fingerprint == _duck_fingerprint(con, "raw", "orders")
+    fingerprint, batches = duck_batches(con, "raw", "orders", duck_columns(con, "raw", "orders"))
+    assert fingerprint == duck_fingerprint(con, "raw", "orders")
     assert sorted(batches) == ['["a.csv", "2026-06-01 10:00:00"]', '["b.csv", "2026-06-02 10:00:00"]',
                                '[null, "2026-06-02 10:00:00"]']
     assert batches['["a.csv", "2026-06-01 10:00:00"]'].startswith("2:")
     # a table without the load lineage is fingerprinted whole
-    assert _duck_batches(con, "marts", "intervals", _duck_columns(con, "marts", "intervals")) is None
+    assert duck_batches(con, "marts", "intervals", duck_columns(con, "marts", "intervals")) is None
 
 
 def test_new_files_are_appended_and_other_columns_refused(con, tmp_path):

@@ -10,7 +10,7 @@ them, and only a view (or an empty table, which has none) is written out by Spar
 
 A table is copied only when it changed since its last copy, on either side: the copier keeps,
 for every table it copied, a fingerprint of the side it read and of the side it wrote
-(`copies.json` beside Spark's warehouse folder), and copies again when either differs or the
+(`copies.json` beside Spark's warehouse folder: spark_copy_state.py), and copies again when either differs or the
 table is missing. DuckDB's side is the table's row count, sum of row hashes and column types;
 Spark's is the listing of the table's Parquet folder (names, sizes, modification times), which
 every write and rewrite changes. Hooks that rewrite a table other than their model's are seen
@@ -35,10 +35,7 @@ its table catalogue in an embedded Derby database that one process opens at a ti
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +44,21 @@ from pathlib import Path
 
 import duckdb
 import yaml
+
+from orchestration.warehouse.spark_copy_state import (
+    added_keys,
+    catalogue_present,
+    duck_batches,
+    duck_columns,
+    duck_fingerprint,
+    duck_tables,
+    parquet_listing,
+    read_state,
+    spark_fingerprint,
+    table_folder,
+    unchanged,
+    write_state,
+)
 
 SCRATCH_MARKS = ("__cte_", "__huaxiang_")
 """A model's scratch tables (stored CTEs, rewrites: dbt_project/macros) hold one of these in
@@ -92,91 +104,6 @@ def _scratch(settings: dict[str, str]) -> Path:
     return scratch
 
 
-def _state_file(settings: dict[str, str]) -> Path:
-    return Path(settings["spark.sql.warehouse.dir"]).parent / "copies.json"
-
-
-STATE_SECTIONS = ("to", "from", "to_batches", "from_files")
-
-
-def _read_state(settings: dict[str, str]) -> dict[str, dict]:
-    """{direction: {schema.table: [fingerprint read, fingerprint written]}}, and what the last
-    copy of each table held: its load batches into Spark ('to_batches': {schema.table:
-    {columns, batches}}), its Parquet files back ('from_files'); empty when unreadable."""
-    try:
-        state = json.loads(_state_file(settings).read_text())
-        return {d: dict(state.get(d, {})) for d in STATE_SECTIONS}
-    except (OSError, ValueError, AttributeError):
-        return {d: {} for d in STATE_SECTIONS}
-
-
-def _write_state(settings: dict[str, str], state: dict) -> None:
-    path = _state_file(settings)
-    tmp = path.with_name(f".copies.{os.getpid()}.json")
-    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
-    tmp.replace(path)
-
-
-def _duck_tables(con: duckdb.DuckDBPyConnection, schemas: Sequence[str]) -> list[tuple[str, str]]:
-    return [tuple(r) for r in con.execute(
-        "select schema_name, table_name from duckdb_tables() where schema_name in "
-        f"({', '.join('?' for _ in schemas)}) order by 1, 2", list(schemas)).fetchall()]
-
-
-def _duck_fingerprint(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
-    """Row count, the sum of the rows' hashes (a multiset's: order-free, duplicates counted) and
-    the columns with their types."""
-    columns = _duck_columns(con, schema, table)
-    rows, digest = con.execute(
-        f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from {schema}."{table}" t').fetchall()[0]
-    return f"{rows}:{digest}:{columns}"
-
-
-LINEAGE = ("_source_file", "_loaded_at")
-"""The load lineage of the raw layer (orchestration/ingest): rows are added by load batches
-(one per file and load), which a copy into Spark can add alone."""
-
-
-def _duck_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
-    return con.execute(
-        "select string_agg(column_name || ' ' || data_type, ', ' order by column_index) "
-        "from duckdb_columns() where schema_name = ? and table_name = ?", [schema, table]).fetchall()[0][0]
-
-
-def _duck_batches(con: duckdb.DuckDBPyConnection, schema: str, table: str,
-                  columns: str) -> tuple[str, dict[str, str]] | None:
-    """For a table with the load lineage: its fingerprint (as `_duck_fingerprint`, from the same
-    scan) and each load batch's row count and sum of row hashes, by `[file, load time]` as
-    JSON; None for any other table."""
-    names = {c.split(" ", 1)[0] for c in columns.split(", ")}
-    if not set(LINEAGE) <= names:
-        return None
-    batches = {json.dumps([f, loaded]): (n, digest) for f, loaded, n, digest in con.execute(
-        f'select _source_file, cast(_loaded_at as varchar), count(*), coalesce(sum(hash(t)::hugeint), 0) '
-        f'from {schema}."{table}" t group by all').fetchall()}
-    rows = sum(n for n, _ in batches.values())
-    digest = sum(d for _, d in batches.values())
-    return f"{rows}:{digest}:{columns}", {k: f"{n}:{d}" for k, (n, d) in batches.items()}
-
-
-def added_keys(before: dict[str, object] | None, now: dict[str, object]) -> list[str] | None:
-    """The keys `now` adds to `before` when it holds every entry of `before` unchanged (a
-    table that only gained load batches, or Parquet files); None when it does not, or when
-    there is no `before`: then the table is copied whole."""
-    if before is None or any(now.get(k) != v for k, v in before.items()):
-        return None
-    return sorted(k for k in now if k not in before)
-
-
-def _parquet_listing(folder: Path) -> dict[str, list[int]]:
-    """A Spark table's Parquet files: {path in the folder: [size, modification time]}."""
-    return {str(f.relative_to(folder)): [f.stat().st_size, f.stat().st_mtime_ns] for f in folder.rglob("*.parquet")}
-
-
-def _table_folder(settings: dict[str, str], schema: str, table: str) -> Path:
-    return Path(settings["spark.sql.warehouse.dir"]) / f"{schema.lower()}.db" / table.lower()
-
-
 def spark_session(profiles_dir: Path):
     """A Spark session on the local warehouse and catalogue of a dbt profile (tests, and a
     process of its own: the catalogue opens in one process at a time)."""
@@ -186,48 +113,25 @@ def spark_session(profiles_dir: Path):
 def spark_table_files(profiles_dir: Path, schema: str, table: str) -> set[str]:
     """The names of the Parquet files of a table in the local Spark warehouse of a dbt
     profile: which files a run rewrote and which it left (tests, benchmarks)."""
-    folder = _table_folder(_spark_settings(profiles_dir), schema, table)
+    folder = table_folder(_spark_settings(profiles_dir), schema, table)
     return {f.name for f in folder.rglob("*.parquet")}
-
-
-def _spark_fingerprint(settings: dict[str, str], schema: str, table: str) -> str | None:
-    """The listing of the table's folder under Spark's warehouse; None when it has none there
-    (a view, or a table stored elsewhere): then it is always copied."""
-    folder = _table_folder(settings, schema, table)
-    if not folder.is_dir():
-        return None
-    listing = sorted((str(f.relative_to(folder)), f.stat().st_size, f.stat().st_mtime_ns)
-                     for f in folder.rglob("*") if f.is_file())
-    return hashlib.sha256(repr(listing).encode()).hexdigest()
-
-
-def _catalogue_present(settings: dict[str, str]) -> bool:
-    """False when the local table catalogue (an embedded Derby database) is gone, its folder
-    deleted with every table it named: then every table is copied again."""
-    url = settings.get("spark.hadoop.javax.jdo.option.ConnectionURL", "")
-    found = re.search(r"databaseName=([^;]+)", url) if url.startswith("jdbc:derby:") else None
-    return found is None or Path(found[1]).is_dir()
-
-
-def _unchanged(state: dict[str, list[str]], key: str, read: str | None, written: str | None) -> bool:
-    return read is not None and written is not None and state.get(key) == [read, written]
 
 
 def to_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> str:
     settings = _spark_settings(profiles_dir)
-    state = _read_state(settings)
+    state = read_state(settings)
     scratch = _scratch(settings)
-    catalogue = _catalogue_present(settings)
+    catalogue = catalogue_present(settings)
     todo, kept = [], 0  # (schema, table, fingerprint read, its load batches or None, append?)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        for schema, table in _duck_tables(con, schemas):
+        for schema, table in duck_tables(con, schemas):
             key = f"{schema}.{table}"
-            columns = _duck_columns(con, schema, table)
-            lineage = _duck_batches(con, schema, table, columns)
-            read = lineage[0] if lineage else _duck_fingerprint(con, schema, table)
-            written = _spark_fingerprint(settings, schema, table)
-            if catalogue and _unchanged(state["to"], key, read, written):
+            columns = duck_columns(con, schema, table)
+            lineage = duck_batches(con, schema, table, columns)
+            read = lineage[0] if lineage else duck_fingerprint(con, schema, table)
+            written = spark_fingerprint(settings, schema, table)
+            if catalogue and unchanged(state["to"], key, read, written):
                 kept += 1
                 continue
             new = None
@@ -262,7 +166,7 @@ def to_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> str
                     appended += 1
                 elif new is None:
                     spark.read.parquet(str(scratch / f"{key}.parquet")).write.mode("overwrite").saveAsTable(key)
-                state["to"][key] = [read, _spark_fingerprint(settings, schema, table)]
+                state["to"][key] = [read, spark_fingerprint(settings, schema, table)]
                 if batches is None:
                     state["to_batches"].pop(key, None)
                 else:
@@ -270,7 +174,7 @@ def to_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> str
                 copied.append(key)
         finally:
             spark.stop()
-            _write_state(settings, state)
+            write_state(settings, state)
     shutil.rmtree(scratch, ignore_errors=True)
     return (f"copied {len(copied)} tables of {', '.join(schemas)} to Spark ({kept} unchanged since their last copy; "
             f"{appended} by their new load batches only)")
@@ -293,11 +197,11 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
     from pyspark.sql.types import TimestampType
 
     settings = _spark_settings(profiles_dir)
-    state = _read_state(settings)
+    state = read_state(settings)
     scratch = _scratch(settings)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        written = {f"{s}.{t}": _duck_fingerprint(con, s, t) for s, t in _duck_tables(con, schemas)}
+        written = {f"{s}.{t}": duck_fingerprint(con, s, t) for s, t in duck_tables(con, schemas)}
     finally:
         con.close()
     spark = _spark(settings)
@@ -313,13 +217,13 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
             for row in spark.sql(f"show tables in {schema}").collect():
                 if row.isTemporary or any(mark in row.tableName for mark in SCRATCH_MARKS):
                     continue
-                key, read = f"{schema}.{row.tableName}", _spark_fingerprint(settings, schema, row.tableName)
-                if _unchanged(state["from"], key, read, written.get(key)):
+                key, read = f"{schema}.{row.tableName}", spark_fingerprint(settings, schema, row.tableName)
+                if unchanged(state["from"], key, read, written.get(key)):
                     kept += 1
                     continue
-                folder = _table_folder(settings, schema, row.tableName)
+                folder = table_folder(settings, schema, row.tableName)
                 if read is not None and next(folder.rglob("*.parquet"), None) is not None:
-                    listing = _parquet_listing(folder)
+                    listing = parquet_listing(folder)
                     added = None
                     if written.get(key) is not None and state["from"].get(key, [None, None])[1] == written[key]:
                         added = added_keys(state["from_files"].get(key), listing)
@@ -355,7 +259,7 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
                     con.execute(f"drop view {schema}.\"{table}\"")
                 con.execute(f"create or replace table {schema}.\"{table}\" as select * from "
                             f"read_parquet('{folder}/**/*.parquet')")
-            state["from"][key] = [read, _duck_fingerprint(con, schema, table)]
+            state["from"][key] = [read, duck_fingerprint(con, schema, table)]
             if listing is None:
                 state["from_files"].pop(key, None)
             else:
@@ -364,7 +268,7 @@ def from_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> s
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
-        _write_state(settings, state)
+        write_state(settings, state)
     return (f"copied {len(tables)} tables of {', '.join(schemas)} from Spark "
             f"({kept} unchanged since their last copy; {appended} by their new files only); "
             f"{len(portable)} views defined over them")
@@ -377,7 +281,7 @@ def _append_files(con: duckdb.DuckDBPyConnection, schema: str, table: str, files
         return True  # (Spark changed something beside its data files: the rows are the same)
     paths = "[" + ", ".join(f"'{f}'" for f in files) + "]"
     found = con.execute(f"describe select * from read_parquet({paths})").fetchall()
-    if _duck_columns(con, schema, table) != ", ".join(f"{name} {kind}" for name, kind, *_ in found):
+    if duck_columns(con, schema, table) != ", ".join(f"{name} {kind}" for name, kind, *_ in found):
         return False
     con.execute(f'insert into {schema}."{table}" select * from read_parquet({paths})')
     return True
