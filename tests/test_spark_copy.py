@@ -54,6 +54,7 @@ def test_a_table_that_only_gained_entries_gives_the_new_ones_else_none():
     assert added_keys(before, {"a": "1:10", "b": "3:21", "c": "5:7"}) is None  # a batch changed
     assert added_keys(before, {"a": "1:10", "c": "5:7"}) is None  # a batch gone
     assert added_keys(None, {"a": "1:10"}) is None  # never copied: whole
+    assert added_keys(["a"], {"a": "1:10"}) is None  # not what a copy writes (copies.json edited): whole
 
 
 def test_load_batches_sum_to_the_tables_fingerprint(con):

@@ -136,8 +136,8 @@ def to_spark(warehouse: Path, profiles_dir: Path, schemas: Sequence[str]) -> str
                 continue
             new = None
             last = state["to_batches"].get(key)
-            if (lineage and catalogue and last and last.get("columns") == columns and written is not None
-                    and state["to"].get(key, [None, None])[1] == written):
+            if (lineage and catalogue and isinstance(last, dict) and last.get("columns") == columns
+                    and written is not None and state["to"].get(key, [None, None])[1] == written):
                 new = added_keys(last.get("batches"), lineage[1])
             source = f'{schema}."{table}"'
             if new:

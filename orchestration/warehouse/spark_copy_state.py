@@ -86,8 +86,9 @@ def duck_batches(con: duckdb.DuckDBPyConnection, schema: str, table: str,
 def added_keys(before: dict[str, object] | None, now: dict[str, object]) -> list[str] | None:
     """The keys `now` adds to `before` when it holds every entry of `before` unchanged (a
     table that only gained load batches, or Parquet files); None when it does not, or when
-    there is no `before`: then the table is copied whole."""
-    if before is None or any(now.get(k) != v for k, v in before.items()):
+    there is no `before` (or not one a copy wrote: copies.json edited by hand): then the table
+    is copied whole."""
+    if not isinstance(before, dict) or any(now.get(k) != v for k, v in before.items()):
         return None
     return sorted(k for k in now if k not in before)
 
