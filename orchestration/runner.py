@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from dagster import (
-    AssetSelection, DagsterEventType, DagsterInstance, Definitions, JobDefinition, define_asset_job, in_process_executor,
+    AssetKey, AssetSelection, DagsterEventType, DagsterInstance, Definitions, JobDefinition, define_asset_job, in_process_executor,
 )
 from dagster._core.utils import make_new_run_id
 
@@ -241,35 +241,54 @@ def run_job(settings: Settings, run_config: dict | None = None,
             log_level: str = "INFO", job_name: str = EVERYTHING_JOB,
             wait_for_lock: float = RUN_LOCK_WAIT_SECONDS,
             say: Callable[[str], None] = print, progress: bool = False,
-            dbt_tests: bool = True) -> RunOutcome:
+            dbt_tests: bool = True, upstream_of: Sequence[str] = ()) -> RunOutcome:
     """Run `job_name` (default: refresh_everything, every asset) in this process, holding the
     warehouse's run lock (waiting for it at most `wait_for_lock` seconds: WarehouseBusy).
 
     `dbt_tests=False` builds the same assets without running the dbt data tests (the other
-    checks run: they are part of their assets): for tests and benchmarks that measure something
-    else, where the dbt tests are a quarter of a small run's time. Not offered on the command
-    line: a scheduled run always tests."""
+    checks run: they are part of their assets); `upstream_of` (asset keys as "marts/dim_customer")
+    builds only those assets and what they are built from, with their checks. Both are for
+    tests and benchmarks that look at one part (identity, say): the dbt tests are a quarter of
+    a small run's time, the tag store and the exports another third. Not offered on the
+    command line: a scheduled run always builds and tests everything."""
     started = time.perf_counter()
     with warehouse_run_lock(settings.warehouse, wait_for_lock, say=say):
-        return _run_locked(settings, run_config, log_level, job_name, started, say, progress, dbt_tests)
+        return _run_locked(settings, run_config, log_level, job_name, started, say, progress, dbt_tests,
+                           tuple(upstream_of))
 
 
-def _job_without_dbt_tests(defs: Definitions, job_name: str) -> JobDefinition:
-    """The assets and checks of `job_name` but the dbt tests' (with none of its checks selected,
-    dagster-dbt runs no dbt test)."""
+def _job_subset(defs: Definitions, job_name: str, dbt_tests: bool, upstream_of: tuple[str, ...]) -> JobDefinition:
+    """`job_name` without the dbt tests (with none of its checks selected, dagster-dbt runs no
+    dbt test), or only the part of it `upstream_of` needs."""
     defs.resolve_job_def(job_name)  # an unknown name fails as it does with the dbt tests
     unresolved = next(j for j in defs.jobs or () if getattr(j, "name", None) == job_name)
-    dbt_checks = [key for a in defs.assets or () if getattr(a, "op", None) is not None
-                  and a.op.name in DBT_STEPS for key in a.check_keys]
-    selection = unresolved.selection - AssetSelection.checks(*dbt_checks)
-    return define_asset_job(f"{job_name}_without_dbt_tests", selection=selection,
+    selection = unresolved.selection
+    if upstream_of:
+        selection = selection & AssetSelection.assets(*(AssetKey(k.split("/")) for k in upstream_of)).upstream()
+    if not dbt_tests:
+        dbt_checks = [key for a in defs.assets or () if getattr(a, "op", None) is not None
+                      and a.op.name in DBT_STEPS for key in a.check_keys]
+        selection = selection - AssetSelection.checks(*dbt_checks)
+    if upstream_of:
+        # a check that also reads an asset left out (a dbt relationship test to dim_household,
+        # say) would look at a table this run does not build
+        kept = selection.resolve(defs.resolve_asset_graph())
+        outside = [spec.key for a in (*(defs.assets or ()), *(defs.asset_checks or ()))
+                   for spec in getattr(a, "check_specs", ())
+                   if any(dep.asset_key not in kept for dep in spec.additional_deps)]
+        selection = selection - AssetSelection.checks(*outside)
+    name = job_name + ("_upstream_of_" + "_".join(k.replace("/", "__") for k in upstream_of) if upstream_of else "") \
+        + ("" if dbt_tests else "_without_dbt_tests")
+    return define_asset_job(name, selection=selection,
                             executor_def=in_process_executor).resolve(asset_graph=defs.resolve_asset_graph())
 
 
 def _run_locked(settings: Settings, run_config: dict | None, log_level: str, job_name: str,
-                started: float, say: Callable[[str], None], progress: bool, dbt_tests: bool = True) -> RunOutcome:
+                started: float, say: Callable[[str], None], progress: bool, dbt_tests: bool = True,
+                upstream_of: tuple[str, ...] = ()) -> RunOutcome:
     defs = build_definitions(settings)
-    job = defs.resolve_job_def(job_name) if dbt_tests else _job_without_dbt_tests(defs, job_name)
+    job = defs.resolve_job_def(job_name) if dbt_tests and not upstream_of else \
+        _job_subset(defs, job_name, dbt_tests, upstream_of)
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
     run_id = make_new_run_id()
     log_file = settings.work_dir / "logs" / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{run_id[:8]}.log"

@@ -53,3 +53,13 @@ def repo() -> Path:
 @pytest.fixture
 def default_sources() -> Path:
     return REPO / "config" / "sources.yml"
+
+
+@pytest.fixture(scope="session")
+def dbt_scratch(tmp_path_factory) -> Path:
+    """One DuckDB file (and dbt target folder beside it) for the tests that run the project's
+    macros through `dbt show` / `dbt compile` (tests/dbt_inline.py): dbt parses the project in
+    full the first time it meets a warehouse path (the path is part of its profile's hash), about
+    ten seconds; sharing the path lets every later call of the worker reuse that parse. (Each
+    xdist worker has its own session, so two workers never run dbt on the file at once.)"""
+    return tmp_path_factory.mktemp("dbt_scratch") / "w.duckdb"

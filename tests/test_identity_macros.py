@@ -46,8 +46,8 @@ SIMPLIFIED = {"陳娜": "陈娜", "劉洋": "刘洋", "張偉": "张伟", "黃":
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    wh = tmp_path_factory.mktemp("identity_macros") / "w.duckdb"
+def results(dbt_scratch):
+    wh = dbt_scratch
     parts = []
     for raw in ID_NUMBERS:
         parts.append(f"select 'id' as k, '{raw}' as v, {{{{ cn_id_number_status(\"'{raw}'\") }}}} as out")

@@ -37,8 +37,8 @@ def _values(keys) -> str:
 
 
 @pytest.fixture(scope="module")
-def normalised(tmp_path_factory) -> dict[str, object]:
-    wh = tmp_path_factory.mktemp("consent_macro") / "w.duckdb"
+def normalised(dbt_scratch) -> dict[str, object]:
+    wh = dbt_scratch
     keys = sorted(set(CONSENTS) | set(MARKETING_CONSENT_SPELLINGS))
     rows = dbt_show(f"select v, {{{{ normalize_marketing_consent('v') }}}} as c "
                     f"from (values {_values(keys)}, (null)) t(v)", wh)

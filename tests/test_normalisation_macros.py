@@ -90,8 +90,8 @@ def values(d: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    wh = tmp_path_factory.mktemp("macros") / "w.duckdb"
+def results(dbt_scratch):
+    wh = dbt_scratch
     sql = f"""
     with phones as (
         select v, {{{{ cn_national_digits(cn_phone_digits('v')) }}}} as n from (values {values(PHONES)}) t(v)

@@ -42,17 +42,17 @@ CUSTOMERS = [("c1", "important_value", "active"), ("c2", "not_scored", "potentia
 
 
 @pytest.fixture(scope="module")
-def fixture_warehouse(tmp_path_factory):
-    path = tmp_path_factory.mktemp("outlets") / "w.duckdb"
+def fixture_warehouse(dbt_scratch):
+    path = dbt_scratch  # shared: the other tests on it run macros on literals and read no table
     con = duckdb.connect(str(path))
-    con.execute("create table orders (order_id varchar, customer_id varchar, order_date date, is_paid boolean, "
+    con.execute("create or replace table orders (order_id varchar, customer_id varchar, order_date date, is_paid boolean, "
                 "net_amount decimal(18,2), channel varchar, store_id varchar, category varchar)")
     con.executemany("insert into orders values (?, ?, ?, ?, ?, ?, ?, ?)", ORDERS)
-    con.execute("create table events (event_type varchar, event_date date, customer_id varchar, store_id varchar)")
+    con.execute("create or replace table events (event_type varchar, event_date date, customer_id varchar, store_id varchar)")
     con.executemany("insert into events values (?, ?, ?, ?)", EVENTS)
-    con.execute("create table customers (customer_id varchar, as_of_date date, rfm_segment varchar, customer_state varchar)")
+    con.execute("create or replace table customers (customer_id varchar, as_of_date date, rfm_segment varchar, customer_state varchar)")
     con.executemany(f"insert into customers values (?, date '{AS_OF}', ?, ?)", CUSTOMERS)
-    con.execute("create table labels (tag_key varchar, value varchar, value_label varchar)")
+    con.execute("create or replace table labels (tag_key varchar, value varchar, value_label varchar)")
     con.execute("insert into labels values ('customer_state', 'active', '活跃'), ('rfm_segment', 'important_value', '重要价值')")
     con.close()
     return path

@@ -29,10 +29,10 @@ EXPRESSION = ("{{ cn_phone_status('v', cn_national_digits(cn_phone_digits('v')))
 
 
 @pytest.fixture(scope="module")
-def classify(tmp_path_factory):
+def classify(dbt_scratch):
     """A function: raw numbers -> [(status, e164)], by the compiled staging macros."""
-    work = tmp_path_factory.mktemp("phone")
-    env = {**os.environ, "HUAXIANG_WAREHOUSE": str(work / "w.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    work = dbt_scratch.parent  # dbt_inline's target folder, whose parse it reuses
+    env = {**os.environ, "HUAXIANG_WAREHOUSE": str(dbt_scratch), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     proc = subprocess.run(
         [str(os.path.join(os.path.dirname(sys.executable), "dbt")), "compile", "--inline",
          f"select v, {EXPRESSION} from numbers", "--output", "json", "--log-format", "json",

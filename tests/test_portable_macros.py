@@ -25,14 +25,14 @@ def _expected(numerator: str, denominator: str, places: int) -> str | None:
     return f"{float(value):.{places}f}"
 
 
-def test_rounded_quotient_is_exact_half_away_from_zero(tmp_path):
+def test_rounded_quotient_is_exact_half_away_from_zero(dbt_scratch):
     rows = " union all ".join(
         f"select {i} as id, cast({n} as decimal(18, 2)) as n, cast({d} as decimal(18, 2)) as d, {p} as places"
         for i, (n, d, p) in enumerate(QUOTIENTS))
     cases = " ".join(f"when {p} then cast({{{{ rounded_quotient('n', 'd', {p}) }}}} as varchar)"
                      for p in sorted({p for _, _, p in QUOTIENTS}))
     got = {r["id"]: r["q"] for r in dbt_show(f"select id, case places {cases} end as q from ({rows}) as t",
-                                            tmp_path / "w.duckdb")}
+                                            dbt_scratch)}
     for i, (n, d, p) in enumerate(QUOTIENTS):
         expected = _expected(n, d, p)
         value = got[i]

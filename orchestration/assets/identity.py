@@ -32,6 +32,8 @@ def build_identity_checks(settings: Settings, landing_dir: Path) -> list[AssetCh
     @asset_check(
         asset=XREF_ASSET,
         name="identity_quality",
+        # its statistics count orders and events without a customer
+        additional_deps=[tables.FCT_ORDERS.key, tables.FCT_CUSTOMER_EVENTS.key],
         pool=WAREHOUSE_POOL,
         description=(
             "Pairwise precision and recall of the customer ids against ground truth (when "
