@@ -32,6 +32,11 @@ REFERENCES_MODEL = "int_customer_references"
 PHASE_ONE_ARGS = ("--indirect-selection", "eager")
 """Phase one leaves out a test when it leaves out any model the test reads (dbt's default, set
 here so that a DBT_INDIRECT_SELECTION in the environment cannot change it)."""
+PHASE_TWO_ARGS = ("--indirect-selection", "empty")
+"""Phase two names each test it leaves out (BuildPlan.phase_two_exclude). With dbt's default
+(eager), leaving out a model also leaves out every test that reads it: when the customer side
+was left alone, the relationship of the new orders and events to dim_customer, their row counts
+against the resolved events and the fact tags' relationships never ran."""
 STATE_DDL = """
 create schema if not exists raw;
 create table if not exists raw.build_state (
@@ -51,6 +56,7 @@ class BuildPlan:
     all_names: list[str] = field(default_factory=list)  # every selected model/seed name
     customer_side_keys: list[Any] = field(default_factory=list)  # their Dagster asset keys
     tests: dict[str, set[str]] = field(default_factory=dict)  # test name -> the models/seeds it reads
+    other_tests: list[str] = field(default_factory=list)  # tests that read a model of another step
 
     def phase_one_exclude(self) -> list[str]:
         """Everything but phase one. The tests that read anything else (the facts are not
@@ -69,13 +75,15 @@ class BuildPlan:
         return not set(self.all_names) - self._phase_two_left_out(skip_customer_side)
 
     def phase_two_exclude(self, skip_customer_side: bool) -> list[str]:
-        """Phase one, the customer side when it is left alone, and the tests that read only
-        those: a test runs in phase two when it reads a model built there."""
+        """Phase one, the customer side when it is left alone, the tests that read only those,
+        and the tests of the other step (the tag store's): a test runs in phase two when it
+        reads a model built there. The tests are named one by one (PHASE_TWO_ARGS): eager
+        selection would also leave out a test that reads a model built here together with one
+        that is not (new orders against the customers left alone)."""
         excluded = self._phase_two_left_out(skip_customer_side)
         built = set(self.all_names) - excluded
-        # named one by one: eager selection would also leave out the tests that read a model
-        # built here together with one that is not
-        return sorted(excluded) + sorted(t for t, parents in self.tests.items() if not parents & built)
+        return (sorted(excluded) + sorted(t for t, parents in self.tests.items() if not parents & built)
+                + sorted(self.other_tests))
 
 
 def plan_build(manifest: Mapping[str, Any], selected: set[str], fact_tables: set[tuple[str, str]]) -> BuildPlan | None:
@@ -135,14 +143,19 @@ def plan_build(manifest: Mapping[str, Any], selected: set[str], fact_tables: set
                 sources.add((nodes[p]["source_name"], nodes[p]["name"]))
     all_names = sorted(nodes[u]["name"] for u in selected if u in nodes
                        and nodes[u]["resource_type"] in buildable)
-    # the tests of the selected models only: a test that reads an unselected model (the tag
-    # store's) is left out of the step by the step's own selection already
-    tests = {n["name"]: {nodes[p]["name"] for p in parents.get(u, [])
-                         if p in nodes and nodes[p]["resource_type"] in buildable}
-             for u, n in manifest["nodes"].items() if n["resource_type"] == "test"
-             and all(p in selected for p in parents.get(u, [])
-                     if p in nodes and nodes[p]["resource_type"] in buildable)}
-    return BuildPlan(phase_one, side, side_ids, sorted(sources), all_names, tests=tests)
+    # the tests of the selected models, and the others by name: phase two (indirect selection
+    # empty) leaves a test out only when named, the tag store's tests among them
+    tests, other_tests = {}, []
+    for u, n in manifest["nodes"].items():
+        if n["resource_type"] != "test":
+            continue
+        reads = [p for p in parents.get(u, []) if p in nodes and nodes[p]["resource_type"] in buildable]
+        if all(p in selected for p in reads):
+            tests[n["name"]] = {nodes[p]["name"] for p in reads}
+        else:
+            other_tests.append(n["name"])
+    return BuildPlan(phase_one, side, side_ids, sorted(sources), all_names, tests=tests,
+                     other_tests=sorted(other_tests))
 
 
 def _topological(ids: list[str], parents: Mapping[str, list[str]]) -> list[str]:

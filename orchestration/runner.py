@@ -37,6 +37,7 @@ class RunOutcome:
     window: dict | None = None
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
+    evaluated_checks: list[str] = field(default_factory=list)  # asset:check of every check that ran
     failed_steps: list[str] = field(default_factory=list)
     top_reasons: list[tuple[str, str, int]] = field(default_factory=list)
     identity: dict | None = None  # metadata of the identity_quality check
@@ -315,6 +316,7 @@ def _run_locked(settings: Settings, run_config: dict | None, log_level: str, job
                 outcome.failed_steps.append(f"{event.step_key}: {failure_cause(event.event_specific_data.error)}")
             elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 ev = event.event_specific_data
+                outcome.evaluated_checks.append(f"{ev.asset_key.to_user_string()}:{ev.check_name}")
                 if ev.check_name == "identity_quality":
                     outcome.identity = {k: getattr(v, "value", v) for k, v in (ev.metadata or {}).items()}
                 if not ev.passed:

@@ -16,7 +16,7 @@ import pytest
 
 from datagen import generate
 from datagen.holdout import hold_out_last_days
-from orchestration.incremental import PHASE_ONE_ARGS, plan_build
+from orchestration.incremental import PHASE_ONE_ARGS, PHASE_TWO_ARGS, plan_build
 from orchestration.runner import run_job
 from orchestration.settings import Settings
 
@@ -60,11 +60,11 @@ def runs(tmp_path_factory):
     xref_built = _query(inc, "select distinct _built_at from marts.customer_source_xref")
     fact_builds_before = _query(inc, "select count(distinct _built_at) from marts.fct_orders")[0][0]
     shutil.copytree(delivery, landing, dirs_exist_ok=True)
-    _run(landing, inc)
+    delivery_run = _run(landing, inc)
     full = root / "full" / "warehouse.duckdb"
     _run(landing, full, dbt_tests=False)
     return {"inc": inc, "full": full, "held": held, "xref_built": xref_built,
-            "fact_builds_before": fact_builds_before}
+            "fact_builds_before": fact_builds_before, "delivery_run": delivery_run}
 
 
 def test_the_delivery_holds_the_last_day(runs):
@@ -154,6 +154,12 @@ def test_identity_was_left_alone_and_facts_were_extended(runs):
     assert _query(inc, "select count(distinct _built_at) from marts.fct_customer_events")[0][0] == 2
     # staging read only the new files: two loads, and each file once
     assert _query(inc, "select count(distinct _loaded_at) from staging.stg_app__events")[0][0] == 2
+    # the new facts were tested against the customers left alone; the tests that read only
+    # tables left alone were not run again
+    checks = set(runs["delivery_run"].evaluated_checks)
+    for fact in ("fct_orders", "fct_customer_events"):
+        assert f"marts/{fact}:relationships_{fact}_customer_id__customer_id__ref_dim_customer_" in checks
+    assert "marts/dim_customer:unique_dim_customer_customer_id" not in checks
 
 
 def test_plan_splits_on_the_references_model():
@@ -173,10 +179,13 @@ def test_plan_splits_on_the_references_model():
         "model.p.fct_orders": node("fct_orders", deps=["model.p.int_orders_validated", "model.p.customer_source_xref"]),
         "test.p.not_null_fct": node("not_null_fct", "test", deps=["model.p.fct_orders"]),
         "test.p.not_null_xref": node("not_null_xref", "test", deps=["model.p.customer_source_xref"]),
+        "test.p.rel_fct_xref": node("rel_fct_xref", "test", deps=["model.p.fct_orders", "model.p.customer_source_xref"]),
+        "model.p.customer_tags": node("customer_tags", deps=["model.p.customer_source_xref"]),
+        "test.p.rel_tags_xref": node("rel_tags_xref", "test", deps=["model.p.customer_tags", "model.p.customer_source_xref"]),
     }
     sources = {"source.p.oms.orders": {"name": "orders", "source_name": "oms", "resource_type": "source"},
                "source.p.app.members": {"name": "members", "source_name": "app", "resource_type": "source"}}
-    selected = {u for u in nodes if u.startswith("model.")}
+    selected = {u for u in nodes if u.startswith("model.") and u != "model.p.customer_tags"}  # (the tag store's)
     plan = plan_build({"nodes": nodes, "sources": sources}, selected, {("oms", "orders")})
     assert plan.phase_one == ["int_customer_references", "int_orders_validated", "stg_orders"]
     assert plan.customer_side == ["stg_members", "int_identity_records", "customer_source_xref"]
@@ -187,3 +196,9 @@ def test_plan_splits_on_the_references_model():
     skipping = plan.phase_two_exclude(True)
     assert "not_null_xref" in skipping and "not_null_fct" not in skipping and "fct_orders" not in skipping
     assert "not_null_xref" not in plan.phase_two_exclude(False)
+    # the new orders are tested against the customers left alone: named tests only, as eager
+    # selection would drop a test of a model left out (customer_source_xref here)
+    assert "rel_fct_xref" not in skipping and PHASE_TWO_ARGS == ("--indirect-selection", "empty")
+    # a test of another step's model is named, with or without the customer side
+    assert plan.other_tests == ["rel_tags_xref"]
+    assert "rel_tags_xref" in skipping and "rel_tags_xref" in plan.phase_two_exclude(False)

@@ -22,6 +22,7 @@ from dagster_dbt import (
 from orchestration.dbt_runtime import DBT_STEP, TAG_STORE_SELECTOR, TAG_STORE_STEP, dbt_vars
 from orchestration.incremental import (
     PHASE_ONE_ARGS,
+    PHASE_TWO_ARGS,
     REFERENCES_MODEL,
     BuildPlan,
     customer_side_fingerprint,
@@ -167,8 +168,8 @@ def _incremental_build(context: AssetExecutionContext, dbt: DbtCliResource, ware
                              metadata={"skipped": "inputs unchanged since the last build: customer files, "
                                                   "customer references, code and vars"})
     if not plan.phase_two_builds_nothing(unchanged):
-        yield from _described(context, warehouse, dbt.cli([*BUILD, *vars_, "--exclude", " ".join(exclude)],
-                                                           context=context))
+        yield from _described(context, warehouse, dbt.cli(
+            [*BUILD, *vars_, *PHASE_TWO_ARGS, "--exclude", " ".join(exclude)], context=context))
     if not unchanged:
         with warehouse.connect() as con:
             write_state(con, "customer_side", side, "rebuilt")
