@@ -93,14 +93,21 @@ class PeakSampler:
 
 
 class TreeMemory(PeakSampler):
-    """Peak resident memory of this process and all its descendants, sampled from /proc, and
-    what each process of the tree held at that peak (this one runs Dagster and the Python
-    steps; dbt's is a child): which of them a memory budget has to be taken from."""
+    """Peak memory of this process and all its descendants, sampled from /proc, and what each
+    process of the tree held at that peak (this one runs Dagster and the Python steps; dbt's is
+    a child): which of them a memory budget has to be taken from.
+
+    Counted as proportional set size (Pss in /proc/PID/smaps_rollup): a page shared by n
+    processes counts 1/n in each, so the tree's sum counts it once. Summing resident sizes
+    (RSS) counted twice the pages a forked child still shares with its parent and every shared
+    library once per process; `peak_rss_sum` keeps that older, larger figure beside it. A
+    process whose smaps_rollup cannot be read (another user's) counts its RSS."""
 
     def __init__(self, interval: float = 0.2) -> None:
         super().__init__(interval)
         self._last: list[tuple[int, int]] = []
         self.peak_processes: list[tuple[str, int]] = []
+        self.peak_rss_sum = 0
 
     def on_peak(self) -> None:
         # named here, not in every sample: only a peak's processes are reported
@@ -120,14 +127,29 @@ class TreeMemory(PeakSampler):
             pid = int(entry.name)
             children.setdefault(int(fields[1]), []).append(pid)
             rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-        total, todo, parts = 0, [os.getpid()], []
+        total, rss_sum, todo, parts = 0, 0, [os.getpid()], []
         while todo:
             pid = todo.pop()
-            total += rss.get(pid, 0)
-            parts.append((pid, rss.get(pid, 0)))
+            held = _pss(pid, rss.get(pid, 0))
+            total += held
+            rss_sum += rss.get(pid, 0)
+            parts.append((pid, held))
             todo += children.get(pid, [])
         self._last = [(pid, n) for pid, n in sorted(parts, key=lambda p: -p[1]) if n]
+        self.peak_rss_sum = max(self.peak_rss_sum, rss_sum)
         return total
+
+
+def _pss(pid: int, rss: int) -> int:
+    """The process's proportional set size in bytes; `rss` when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return rss
 
 
 def _process_label(pid: int) -> str:
@@ -412,7 +434,7 @@ def measured_run(settings: Settings, job_name: str = EVERYTHING_JOB):
         running = [s["step"] for s in outcome.steps if s["start"] <= moment <= s["start"] + s["seconds"]]
         return running[-1] if running else "between steps"
 
-    peaks = {"memory": memory.peak, "memory_step": step_at(memory.peak_at),
+    peaks = {"memory": memory.peak, "memory_rss_sum": memory.peak_rss_sum, "memory_step": step_at(memory.peak_at),
              "memory_processes": [{"process": name, "bytes": n} for name, n in memory.peak_processes],
              "disk": disk.peak, "disk_step": step_at(disk.peak_at)}
     target = "dbt_target" if settings.engine == "duckdb" else f"dbt_target_{settings.engine}"
@@ -497,6 +519,7 @@ def main() -> int:
             "share_of_fact_rows": round(new_rows / all_rows, 5) if all_rows else None,
             "success": inc_outcome.success, "seconds": round(inc_total, 1),
             "share_of_full_refresh": round(inc_total / total, 3), "peak_memory_bytes": inc_peaks["memory"],
+            "peak_memory_rss_sum_bytes": inc_peaks["memory_rss_sum"],
             "peak_disk_bytes": inc_peaks["disk"],
             "peak_memory_step": inc_peaks["memory_step"], "peak_memory_processes": inc_peaks["memory_processes"],
             "peak_disk_step": inc_peaks["disk_step"],
@@ -513,6 +536,7 @@ def main() -> int:
         "customers": args.customers, "seed": args.seed, "activity": args.activity, "rows": counts, "generated_seconds": generated,
         "memory_limit": args.memory_limit, "memory_budget": settings.budget.describe(), "threads": args.threads,
         "engine": args.engine, "success": outcome.success, "full_refresh_seconds": round(total, 1), "peak_memory_bytes": peaks["memory"],
+        "peak_memory_rss_sum_bytes": peaks["memory_rss_sum"],
         "peak_memory_step": peaks["memory_step"], "peak_memory_processes": peaks["memory_processes"],
         "peak_disk_step": peaks["disk_step"],
         "landing_bytes": landing_bytes, "peak_disk_bytes": peaks["disk"],
@@ -538,7 +562,7 @@ def main() -> int:
           f"({', '.join(f'{v:,} {k}' for k, v in counts.items())})")
     print(f"{settings.budget.describe()}")
     print(f"full build {'OK' if outcome.success else 'FAILED'} in {total:.1f} s; "
-          f"peak memory of the process tree {peaks['memory'] / 2**30:.2f} GiB (in {peaks['memory_step']}); "
+          f"peak memory of the process tree {peaks['memory'] / 2**30:.2f} GiB PSS ({peaks['memory_rss_sum'] / 2**30:.2f} GiB as a sum of RSS) (in {peaks['memory_step']}); "
           f"peak disk (warehouse, spill, outputs) {peaks['disk'] / 2**30:.2f} GiB (in {peaks['disk_step']}) = "
           f"{result['peak_disk_per_landing']}x the landing data ({landing_bytes / 2**30:.2f} GiB); "
           f"at the memory peak: {_processes(peaks['memory_processes'])}\n")
