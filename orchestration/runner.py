@@ -263,25 +263,24 @@ def _job_subset(defs: Definitions, job_name: str, dbt_tests: bool, upstream_of: 
     dbt test), or only the part of it `upstream_of` needs."""
     defs.resolve_job_def(job_name)  # an unknown name fails as it does with the dbt tests
     unresolved = next(j for j in defs.jobs or () if getattr(j, "name", None) == job_name)
-    selection = unresolved.selection
+    selection, graph = unresolved.selection, defs.resolve_asset_graph()
     if upstream_of:
-        selection = selection & AssetSelection.assets(*(AssetKey(k.split("/")) for k in upstream_of)).upstream()
-    if not dbt_tests:
-        dbt_checks = [key for a in defs.assets or () if getattr(a, "op", None) is not None
-                      and a.op.name in DBT_STEPS for key in a.check_keys]
-        selection = selection - AssetSelection.checks(*dbt_checks)
-    if upstream_of:
+        selection = selection & AssetSelection.assets(*map(AssetKey.from_user_string, upstream_of)).upstream()
         # a check that also reads an asset left out (a dbt relationship test to dim_household,
         # say) would look at a table this run does not build
-        kept = selection.resolve(defs.resolve_asset_graph())
+        kept = selection.resolve(graph)
         outside = [spec.key for a in (*(defs.assets or ()), *(defs.asset_checks or ()))
                    for spec in getattr(a, "check_specs", ())
                    if any(dep.asset_key not in kept for dep in spec.additional_deps)]
         selection = selection - AssetSelection.checks(*outside)
+    if not dbt_tests:
+        dbt_checks = [key for a in defs.assets or () if getattr(a, "op", None) is not None
+                      and a.op.name in DBT_STEPS for key in a.check_keys]
+        selection = selection - AssetSelection.checks(*dbt_checks)
     name = job_name + ("_upstream_of_" + "_".join(k.replace("/", "__") for k in upstream_of) if upstream_of else "") \
         + ("" if dbt_tests else "_without_dbt_tests")
     return define_asset_job(name, selection=selection,
-                            executor_def=in_process_executor).resolve(asset_graph=defs.resolve_asset_graph())
+                            executor_def=in_process_executor).resolve(asset_graph=graph)
 
 
 def _run_locked(settings: Settings, run_config: dict | None, log_level: str, job_name: str,
